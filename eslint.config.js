@@ -5,8 +5,11 @@ const layers = [
   ['cli', 'ci'],
   ['executor'],
   ['dockerfile', 'context', 'snapshot', 'run'],
-  ['image', 'registry', 'auth', 'cache'],
-  ['oci', 'tar', 'util'],
+  ['image'],
+  ['registry', 'cache'],
+  ['auth'],
+  ['oci', 'tar'],
+  ['util'],
 ];
 
 function forbiddenFor(level) {
