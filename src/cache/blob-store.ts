@@ -65,7 +65,7 @@ export class BlobStore {
   }
 
   /** Writes a blob and returns its digest; with `expected`, refuses bytes that do not match it. */
-  async write(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo> {
+  async write(source: Readable | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<BlobInfo> {
     const staged = await this.stage(source, expected);
     await staged.commit();
     return { digest: staged.digest, size: staged.size };
@@ -79,7 +79,7 @@ export class BlobStore {
    * Writes and verifies a blob under a temp name without publishing it, so a caller can put
    * several blobs in place only once all of them are known to be good.
    */
-  async stage(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<StagedBlob> {
+  async stage(source: Readable | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, expected?: ExpectedBlob): Promise<StagedBlob> {
     const algorithm = expected ? digestAlgorithm(expected.digest) : 'sha256';
     const dir = join(this.root, 'blobs', algorithm);
     const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
