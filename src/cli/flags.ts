@@ -2,6 +2,9 @@
 // --flag=true|false booleans, single-dash long flags (Go's flag package allows them), camelCase
 // spellings, and short docker-style aliases.
 import { BuilderError } from '../util/errors.ts';
+import { closest } from '../util/text.ts';
+
+export { closest };
 
 export type FlagType = 'string' | 'bool' | 'list' | 'int';
 
@@ -88,31 +91,6 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
     }
   }
   return { flags, positionals, given };
-}
-
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The candidate nearest to `word`, if it is near enough to be a likely misspelling. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const score = distance(word.toLowerCase(), c.toLowerCase());
-    if (score < bestScore) {
-      bestScore = score;
-      best = c;
-    }
-  }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
 }
 
 export function formatUsage(command: string, specs: FlagSpec[]): string {
