@@ -2,13 +2,14 @@
 // the configured apt mirror), written as OCI layouts cached in the lab dir under a hash of
 // their inputs, and pushed to lab registries with skopeo.
 import { createHash } from 'node:crypto';
-import { copyFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDir } from './lab-dir.ts';
 import { ensureDir } from './once.ts';
 import { run } from './exec.ts';
+import { removeTree, unmountUnder } from './mounts.ts';
 import { walkTree, type TarEntry } from './layer-tar.ts';
 import {
   initLayout, writeImage, writeImageIndex, writeLayer, writeLayoutIndex,
@@ -27,7 +28,7 @@ export const BASE_IMAGE_REFS: Record<BaseImageName, string> = {
 };
 
 // Bump when a recipe changes what it makes, so stale caches are not reused.
-const RECIPE = 'base-images-v1';
+const RECIPE = 'base-images-v2';
 // Every entry and every config says this time: the date of the apt snapshot the mirror serves.
 const EPOCH = new Date('2025-05-20T00:00:00Z');
 const CREATED = EPOCH.toISOString().replace('.000Z', 'Z');
@@ -74,14 +75,10 @@ export async function debianMirror(): Promise<string> {
   throw new Error('no bookworm mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list');
 }
 
-/** Unmounts anything debootstrap may have left mounted under `root`, deepest first. */
-async function unmountUnder(root: string): Promise<void> {
-  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
-    .split('\n')
-    .map((l) => l.split(' ')[1])
-    .filter((m): m is string => m !== undefined && (m === root || m.startsWith(`${root}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) await run('umount', ['-l', m]);
+async function emptyDir(dir: string, keep: string[]): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!keep.includes(name)) await rm(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 async function makeDebianRoot(root: string, mirror: string): Promise<void> {
@@ -96,6 +93,10 @@ async function makeDebianRoot(root: string, mirror: string): Promise<void> {
   // The build's runtime provides these; an image must not carry the host's.
   await rm(join(root, 'etc', 'resolv.conf'), { force: true });
   await rm(join(root, 'etc', 'hostname'), { force: true });
+  // Like Debian's own images: no package lists or downloaded .debs (builds run apt-get update).
+  await emptyDir(join(root, 'var', 'lib', 'apt', 'lists'), ['partial', 'lock']);
+  await emptyDir(join(root, 'var', 'cache', 'apt', 'archives'), ['partial', 'lock']);
+  await emptyDir(join(root, 'var', 'cache', 'apt'), ['archives']);
 }
 
 async function withTempRoot<T>(prefix: string, fn: (root: string) => Promise<T>): Promise<T> {
@@ -103,8 +104,7 @@ async function withTempRoot<T>(prefix: string, fn: (root: string) => Promise<T>)
   try {
     return await fn(root);
   } finally {
-    await unmountUnder(root);
-    await rm(root, { recursive: true, force: true });
+    await removeTree(root);
   }
 }
 

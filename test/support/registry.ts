@@ -2,8 +2,7 @@
 // on 127.0.0.1, a free port and a temp storage dir, as plain HTTP, HTTPS with htpasswd basic
 // auth, or bearer-token auth with our token server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
+import { removeTree, removeTreeSync } from './mounts.ts';
 import { labTls } from './tls.ts';
 import { TokenServer, type Permissions, type TokenAlgorithm } from './token-server.ts';
 
@@ -71,7 +71,7 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const r of running) {
       r.child.kill('SIGKILL');
-      rmSync(r.rootDir, { recursive: true, force: true });
+      removeTreeSync(r.rootDir);
     }
   });
 }
@@ -261,14 +261,14 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
           await stopChild(entry.child);
           await server?.stop();
           running.delete(entry);
-          await rm(rootDir, { recursive: true, force: true });
+          await removeTree(rootDir);
         })();
         return stopped;
       },
     };
   } catch (err) {
     await tokenServer?.stop();
-    await rm(rootDir, { recursive: true, force: true });
+    await removeTree(rootDir);
     throw err;
   }
 }
