@@ -1,0 +1,61 @@
+// The write side of config.json for `kiln login` / `kiln logout`: one `auths` entry added or
+// removed, every other key kept. The file holds passwords, so it is 0600 in a 0700 directory,
+// and it is replaced atomically so a crash never leaves half a file.
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BuilderError } from '../util/errors.ts';
+import { registerSecret } from '../util/redact.ts';
+import { readDockerConfig, type DockerConfig } from './docker-config.ts';
+import { normalizeHost, parseServerKey, serverUrlFor } from './server-key.ts';
+
+function load(path: string): DockerConfig {
+  return existsSync(path) ? readDockerConfig(path) : {};
+}
+
+function save(path: string, config: DockerConfig): void {
+  const dir = dirname(path);
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `.config.json.${randomBytes(6).toString('hex')}.tmp`);
+    writeFileSync(tmp, JSON.stringify(config, null, '\t') + '\n', { mode: 0o600 });
+    // writeFileSync's mode is masked by the umask; make sure of 0600 before the rename.
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, path);
+  } catch (err) {
+    throw new BuilderError('CREDENTIALS', `${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
+/** Keys in `auths` that stand for the whole of `registry`, in any spelling. */
+function hostKeys(config: DockerConfig, registry: string): string[] {
+  const host = normalizeHost(registry);
+  return Object.keys(config.auths ?? {}).filter((k) => {
+    const key = parseServerKey(k);
+    return key.host === host && key.path === '';
+  });
+}
+
+/** Stores username and password for a registry, replacing any other spelling of its key. */
+export function saveLogin(path: string, registry: string, username: string, password: string): void {
+  registerSecret(password);
+  const config = load(path);
+  const auths = { ...(config.auths ?? {}) };
+  for (const k of hostKeys(config, registry)) delete auths[k];
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  registerSecret(auth);
+  auths[serverUrlFor(registry)] = { auth };
+  save(path, { ...config, auths });
+}
+
+/** Removes a registry's host-wide entries; false when there was none. */
+export function removeLogin(path: string, registry: string): boolean {
+  if (!existsSync(path)) return false;
+  const config = load(path);
+  const keys = hostKeys(config, registry);
+  if (keys.length === 0) return false;
+  const auths = { ...(config.auths ?? {}) };
+  for (const k of keys) delete auths[k];
+  save(path, { ...config, auths });
+  return true;
+}

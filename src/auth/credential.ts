@@ -1,0 +1,36 @@
+// What a keychain hands the registry client. Each kind is used differently on the wire:
+// basic credentials go in a Basic header or a password grant, an identity token is an OAuth2
+// refresh token for the token server, a registry token is a ready Bearer token.
+
+export type Credential =
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'identityToken'; identityToken: string; username?: string }
+  | { kind: 'registryToken'; registryToken: string };
+
+export interface Keychain {
+  /**
+   * Credentials for `registry` (a registry name such as "docker.io" or "127.0.0.1:5000"), and
+   * for `repository` on it when sources hold repository-scoped entries; undefined means anonymous.
+   */
+  resolve(registry: string, repository?: string): Promise<Credential | undefined>;
+}
+
+/** A keychain that answers anonymous for everything: pulls of public images, tests of that path. */
+export const anonymousKeychain: Keychain = {
+  async resolve() {
+    return undefined;
+  },
+};
+
+/** A stable, non-secret label for a credential: who, not what. Used in cache keys and messages. */
+export function credentialLabel(cred: Credential | undefined): string {
+  if (!cred) return 'anonymous';
+  switch (cred.kind) {
+    case 'basic':
+      return `user "${cred.username}"`;
+    case 'identityToken':
+      return cred.username ? `identity token of "${cred.username}"` : 'an identity token';
+    case 'registryToken':
+      return 'a registry token';
+  }
+}

@@ -1,0 +1,199 @@
+// Blob upload (distribution spec "pushing blobs"): HEAD first and skip a blob the repository
+// has; otherwise open an upload session with POST and send the bytes, in one PUT for small blobs
+// or in PATCH chunks with Content-Range for large ones, then commit with PUT ?digest=. Bytes come
+// from an opener, so a failed attempt starts over with a fresh stream and a fresh session.
+import { Transform, type Readable } from 'node:stream';
+import { BuilderError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
+import { DigestCounter, digestAlgorithm, type Digest } from '../oci/digest.ts';
+import { ChunkCutter } from './chunks.ts';
+import type { RegistryOptions } from './options.ts';
+import type { Repository } from './reference.ts';
+import { backoffDelay, isRetryableError, sleep } from './retry.ts';
+import { repositoryScope, type Scope } from './scope.ts';
+import type { Session } from './session.ts';
+import { header, type HttpResponse } from './transport.ts';
+
+export type Opener = () => Promise<Readable>;
+
+export interface BlobToUpload {
+  digest: Digest;
+  size: number;
+}
+
+/** Where an upload session continues: the Location of the last answer. */
+function location(res: HttpResponse, what: string): string {
+  const loc = header(res, 'location');
+  if (!loc) throw new BuilderError('REGISTRY_ERROR', `${what}: the registry opened an upload without a Location`);
+  return loc;
+}
+
+function withDigest(loc: string, digest: Digest): string {
+  const url = new URL(loc, 'http://placeholder');
+  url.searchParams.set('digest', digest);
+  // Keep a relative Location relative; the session resolves it against the registry's origin.
+  return /^[a-z]+:\/\//i.test(loc) ? url.toString() : `${url.pathname}${url.search}`;
+}
+
+export class BlobUploader {
+  private readonly session: Session;
+  private readonly opts: RegistryOptions;
+
+  constructor(session: Session, opts: RegistryOptions) {
+    this.session = session;
+    this.opts = opts;
+  }
+
+  private base(repo: Repository, scopes: Scope[]) {
+    return { registry: repo.registry, direction: 'push' as const, repository: repo.repository, scopes };
+  }
+
+  /** Streams bytes through a counter that reports progress and hashes what is sent. */
+  private counted(repo: Repository, blob: BlobToUpload, source: Readable, counter: DigestCounter, offset = 0): Readable {
+    const onProgress = this.opts.onProgress;
+    const repository = `${repo.registry}/${repo.repository}`;
+    let done = offset;
+    const t = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        counter.update(chunk);
+        done += chunk.length;
+        onProgress?.({ phase: 'upload', repository, digest: blob.digest, done, total: blob.size });
+        cb(null, chunk);
+      },
+    });
+    source.on('error', (err) => t.destroy(err));
+    return source.pipe(t);
+  }
+
+  /** Uploads a blob unless the repository has it; returns false when it was already there. */
+  async upload(repo: Repository, blob: BlobToUpload, opener: Opener): Promise<boolean> {
+    const what = `${repo.registry}/${repo.repository}@${blob.digest}`;
+    const scopes = [repositoryScope(repo.repository, 'push', 'pull')];
+    const head = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'HEAD',
+      path: `/v2/${repo.repository}/blobs/${blob.digest}`,
+      ok: [200, 404],
+      subject: { what, kind: 'blob' },
+    });
+    await head.body.dump();
+    if (head.status === 200) {
+      this.opts.onProgress?.({ phase: 'upload', repository: `${repo.registry}/${repo.repository}`, digest: blob.digest, done: blob.size, total: blob.size });
+      return false;
+    }
+    const attempts = 1 + this.opts.retries + this.opts.pushRetry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.attempt(repo, blob, opener, what, scopes);
+        return true;
+      } catch (err) {
+        if (attempt + 1 >= attempts || !isRetryableError(err)) throw err;
+        log.debug(`${what}: upload failed (${(err as Error).message}); starting over`);
+        await sleep(backoffDelay(attempt));
+      }
+    }
+  }
+
+  private async attempt(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[]): Promise<void> {
+    const start = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'POST',
+      path: `/v2/${repo.repository}/blobs/uploads/`,
+      headers: { 'content-length': '0' },
+      ok: [202],
+      subject: { what, kind: 'upload' },
+    });
+    await start.body.dump();
+    const loc = location(start, what);
+    if (blob.size < this.opts.chunkThreshold) await this.monolithic(repo, blob, opener, what, scopes, loc);
+    else await this.chunked(repo, blob, opener, what, scopes, loc);
+  }
+
+  private async monolithic(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[], loc: string): Promise<void> {
+    // One request; a failure inside it goes back to attempt(), which opens a new session.
+    const res = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'PUT',
+      path: withDigest(loc, blob.digest),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+      body: async () => this.counted(repo, blob, await opener(), new DigestCounter(digestAlgorithm(blob.digest))),
+      replayable: false,
+      ok: [201, 204],
+      subject: { what, kind: 'upload' },
+    });
+    await res.body.dump();
+  }
+
+  private async chunked(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[], firstLoc: string): Promise<void> {
+    const counter = new DigestCounter(digestAlgorithm(blob.digest));
+    const cutter = new ChunkCutter(this.counted(repo, blob, await opener(), counter), what);
+    let loc = firstLoc;
+    try {
+      for (let offset = 0; offset < blob.size; ) {
+        const length = Math.min(this.opts.chunkSize, blob.size - offset);
+        const chunk = cutter.next(length);
+        const res = await this.session.send({
+          ...this.base(repo, scopes),
+          method: 'PATCH',
+          path: loc,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(length),
+            'content-range': `${offset}-${offset + length - 1}`,
+          },
+          body: async () => chunk,
+          replayable: false,
+          ok: [202, 204],
+          subject: { what, kind: 'upload' },
+        });
+        await res.body.dump();
+        loc = location(res, what);
+        offset += length;
+      }
+      if (await cutter.hasMore()) throw new BuilderError('DIGEST_MISMATCH', `${what}: content is longer than the declared ${blob.size} bytes`);
+    } finally {
+      await cutter.close();
+    }
+    // Check before committing: a wrong blob must never land under the digest it claims.
+    const actual = counter.digest();
+    if (actual !== blob.digest) throw new BuilderError('DIGEST_MISMATCH', `${what}: content has digest ${actual}, expected ${blob.digest}`);
+    const res = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'PUT',
+      path: withDigest(loc, blob.digest),
+      headers: { 'content-length': '0' },
+      replayable: true,
+      ok: [201, 204],
+      subject: { what, kind: 'upload' },
+    });
+    await res.body.dump();
+  }
+
+  /** Cross-repository mount: true when the registry linked the blob without an upload. */
+  async mount(repo: Repository, digest: Digest, fromRepository: string): Promise<boolean> {
+    const what = `${repo.registry}/${repo.repository}@${digest}`;
+    const scopes = [repositoryScope(repo.repository, 'push', 'pull'), repositoryScope(fromRepository, 'pull')];
+    const query = new URLSearchParams({ mount: digest, from: fromRepository });
+    const res = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'POST',
+      path: `/v2/${repo.repository}/blobs/uploads/?${query}`,
+      headers: { 'content-length': '0' },
+      ok: [201, 202],
+      subject: { what, kind: 'upload' },
+    });
+    await res.body.dump();
+    if (res.status === 201) return true;
+    // 202: the registry could not mount and opened an ordinary upload instead; close it.
+    const loc = header(res, 'location');
+    if (loc) {
+      try {
+        const cancel = await this.session.send({ ...this.base(repo, scopes), method: 'DELETE', path: loc, ok: [200, 202, 204, 404], subject: { what, kind: 'upload' } });
+        await cancel.body.dump();
+      } catch (err) {
+        log.debug(`${what}: could not cancel the upload session a failed mount opened: ${(err as Error).message}`);
+      }
+    }
+    return false;
+  }
+}
