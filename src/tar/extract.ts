@@ -1,0 +1,255 @@
+// Layers onto a rootfs: streamed from the tar (no temp copies), applied in order with the OCI
+// changeset rules. `.wh.NAME` deletes NAME from lower layers, `.wh..wh..opq` hides a directory's
+// lower contents (but not what this same layer puts there). Ownership is numeric; mode is set
+// after chown because chown clears setuid/setgid; xattrs (security.capability, which chown also
+// clears) and directory mtimes are applied once the whole layer is in place, since writing a
+// child changes its directory's mtime.
+import { execFile } from 'node:child_process';
+import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink, utimes, constants, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
+import { readTar, type TarEntry } from './reader.ts';
+import { normaliseName, RootResolver, splitName } from './rootfs-path.ts';
+import { writeXattrs, type Xattrs } from './xattr.ts';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** Names the image and layer in every error, e.g. `image busybox:1.36 layer sha256:…`. */
+export interface LayerLabel {
+  image: string;
+  digest: string;
+}
+
+/** What extraction needs of a layer; image/types.ts Layer satisfies it. */
+export interface LayerSource {
+  readonly digest: string;
+  uncompressed(): Promise<Readable>;
+}
+
+export interface ApplyStats {
+  entries: number;
+  bytes: number;
+}
+
+export function describeLabel(label: LayerLabel): string {
+  return `image ${label.image} layer ${label.digest}`;
+}
+
+function mknod(path: string, kind: 'c' | 'b' | 'p', major: number, minor: number): Promise<void> {
+  // Node has no mknod(2); devices are rare in layers, so one coreutils process each is cheap.
+  const args = kind === 'p' ? [path, 'p'] : [path, kind, String(major), String(minor)];
+  return new Promise((resolve, reject) => {
+    execFile('mknod', args, (err, _out, stderr) => (err ? reject(new BuilderError('IO', `mknod ${path}: ${stderr.trim() || err.message}`, { cause: err })) : resolve()));
+  });
+}
+
+/** One layer being applied: the state that must outlive single entries. */
+class LayerApplier {
+  private readonly resolver: RootResolver;
+  /** Names (normalised) this layer wrote; an opaque marker must keep them. */
+  private readonly written = new Set<string>();
+  private readonly xattrs = new Map<string, Xattrs>();
+  private readonly dirTimes = new Map<string, number>();
+  readonly stats: ApplyStats = { entries: 0, bytes: 0 };
+
+  constructor(
+    root: string,
+    private readonly what: string,
+  ) {
+    this.resolver = new RootResolver(root, what);
+  }
+
+  private invalid(name: string, why: string): BuilderError {
+    return new BuilderError('LAYER_INVALID', `${this.what}: entry "${name}" ${why}`);
+  }
+
+  /** Removes whatever is at `host` (never following a final symlink); true if something was there. */
+  private async clear(host: string, keepDir: boolean): Promise<boolean> {
+    let st;
+    try {
+      st = await lstat(host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (st.isDirectory()) {
+      if (keepDir) return true;
+      await rm(host, { recursive: true, force: true });
+      this.forget(host);
+      this.resolver.invalidate();
+    } else {
+      await unlink(host);
+      if (st.isSymbolicLink()) this.resolver.invalidate();
+    }
+    return false;
+  }
+
+  /** Drops pending metadata for a removed subtree. */
+  private forget(host: string): void {
+    for (const map of [this.xattrs, this.dirTimes]) {
+      for (const key of map.keys()) if (key === host || key.startsWith(host + '/')) map.delete(key);
+    }
+  }
+
+  async apply(entry: TarEntry): Promise<void> {
+    this.stats.entries++;
+    const rel = normaliseName(entry.name, this.what);
+    const { dir, base } = splitName(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await this.whiteout(entry.name, dir, base);
+      return;
+    }
+    if (rel === '' && entry.type !== 'dir') throw this.invalid(entry.name, 'replaces the rootfs itself with a non-directory');
+    const parent = await this.resolver.dir(dir, true);
+    const host = rel === '' ? this.resolver.root : join(parent as string, base);
+    this.written.add(rel);
+    if (entry.type === 'dir') {
+      const existed = await this.clear(host, true);
+      if (!existed) await mkdir(host, { mode: 0o700 });
+      this.resolver.remember(rel, host);
+      await chown(host, entry.uid, entry.gid);
+      await chmod(host, entry.mode);
+      this.dirTimes.set(host, entry.mtime);
+    } else if (entry.type === 'file') {
+      await this.clear(host, false);
+      await this.writeFile(host, entry);
+    } else if (entry.type === 'symlink') {
+      await this.clear(host, false);
+      await symlink(entry.linkname, host);
+      await lchown(host, entry.uid, entry.gid);
+      await lutimes(host, entry.mtime, entry.mtime);
+    } else if (entry.type === 'hardlink') {
+      const target = await this.linkTarget(entry);
+      if (target === host) throw this.invalid(entry.name, 'is a hard link to itself');
+      await this.clear(host, false);
+      await link(target, host);
+    } else {
+      await this.clear(host, false);
+      await mknod(host, entry.type === 'char' ? 'c' : entry.type === 'block' ? 'b' : 'p', entry.devmajor, entry.devminor);
+      await chown(host, entry.uid, entry.gid);
+      await chmod(host, entry.mode);
+      await utimes(host, entry.mtime, entry.mtime);
+    }
+    if (entry.xattrs.size > 0 && entry.type !== 'hardlink') this.xattrs.set(host, entry.xattrs);
+  }
+
+  private async writeFile(host: string, entry: TarEntry): Promise<void> {
+    // O_EXCL|O_NOFOLLOW: the name was just cleared, so anything there now is not ours to follow.
+    const fh = await open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      for await (const chunk of entry.body()) {
+        let off = 0;
+        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        this.stats.bytes += chunk.length;
+      }
+      await fh.chown(entry.uid, entry.gid);
+      await fh.chmod(entry.mode);
+      await fh.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Host path of a hard link's target: inside the root, existing, not a directory. */
+  private async linkTarget(entry: TarEntry): Promise<string> {
+    const rel = normaliseName(entry.linkname, this.what);
+    if (rel === '') throw this.invalid(entry.name, 'is a hard link to the rootfs directory');
+    const { dir, base } = splitName(rel);
+    const parent = await this.resolver.dir(dir, false);
+    const host = parent === null ? null : join(parent, base);
+    const st = host === null ? null : await lstat(host).catch(() => null);
+    if (host === null || st === null) throw this.invalid(entry.name, `is a hard link to "${entry.linkname}", which does not exist in the rootfs`);
+    if (st.isDirectory()) throw this.invalid(entry.name, `is a hard link to directory "${entry.linkname}"`);
+    return host;
+  }
+
+  private async whiteout(name: string, dir: string, base: string): Promise<void> {
+    const parent = await this.resolver.dir(dir, false);
+    if (parent === null) return; // nothing below to hide
+    if (base === OPAQUE_MARKER) {
+      await this.hideLower(parent, dir);
+      return;
+    }
+    const victim = base.slice(WHITEOUT_PREFIX.length);
+    if (victim === '' || victim === '.' || victim === '..') throw this.invalid(name, 'is a whiteout for an invalid name');
+    const host = join(parent, victim);
+    await this.clear(host, false);
+  }
+
+  /** Removes what lower layers left in a directory, keeping what this layer wrote. */
+  private async hideLower(host: string, rel: string): Promise<void> {
+    for (const child of await readdir(host, { withFileTypes: true })) {
+      const childRel = rel === '' ? child.name : `${rel}/${child.name}`;
+      const childHost = join(host, child.name);
+      if (!this.written.has(childRel)) {
+        await this.clear(childHost, false);
+      } else if (child.isDirectory()) {
+        await this.hideLower(childHost, childRel);
+      }
+    }
+  }
+
+  /** Metadata that had to wait for the whole layer: xattrs, then directory mtimes. */
+  async finish(): Promise<void> {
+    await writeXattrs(this.xattrs);
+    for (const [host, mtime] of this.dirTimes) await utimes(host, mtime, mtime);
+  }
+}
+
+function withLabel(err: unknown, what: string): unknown {
+  if (err instanceof BuilderError) {
+    return err.message.includes(what) ? err : new BuilderError(err.code, `${what}: ${err.message}`, { cause: err });
+  }
+  const sys = fromSystemError(err, `${what}: ${(err as NodeJS.ErrnoException).path ?? 'rootfs'}`);
+  if (sys instanceof BuilderError) return sys;
+  const message = err instanceof Error ? err.message : String(err);
+  // zlib and stream errors from a bad blob, or Node refusing a name: the layer is at fault.
+  return new BuilderError('LAYER_INVALID', `${what}: ${message}`, { cause: err });
+}
+
+/** Applies one layer's tar stream onto `rootfs` (which must exist). */
+export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | string>, label: LayerLabel): Promise<ApplyStats> {
+  const what = describeLabel(label);
+  const root = await realpath(rootfs);
+  const applier = new LayerApplier(root, what);
+  let current = '';
+  try {
+    for await (const entry of readTar(tar, what)) {
+      current = entry.name;
+      await applier.apply(entry);
+    }
+    current = '';
+    await applier.finish();
+    return applier.stats;
+  } catch (err) {
+    const labelled = withLabel(err, what);
+    if (current !== '' && labelled instanceof BuilderError && !labelled.message.includes(current)) {
+      throw new BuilderError(labelled.code, `${labelled.message} (at entry "${current}")`, { cause: err });
+    }
+    throw labelled;
+  } finally {
+    // Stop a source we did not read to the end (an error midway) so its file or socket closes.
+    (tar as Partial<Readable>).destroy?.();
+  }
+}
+
+/** Extracts `layers` in order into `rootfs`, creating it if needed. */
+export async function extractImage(rootfs: string, layers: readonly LayerSource[], label: { image: string }): Promise<ApplyStats> {
+  await mkdir(rootfs, { recursive: true });
+  const total: ApplyStats = { entries: 0, bytes: 0 };
+  for (const layer of layers) {
+    const layerLabel = { image: label.image, digest: layer.digest };
+    let stream: Readable;
+    try {
+      stream = await layer.uncompressed();
+    } catch (err) {
+      throw withLabel(err, describeLabel(layerLabel));
+    }
+    const stats = await applyLayer(rootfs, stream, layerLabel);
+    total.entries += stats.entries;
+    total.bytes += stats.bytes;
+  }
+  return total;
+}
