@@ -7,6 +7,15 @@ import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/types.ts';
 
 export type Opener = () => Promise<Readable>;
 
+/**
+ * Where a blob can already be found in a registry. A push to another repository of the same
+ * registry mounts it from there instead of uploading its bytes.
+ */
+export interface BlobOrigin {
+  registry: string;
+  repository: string;
+}
+
 export interface Layer {
   /** Digest of the bytes as stored (compressed). */
   readonly digest: Digest;
@@ -17,6 +26,7 @@ export interface Layer {
   readonly mediaType: string;
   readonly urls?: string[];
   readonly annotations?: Record<string, string>;
+  readonly origin?: BlobOrigin;
   /** A fresh stream of the stored (compressed) bytes. */
   compressed(): Promise<Readable>;
   /** A fresh stream of the uncompressed tar. */
@@ -24,6 +34,8 @@ export interface Layer {
 }
 
 export interface Image {
+  /** Set when the image was read from a registry; its config blob can be mounted from there. */
+  readonly origin?: BlobOrigin;
   /** Exact manifest bytes; the image digest is their hash. */
   rawManifest(): Promise<Buffer>;
   manifest(): Promise<Manifest>;
@@ -36,6 +48,7 @@ export interface Image {
 }
 
 export interface ImageIndex {
+  readonly origin?: BlobOrigin;
   rawManifest(): Promise<Buffer>;
   manifest(): Promise<Index>;
   mediaType(): Promise<string>;
