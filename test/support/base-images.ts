@@ -2,14 +2,14 @@
 // the configured apt mirror), written as OCI layouts cached in the lab dir under a hash of
 // their inputs, and pushed to lab registries with skopeo.
 import { createHash } from 'node:crypto';
-import { copyFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDir } from './lab-dir.ts';
 import { ensureDir } from './once.ts';
 import { run } from './exec.ts';
 import { removeTree, unmountUnder } from './mounts.ts';
+import { labTempDir } from './temp-dirs.ts';
 import { walkTree, type TarEntry } from './layer-tar.ts';
 import {
   initLayout, writeImage, writeImageIndex, writeLayer, writeLayoutIndex,
@@ -100,7 +100,7 @@ async function makeDebianRoot(root: string, mirror: string): Promise<void> {
 }
 
 async function withTempRoot<T>(prefix: string, fn: (root: string) => Promise<T>): Promise<T> {
-  const root = await mkdtemp(join(tmpdir(), `kiln-lab-${prefix}-`));
+  const root = await labTempDir(prefix);
   try {
     return await fn(root);
   } finally {

@@ -5,7 +5,8 @@ import { mkdir, open, readFile, readdir, rename, rm, mkdtemp, stat } from 'node:
 import { dirname, basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it exists but is not ours). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

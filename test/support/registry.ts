@@ -2,17 +2,17 @@
 // on 127.0.0.1, a free port and a temp storage dir, as plain HTTP, HTTPS with htpasswd basic
 // auth, or bearer-token auth with our token server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
 import { removeTree, removeTreeSync } from './mounts.ts';
+import { labTempDir } from './temp-dirs.ts';
 import { labTls } from './tls.ts';
 import { TokenServer, type Permissions, type TokenAlgorithm } from './token-server.ts';
 
@@ -166,7 +166,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 export async function startRegistry(variant: RegistryVariant = 'plain', opts: StartRegistryOptions = {}): Promise<LabRegistry> {
   installExitHook();
-  const rootDir = await mkdtemp(join(tmpdir(), `kiln-lab-registry-${variant}-`));
+  const rootDir = await labTempDir(`registry-${variant}`);
   let tokenServer: TokenServer | undefined;
   try {
     const storageDir = join(rootDir, 'storage');
