@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Agent, fetch, type RequestInit } from 'undici';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
-import { BASE_IMAGE_REFS, baseImageDigest, baseImageLayout, pushBaseImages } from '../support/base-images.ts';
+import { BASE_IMAGE_REFS, baseImageDigest, baseImageLayout, pushBaseImage, pushBaseImages } from '../support/base-images.ts';
 import { buildahBuild } from '../support/buildah.ts';
 import { repoRoot } from '../support/lab-dir.ts';
 import { run, CommandError } from '../support/exec.ts';
@@ -65,6 +65,12 @@ describe('plain registry', () => {
     assert.deepEqual(raw.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
     const arm = await inspect(reg, refs.multi, ['--override-arch', 'arm64']);
     assert.equal(arm.Architecture, 'arm64');
+  });
+
+  it('converts to Docker schema 2 on request', async () => {
+    const ref = await pushBaseImage(reg, 'multi', { format: 'v2s2', ref: 'docker/multi:v2s2' });
+    const raw = await inspect(reg, ref, ['--raw']);
+    assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
   });
 
   it('stop() ends the registry and removes its files', async () => {

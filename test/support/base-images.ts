@@ -240,9 +240,16 @@ export function baseImageLayout(name: BaseImageName): Promise<string> {
       const recipe = RECIPES[name];
       const key = createHash('sha256').update(JSON.stringify({ RECIPE, name, inputs: await recipe.inputs() })).digest('hex');
       await mkdir(labDir('cache'), { recursive: true });
-      return ensureDir(labDir('cache', `${name}-${key.slice(0, 16)}`), async (tmp) => {
+      const current = `${name}-${key.slice(0, 16)}`;
+      return ensureDir(labDir('cache', current), async (tmp) => {
         await initLayout(tmp);
         await recipe.build(tmp);
+        // Layouts of older recipes or inputs would only take disk space from now on.
+        for (const entry of await readdir(labDir('cache'))) {
+          if (entry !== current && new RegExp(`^${name}-[0-9a-f]{16}$`).test(entry)) {
+            await rm(labDir('cache', entry), { recursive: true, force: true });
+          }
+        }
       });
     })();
     // A failed make is not cached, so the next call tries again.
@@ -257,12 +264,21 @@ function tagOf(name: BaseImageName): string {
   return ref.slice(ref.lastIndexOf(':') + 1);
 }
 
-/** Copies a cached layout to `reg` as-is (digests preserved); returns the full reference. */
-export async function pushBaseImage(reg: LabRegistry, name: BaseImageName): Promise<string> {
+export interface PushOptions {
+  /** `oci` (default) keeps the layout's manifests and digests; `v2s2` converts to Docker schema 2. */
+  format?: 'oci' | 'v2s2';
+  /** "repository:tag" in the registry instead of the one in BASE_IMAGE_REFS. */
+  ref?: string;
+}
+
+/** Copies a cached layout to `reg`; returns the full reference. */
+export async function pushBaseImage(reg: LabRegistry, name: BaseImageName, opts: PushOptions = {}): Promise<string> {
   const layout = await baseImageLayout(name);
-  const ref = `${reg.host}/${BASE_IMAGE_REFS[name]}`;
+  const ref = `${reg.host}/${opts.ref ?? BASE_IMAGE_REFS[name]}`;
+  // Unconverted, the registry serves exactly the layout's bytes, so baseImageDigest() holds there.
+  const format = opts.format === 'v2s2' ? ['--format', 'v2s2'] : ['--preserve-digests'];
   await run('skopeo', [
-    'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false',
+    'copy', '--quiet', ...format, '--dest-tls-verify=false',
     ...(reg.authFile ? ['--dest-authfile', reg.authFile] : []),
     ...(name === 'multi' ? ['--all'] : []),
     `oci:${layout}:${tagOf(name)}`, `docker://${ref}`,
@@ -271,8 +287,12 @@ export async function pushBaseImage(reg: LabRegistry, name: BaseImageName): Prom
 }
 
 /** Pushes the named base images (default busybox and multi) to `reg`; returns name -> full reference. */
-export async function pushBaseImages(reg: LabRegistry, which: BaseImageName[] = ['busybox', 'multi']): Promise<Record<string, string>> {
-  const refs = await Promise.all(which.map((name) => pushBaseImage(reg, name)));
+export async function pushBaseImages(
+  reg: LabRegistry,
+  which: BaseImageName[] = ['busybox', 'multi'],
+  opts: Omit<PushOptions, 'ref'> = {},
+): Promise<Record<string, string>> {
+  const refs = await Promise.all(which.map((name) => pushBaseImage(reg, name, opts)));
   return Object.fromEntries(which.map((name, i) => [name, refs[i]]));
 }
 

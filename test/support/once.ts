@@ -1,7 +1,7 @@
 // Makes a directory once per machine even when several test processes ask at the same time:
 // a lock file holding the maker's pid serializes makers, and the result appears by rename.
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, mkdtemp, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, rename, rm, mkdtemp, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -51,6 +51,8 @@ export async function ensureDir(dir: string, make: (tmp: string) => Promise<void
     const tmp = await mkdtemp(join(dirname(dir), prefix));
     try {
       await make(tmp);
+      // mkdtemp made it private; what it holds is meant for every user of the lab.
+      await chmod(tmp, 0o755);
       await rename(tmp, dir);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
