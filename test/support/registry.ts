@@ -2,13 +2,12 @@
 // on 127.0.0.1, a free port and a temp storage dir, as plain HTTP, HTTPS with htpasswd basic
 // auth, or bearer-token auth with our token server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
 import { removeTree, removeTreeSync } from './mounts.ts';
@@ -31,6 +30,8 @@ export interface LabRegistry {
   /** A docker config.json with the credentials for `host` (tls-basic and token): for skopeo, buildah, kiln. */
   authFile?: string;
   storageDir: string;
+  /** The registry's own log (level `logLevel`, default warn). */
+  logFile: string;
   /** The instance's private temp dir, removed by stop(). */
   rootDir: string;
   tokenServer?: TokenServer;
@@ -48,6 +49,8 @@ export interface StartRegistryOptions {
   tokenAlgorithm?: TokenAlgorithm;
   /** token: lifetime of issued tokens in seconds (default 300). */
   tokenExpiresIn?: number;
+  /** Level of the registry's log in `logFile`; `info` shows every request. */
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** token: serve registry and token server over HTTPS (default plain HTTP). */
   tls?: boolean;
 }
@@ -124,35 +127,34 @@ async function dockerAuthFile(path: string, host: string, username: string, pass
   await writeFile(path, `${JSON.stringify({ auths: { [host]: { auth } } }, null, 2)}\n`, { mode: 0o600 });
 }
 
-async function spawnRegistry(configPath: string, url: string, ca: string | undefined): Promise<ChildProcess> {
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'docker-registry', 'serve', configPath], {
-    env: registryEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+async function logTail(logFile: string): Promise<string> {
+  return (await readFile(logFile, 'utf8').catch(() => '')).trim().slice(-4000);
+}
+
+async function spawnRegistry(configPath: string, logFile: string, url: string, ca: string | undefined): Promise<ChildProcess> {
+  const log = await open(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'docker-registry', 'serve', configPath], {
+      env: registryEnv(),
+      stdio: ['ignore', log.fd, log.fd],
+    });
+  } finally {
+    await log.close();
+  }
   let alive = true;
-  void exited.then(() => {
+  child.once('exit', () => {
     alive = false;
   });
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (!alive) throw new Error(`docker-registry exited during startup: ${stderr.trim()}`);
+    if (!alive) throw new Error(`docker-registry exited during startup: ${await logTail(logFile)}`);
     const status = await probe(url, ca);
-    if (status === 200 || status === 401) {
-      // Keep draining stderr so the registry never blocks on a full pipe.
-      child.stderr?.removeAllListeners('data');
-      child.stderr?.resume();
-      return child;
-    }
+    if (status === 200 || status === 401) return child;
     await sleep(50);
   }
   child.kill('SIGKILL');
-  throw new Error(`docker-registry did not answer ${url}/v2/ within ${STARTUP_TIMEOUT_MS} ms: ${stderr.trim()}`);
+  throw new Error(`docker-registry did not answer ${url}/v2/ within ${STARTUP_TIMEOUT_MS} ms: ${await logTail(logFile)}`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -175,13 +177,13 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
     const [username, password] = Object.entries(users)[0] ?? [];
     const useTls = variant === 'tls-basic' || (variant === 'token' && opts.tls === true);
     const tls = useTls || variant === 'token' ? await labTls() : undefined;
-    const caPem = useTls && tls ? readFileSync(tls.caFile, 'utf8') : undefined;
+    const caPem = useTls && tls ? await readFile(tls.caFile, 'utf8') : undefined;
 
     const http: Record<string, unknown> = { secret: randomBytes(16).toString('hex'), headers: { 'X-Content-Type-Options': ['nosniff'] } };
     if (useTls && tls) http.tls = { certificate: tls.server.certFile, key: tls.server.keyFile };
     const config: Record<string, unknown> = {
       version: 0.1,
-      log: { level: 'warn', formatter: 'text', accesslog: { disabled: true } },
+      log: { level: opts.logLevel ?? 'warn', formatter: 'text', accesslog: { disabled: true } },
       storage: {
         filesystem: { rootdirectory: storageDir },
         delete: { enabled: true },
@@ -216,6 +218,7 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
     }
 
     const configPath = join(rootDir, 'config.yml');
+    const logFile = join(rootDir, 'registry.log');
     let child: ChildProcess | undefined;
     let host = '';
     let url = '';
@@ -228,7 +231,7 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
       // JSON is YAML, and needs no library.
       await writeFile(configPath, JSON.stringify(config, null, 2));
       try {
-        child = await spawnRegistry(configPath, url, caPem);
+        child = await spawnRegistry(configPath, logFile, url, caPem);
         break;
       } catch (err) {
         if (attempt >= 2 || !String(err).includes('address already in use')) throw err;
@@ -254,6 +257,7 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
       password: variant === 'plain' ? undefined : password,
       authFile,
       storageDir,
+      logFile,
       rootDir,
       tokenServer: server,
       stop(): Promise<void> {
