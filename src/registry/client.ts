@@ -8,10 +8,11 @@ import { digestAlgorithm, DigestCounter, isDigest, sha256, type Digest } from '.
 import { MANIFEST_ACCEPT } from '../oci/mediatypes.ts';
 import { HostPolicy } from './host-policy.ts';
 import { registryOptions, type Direction, type RegistryOptions } from './options.ts';
-import { DOCKER_HUB, type Reference, type Repository } from './reference.ts';
+import { DOCKER_HUB, registryApiHost, type Reference, type Repository } from './reference.ts';
+import { backoffDelay, isRetryableError, sleep } from './retry.ts';
 import { repositoryScope } from './scope.ts';
 import { Session, type Endpoint } from './session.ts';
-import { header, Transport, type HttpResponse } from './transport.ts';
+import { header, networkError, Transport, type HttpResponse } from './transport.ts';
 import { BlobUploader, type BlobToUpload, type Opener } from './upload.ts';
 import { VerifyingStream } from './verify.ts';
 
@@ -129,18 +130,33 @@ export class RegistryClient {
 
   private async fetchManifest(ref: Reference): Promise<ManifestResult> {
     const what = ref.toString();
-    const res = await this.session.send({
-      registry: ref.registry,
-      direction: 'pull',
-      method: 'GET',
-      path: `/v2/${ref.repository}/manifests/${ref.identifier}`,
-      scopes: [repositoryScope(ref.repository, 'pull')],
-      repository: ref.repository,
-      headers: { accept: MANIFEST_ACCEPT },
-      ok: [200],
-      subject: { what, kind: 'manifest' },
-    });
-    const bytes = await readLimited(res, MAX_MANIFEST_BYTES, what);
+    // A connection that breaks inside the body is retried like one that breaks before it.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.session.send({
+        registry: ref.registry,
+        direction: 'pull',
+        method: 'GET',
+        path: `/v2/${ref.repository}/manifests/${ref.identifier}`,
+        scopes: [repositoryScope(ref.repository, 'pull')],
+        repository: ref.repository,
+        headers: { accept: MANIFEST_ACCEPT },
+        ok: [200],
+        subject: { what, kind: 'manifest' },
+      });
+      let bytes: Buffer;
+      try {
+        bytes = await readLimited(res, MAX_MANIFEST_BYTES, what);
+      } catch (err) {
+        if (attempt >= this.options.retries || !isRetryableError(err)) throw networkError(registryApiHost(ref.registry), err);
+        await sleep(backoffDelay(attempt));
+        continue;
+      }
+      return this.checkManifest(ref, res, bytes);
+    }
+  }
+
+  private checkManifest(ref: Reference, res: HttpResponse, bytes: Buffer): ManifestResult {
+    const what = ref.toString();
     let digest = sha256(bytes);
     if (ref.digest) {
       const counter = new DigestCounter(digestAlgorithm(ref.digest));

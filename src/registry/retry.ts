@@ -54,6 +54,8 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (/^\d+$/.test(text)) {
     ms = Number(text) * 1000;
   } else {
+    // An HTTP-date always names a day or month; this keeps "-1" or "1.5" from parsing as a date.
+    if (!/[a-z]/i.test(text)) return undefined;
     const when = Date.parse(text);
     if (Number.isNaN(when)) return undefined;
     ms = when - now;
