@@ -1,0 +1,50 @@
+// mount(8)/umount(8) for overlayfs: Node has no mount(2), and util-linux is on every host where
+// kiln runs as root.
+import { execFile } from 'node:child_process';
+import { BuilderError } from '../util/errors.ts';
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, (err, _out, stderr) => {
+      if (err) reject(Object.assign(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`), { cause: err }));
+      else resolve();
+    });
+  });
+}
+
+export interface OverlayDirs {
+  lower: string;
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+/**
+ * Mounts an overlay where the upper dir must be exactly the diff: no redirect_dir (a renamed
+ * directory would be recorded as a pointer instead of its contents), no metacopy (a chmod would
+ * leave the data in the lower file), no index. Kernels that do not know one of these options
+ * also do not enable the feature, so a plain mount is the fallback.
+ */
+export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
+  for (const d of Object.values(dirs)) {
+    if (/[,:\\]/.test(d)) throw new BuilderError('ISOLATION', `overlay mount: path "${d}" contains ",", ":" or "\\", which mount options cannot carry`);
+  }
+  const base = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},redirect_dir=off,metacopy=off,index=off`, dirs.merged]);
+  } catch {
+    try {
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', base, dirs.merged]);
+    } catch (err) {
+      throw new BuilderError('ISOLATION', `overlay mount at ${dirs.merged} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+export async function unmount(path: string, lazy = false): Promise<void> {
+  try {
+    await run('umount', lazy ? ['-l', path] : [path]);
+  } catch (err) {
+    throw new BuilderError('ISOLATION', `unmounting ${path} failed (is a process of the step still running?): ${(err as Error).message}`, { cause: err });
+  }
+}

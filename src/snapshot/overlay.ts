@@ -1,0 +1,248 @@
+// The overlay snapshotter: the RUN command sees an overlay whose lower dir is the stage rootfs,
+// so everything it writes lands in the upper dir, and the upper dir *is* the diff. finish() reads
+// only the upper dir (cost O(changed files)), turns overlay whiteouts (0/0 character devices)
+// and opaque directories (trusted.overlay.opaque=y) into the change set, then moves the upper
+// dir's contents onto the rootfs so the next step starts from the result.
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, chown, chmod, lutimes } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
+import { normalizeChanges, type Change, type ChangeSet } from './changes.ts';
+import { expandWrittenPaths } from './expand.ts';
+import { IgnoreList } from './ignore.ts';
+import { mountOverlay, unmount, type OverlayDirs } from './mount.ts';
+import type { Snapshot, Snapshotter } from './types.ts';
+
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+interface UpperEntry {
+  rel: string;
+  st: Stats;
+  whiteout: boolean;
+  opaque: boolean;
+  xattrs?: Xattrs;
+}
+
+function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function kindOf(st: Stats): number {
+  return st.mode & 0o170000;
+}
+
+async function lstatOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
+/** Temp dirs beside the rootfs: the upper dir must be on the same filesystem for rename(2). */
+async function overlayDirs(rootfs: string): Promise<OverlayDirs & { top: string }> {
+  const top = await mkdtemp(join(dirname(rootfs), `.${basename(rootfs)}-overlay-`));
+  const dirs = { top, lower: rootfs, upper: join(top, 'upper'), work: join(top, 'work'), merged: join(top, 'merged') };
+  await Promise.all([mkdir(dirs.upper), mkdir(dirs.work), mkdir(dirs.merged)]);
+  // The merged root shows the upper root's attributes; start it as a copy of the rootfs's.
+  const root = await lstat(rootfs);
+  await chown(dirs.upper, root.uid, root.gid);
+  await chmod(dirs.upper, root.mode & 0o7777);
+  await lutimes(dirs.upper, root.atime, root.mtime);
+  return dirs;
+}
+
+const supported = new Map<string, Promise<boolean>>();
+
+/** Whether overlayfs mounts for a rootfs under `dir`: tried for real once per directory. */
+export function overlaySupported(dir: string): Promise<boolean> {
+  let answer = supported.get(dir);
+  if (!answer) {
+    answer = (async () => {
+      const probeRoot = await mkdtemp(join(dir, '.kiln-overlay-probe-'));
+      const lower = join(probeRoot, 'lower');
+      await mkdir(lower);
+      let dirs: (OverlayDirs & { top: string }) | undefined;
+      try {
+        dirs = await overlayDirs(lower);
+        await mountOverlay(dirs);
+        await unmount(dirs.merged);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await rm(probeRoot, { recursive: true, force: true });
+        if (dirs) await rm(dirs.top, { recursive: true, force: true });
+      }
+    })();
+    supported.set(dir, answer);
+  }
+  return answer;
+}
+
+/** Every entry of the upper dir, parents before children, with whiteout and opaque flags. */
+async function readUpper(upper: string): Promise<UpperEntry[]> {
+  const entries: UpperEntry[] = [];
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    for (const name of await readdir(dir)) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const st = await lstat(join(dir, name));
+      entries.push({ rel: childRel, st, whiteout: isWhiteout(st), opaque: false });
+      if (st.isDirectory()) await walk(join(dir, name), childRel);
+    }
+  };
+  await walk(upper, '');
+  const dirs = entries.filter((e) => e.st.isDirectory());
+  const attrs = await readXattrs(dirs.map((e) => join(upper, e.rel)), true);
+  for (const e of dirs) {
+    const xattrs = attrs.get(join(upper, e.rel));
+    if (!xattrs) continue;
+    e.opaque = xattrs.get(OPAQUE_XATTR)?.toString() === 'y';
+    e.xattrs = new Map([...xattrs].filter(([name]) => !isHostXattr(name)));
+  }
+  return entries;
+}
+
+export class OverlaySnapshotter implements Snapshotter {
+  readonly kind = 'overlay' as const;
+  private busy = false;
+
+  constructor(
+    readonly rootfs: string,
+    private readonly ignorePaths: readonly string[] = [],
+  ) {}
+
+  async begin(): Promise<Snapshot> {
+    if (this.busy) throw new BuilderError('INTERNAL', 'overlay snapshot already in progress');
+    this.busy = true;
+    let dirs: OverlayDirs & { top: string };
+    try {
+      dirs = await overlayDirs(this.rootfs);
+    } catch (err) {
+      this.busy = false;
+      throw fromSystemError(err, dirname(this.rootfs));
+    }
+    try {
+      await mountOverlay(dirs);
+    } catch (err) {
+      await rm(dirs.top, { recursive: true, force: true });
+      this.busy = false;
+      throw err;
+    }
+    let mounted = true;
+    const cleanup = async (): Promise<void> => {
+      await rm(dirs.top, { recursive: true, force: true });
+      this.busy = false;
+    };
+    return {
+      runRoot: dirs.merged,
+      finish: async () => {
+        try {
+          await unmount(dirs.merged);
+          mounted = false;
+          const upper = await readUpper(dirs.upper);
+          const changes = await this.classify(upper);
+          await this.applyUpper(dirs.upper, upper);
+          return { rootfs: this.rootfs, changes: normalizeChanges(changes) };
+        } finally {
+          if (mounted) await unmount(dirs.merged, true).catch(() => undefined);
+          await cleanup();
+        }
+      },
+      abort: async () => {
+        if (mounted) await unmount(dirs.merged, true);
+        mounted = false;
+        await cleanup();
+      },
+    };
+  }
+
+  /** Upper entries against the rootfs as it still is (the lower dir). */
+  private async classify(upper: UpperEntry[]): Promise<Change[]> {
+    const ignore = new IgnoreList(this.rootfs, this.ignorePaths);
+    const changes: Change[] = [];
+    for (const e of upper) {
+      if (ignore.has(e.rel)) continue;
+      const lower = await lstatOrNull(join(this.rootfs, e.rel));
+      if (e.whiteout) {
+        if (lower) changes.push({ path: e.rel, kind: 'delete' });
+        continue;
+      }
+      if (!lower) {
+        changes.push({ path: e.rel, kind: 'add' });
+        continue;
+      }
+      const replaced = kindOf(lower) !== kindOf(e.st);
+      const opaque = !replaced && e.opaque;
+      changes.push({ path: e.rel, kind: 'modify', ...(replaced ? { replaced } : {}), ...(opaque ? { opaque } : {}) });
+    }
+    return changes;
+  }
+
+  /**
+   * Moves the upper dir onto the rootfs: whiteouts delete, an opaque or new directory replaces
+   * whatever was there whole, a directory present on both sides is merged and then given the
+   * upper's metadata (after its children, whose arrival changes its mtime).
+   */
+  private async applyUpper(upperRoot: string, upper: UpperEntry[]): Promise<void> {
+    const byRel = new Map(upper.map((e) => [e.rel, e]));
+    const moved: string[] = [];
+    const merge = async (rel: string): Promise<void> => {
+      const upperDir = rel === '' ? upperRoot : join(upperRoot, rel);
+      for (const name of await readdir(upperDir)) {
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const e = byRel.get(childRel) as UpperEntry;
+        const target = join(this.rootfs, childRel);
+        const lower = await lstatOrNull(target);
+        if (e.whiteout) {
+          if (lower) await rm(target, { recursive: true, force: true });
+          continue;
+        }
+        if (e.st.isDirectory() && lower?.isDirectory() && !e.opaque) {
+          await merge(childRel);
+          await this.copyDirMetadata(target, e);
+          continue;
+        }
+        if (lower) await rm(target, { recursive: true, force: true });
+        await rename(join(upperRoot, childRel), target);
+        if (e.st.isDirectory()) moved.push(childRel);
+      }
+    };
+    try {
+      await merge('');
+      // Overlay bookkeeping must not travel into the rootfs: the next mount uses it as lower dir.
+      const strays = upper.filter((e) => moved.some((m) => e.rel === m || e.rel.startsWith(`${m}/`)));
+      for (const e of strays) if (e.whiteout) await rm(join(this.rootfs, e.rel), { force: true });
+      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join(this.rootfs, e.rel)));
+      const root = await lstat(upperRoot);
+      const rootEntry: UpperEntry = { rel: '', st: root, whiteout: false, opaque: false };
+      await this.copyDirMetadata(this.rootfs, rootEntry);
+    } catch (err) {
+      throw fromSystemError(err, this.rootfs);
+    }
+  }
+
+  private async copyDirMetadata(target: string, e: UpperEntry): Promise<void> {
+    await chown(target, e.st.uid, e.st.gid);
+    await chmod(target, e.st.mode & 0o7777);
+    if (e.xattrs?.size) await writeXattrs([[target, e.xattrs]]);
+    await lutimes(target, e.st.atime, e.st.mtime);
+  }
+
+  async pathsChanged(paths: readonly string[]): Promise<ChangeSet> {
+    // COPY/ADD wrote straight into the rootfs, so whether a path is new is no longer known; the
+    // layer writer treats an addition and a modification alike.
+    const rels = expandWrittenPaths(this.rootfs, paths, new IgnoreList(this.rootfs, this.ignorePaths));
+    return { rootfs: this.rootfs, changes: normalizeChanges(rels.map((path) => ({ path, kind: 'modify' as const }))) };
+  }
+}
+
+async function clearOpaque(paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await new Promise<void>((resolve, reject) =>
+    execFile('setfattr', ['-h', '-x', OPAQUE_XATTR, '--', ...paths], (err) => (err ? reject(err) : resolve())),
+  );
+}
