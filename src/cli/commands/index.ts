@@ -2,5 +2,9 @@
 import type { Command } from '../command.ts';
 import { versionCommand } from './version.ts';
 import { buildCommand } from './build.ts';
+import { copyCommand } from './copy.ts';
+import { digestCommand } from './digest.ts';
+import { manifestCommand } from './manifest.ts';
+import { configCommand } from './config.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand];

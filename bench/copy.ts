@@ -1,0 +1,124 @@
+// Benchmark: copy a 1 GiB image (4 layers of incompressible data) between two lab registries with
+// `kiln copy` and with `skopeo copy`, in the same run, and print both times, their ratio and the
+// peak RSS of each. Run with `npx tsx bench/copy.ts [runs]` (default 3 runs each, alternating;
+// medians are reported). The image is generated once and cached under .lab/cache.
+import { createWriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { randomFillSync, createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { Header } from 'tar';
+import { labDir, repoRoot } from '../test/support/lab-dir.ts';
+import { ensureDir } from '../test/support/once.ts';
+import { initLayout, writeImage, writeLayoutIndex, OCI_LAYER_GZIP, type LayerDescriptor } from '../test/support/oci-layout.ts';
+import { startRegistry } from '../test/support/registry.ts';
+import { run } from '../test/support/exec.ts';
+
+const LAYERS = 4;
+const LAYER_BYTES = 256 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+const TAG = 'bench';
+
+/** The tar of one layer: a single file of pseudo-random bytes (incompressible). */
+async function* layerTar(index: number): AsyncGenerator<Buffer> {
+  const header = new Header({ path: `data/blob-${index}.bin`, mode: 0o644, size: LAYER_BYTES, mtime: new Date(0), type: 'File', uid: 0, gid: 0 });
+  header.encode();
+  yield header.block!;
+  for (let done = 0; done < LAYER_BYTES; done += CHUNK) yield randomFillSync(Buffer.allocUnsafe(CHUNK));
+  yield Buffer.alloc(1024);
+}
+
+class Tap extends Transform {
+  private readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
+
+async function writeRandomLayer(dir: string, index: number): Promise<LayerDescriptor> {
+  const tmp = join(dir, 'blobs', 'sha256', `.layer-${index}`);
+  const tarTap = new Tap();
+  const gzTap = new Tap();
+  await pipeline(Readable.from(layerTar(index)), tarTap, createGzip({ level: 1 }), gzTap, createWriteStream(tmp));
+  const digest = gzTap.digest();
+  await rename(tmp, join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)));
+  return { mediaType: OCI_LAYER_GZIP, digest, size: gzTap.size, diffId: tarTap.digest() };
+}
+
+function benchLayout(): Promise<string> {
+  return ensureDir(labDir('cache', 'bench-copy-1g-v1'), async (dir) => {
+    process.stderr.write('generating the 1 GiB bench image (once)...\n');
+    await initLayout(dir);
+    const layers = await Promise.all(Array.from({ length: LAYERS }, (_, i) => writeRandomLayer(dir, i)));
+    const created = new Date(0).toISOString();
+    const desc = await writeImage(dir, {
+      platform: { os: 'linux', architecture: 'amd64' },
+      layers,
+      created,
+      runConfig: { Cmd: ['/bin/true'] },
+      history: layers.map((_, i) => `bench layer ${i}`),
+    });
+    await writeLayoutIndex(dir, { [TAG]: desc });
+  });
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMiB: number;
+}
+
+/** Runs a command under GNU time and reads its wall clock and peak RSS. */
+async function timed(command: string, args: string[]): Promise<Measured> {
+  const { stderr } = await run('/usr/bin/time', ['-v', command, ...args], { cwd: repoRoot });
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(stderr);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  if (!wall || !rss) throw new Error(`could not read /usr/bin/time output:\n${stderr.slice(-1500)}`);
+  const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+  return { seconds, peakRssMiB: Number(rss[1]) / 1024 };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv[2] ?? 3);
+  const layout = await benchLayout();
+  const [from, to] = await Promise.all([startRegistry('plain'), startRegistry('plain')]);
+  try {
+    const source = `${from.host}/bench/image:1g`;
+    await run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${source}`]);
+    const kiln: Measured[] = [];
+    const skopeo: Measured[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Fresh repositories each time: the destination has to receive every byte again.
+      kiln.push(await timed(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'copy', source, `${to.host}/kiln/run${i}:1g`]));
+      skopeo.push(
+        await timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source}`, `docker://${to.host}/skopeo/run${i}:1g`]),
+      );
+      process.stderr.write(`run ${i + 1}: kiln ${kiln[i].seconds.toFixed(2)} s, skopeo ${skopeo[i].seconds.toFixed(2)} s\n`);
+    }
+    const k = median(kiln.map((m) => m.seconds));
+    const s = median(skopeo.map((m) => m.seconds));
+    const lines = [
+      `copy of a 1 GiB image (${LAYERS} layers), registry to registry on loopback, median of ${runs} runs`,
+      `kiln copy:   ${k.toFixed(2)} s, peak RSS ${Math.max(...kiln.map((m) => m.peakRssMiB)).toFixed(0)} MiB`,
+      `skopeo copy: ${s.toFixed(2)} s, peak RSS ${Math.max(...skopeo.map((m) => m.peakRssMiB)).toFixed(0)} MiB`,
+      `ratio kiln/skopeo: ${(k / s).toFixed(2)}x (target <= 1.0x; kiln peak RSS target <= 200 MiB)`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    await Promise.all([from.stop(), to.stop()]);
+  }
+}
+
+await main();
