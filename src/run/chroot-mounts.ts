@@ -1,0 +1,119 @@
+// Turns a RunSpec into the list of mounts the setup script makes, preparing on the host what they
+// need: mount points in the rootfs (remembered, so they can be removed afterwards and leave no
+// trace in the layer, as with docker), private copies of resolv.conf and hosts, secret files.
+import { chmod, chown, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { BuilderError } from '../util/errors.ts';
+import type { MountOp } from './chroot-setup.ts';
+import { ensureInRoot, removeCreated, resolveInRoot } from './in-root.ts';
+import type { RunMount, RunSpec } from './spec.ts';
+
+// Used when the host has no /etc/hosts of its own.
+const DEFAULT_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+
+export interface MountPlan {
+  ops: MountOp[];
+  /** Host paths created in the rootfs only to be mounted over, parents first. */
+  created: string[];
+}
+
+export interface PlanDirs {
+  /** Private scratch space of this run (mode 0700), for the file copies and overlay dirs. */
+  state: string;
+  /** Where secret files are written; memory-backed when the host allows it. */
+  secrets: string;
+}
+
+async function mountPoint(root: string, target: string, kind: 'dir' | 'file', plan: MountPlan): Promise<string> {
+  const { path, created } = await ensureInRoot(root, target, kind);
+  plan.created.push(...created);
+  return path;
+}
+
+// A file we put over /etc/resolv.conf or /etc/hosts: the command may read and even write it, but
+// it writes our copy, never the host's file nor the image's. A symlink in the image is left alone.
+async function networkFile(root: string, name: string, content: () => Promise<string>, dirs: PlanDirs, plan: MountPlan) {
+  const inRoot = `/etc/${name}`;
+  const st = await lstat(join(await resolveInRoot(root, '/etc'), name)).catch(() => undefined);
+  if (st && !st.isFile()) return;
+  const copy = join(dirs.state, name);
+  await writeFile(copy, await content(), { mode: 0o644 });
+  plan.ops.push({ kind: 'bind', source: copy, target: await mountPoint(root, inRoot, 'file', plan), option: '' });
+}
+
+async function hostFile(path: string, fallback: string | undefined): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fallback !== undefined) return fallback;
+    throw err;
+  }
+}
+
+function checkOverlayPath(p: string): void {
+  // overlayfs takes its directories in a comma- and colon-separated option string.
+  if (/[,:]/.test(p)) {
+    throw new BuilderError('BUILD_FAILED', `RUN --mount=type=bind,rw: source ${p} contains ',' or ':', which overlayfs cannot take`);
+  }
+}
+
+async function userMount(root: string, m: RunMount, index: number, dirs: PlanDirs, plan: MountPlan): Promise<void> {
+  switch (m.type) {
+    case 'bind': {
+      const isDir = (await lstat(m.source)).isDirectory();
+      const target = await mountPoint(root, m.target, isDir ? 'dir' : 'file', plan);
+      if (m.readWrite && isDir) {
+        checkOverlayPath(m.source);
+        const scratch = join(dirs.state, `bind-${index}`);
+        await mkdir(scratch);
+        plan.ops.push({ kind: 'overlay', source: m.source, target, option: scratch });
+      } else {
+        plan.ops.push({ kind: m.readWrite ? 'bind' : 'bind-ro', source: m.source, target, option: '' });
+      }
+      return;
+    }
+    case 'cache': {
+      const target = await mountPoint(root, m.target, 'dir', plan);
+      plan.ops.push({ kind: m.readOnly ? 'bind-ro' : 'bind', source: m.source, target, option: '' });
+      return;
+    }
+    case 'tmpfs': {
+      const target = await mountPoint(root, m.target, 'dir', plan);
+      plan.ops.push({ kind: 'tmpfs', source: 'tmpfs', target, option: m.size ? `,size=${m.size}` : '' });
+      return;
+    }
+    case 'secret': {
+      const file = join(dirs.secrets, `secret-${index}`);
+      await writeFile(file, m.data, { mode: 0o400 });
+      await chown(file, m.uid ?? 0, m.gid ?? 0);
+      await chmod(file, m.mode ?? 0o400);
+      const target = await mountPoint(root, m.target ?? `/run/secrets/${m.id}`, 'file', plan);
+      plan.ops.push({ kind: 'bind-ro', source: file, target, option: '' });
+      return;
+    }
+  }
+}
+
+/** Mounts of the RUN's own --mount flags, parents before children as BuildKit orders them. */
+function byDepth(mounts: RunMount[]): RunMount[] {
+  const depth = (m: RunMount) => posix.normalize(m.type === 'secret' ? (m.target ?? `/run/secrets/${m.id}`) : m.target).split('/').length;
+  return [...mounts].sort((a, b) => depth(a) - depth(b));
+}
+
+export async function planMounts(spec: RunSpec, dirs: PlanDirs): Promise<MountPlan> {
+  const root = spec.rootDir;
+  const plan: MountPlan = { ops: [], created: [] };
+  try {
+    plan.ops.push({ kind: 'proc', source: 'proc', target: await mountPoint(root, '/proc', 'dir', plan), option: '' });
+    plan.ops.push({ kind: 'dev', source: 'tmpfs', target: await mountPoint(root, '/dev', 'dir', plan), option: '' });
+    plan.ops.push({ kind: 'sys', source: 'sysfs', target: await mountPoint(root, '/sys', 'dir', plan), option: '' });
+    await networkFile(root, 'resolv.conf', () => hostFile('/etc/resolv.conf', ''), dirs, plan);
+    await networkFile(root, 'hosts', () => hostFile('/etc/hosts', DEFAULT_HOSTS), dirs, plan);
+    const mounts = byDepth(spec.mounts);
+    for (const [i, m] of mounts.entries()) await userMount(root, m, i, dirs, plan);
+    return plan;
+  } catch (err) {
+    await removeCreated(plan.created);
+    throw err;
+  }
+}

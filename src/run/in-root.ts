@@ -1,0 +1,99 @@
+// Paths inside a rootfs, resolved the way the kernel would after chroot(rootDir): a symlink in
+// the image (even `/etc -> /host/etc` or `../../..`) never leads a mount or a mkdir out of it.
+import { lstat, mkdir, readlink, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BuilderError } from '../util/errors.ts';
+
+// The kernel gives up after 40 links in one lookup; so do we.
+const MAX_LINKS = 40;
+
+function parts(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * The host path of `p` inside `root`, every symlink followed inside the root. Components that do
+ * not exist are kept as written, so the result can be created.
+ */
+export async function resolveInRoot(root: string, p: string): Promise<string> {
+  return join(root, ...(await resolveParts(root, p)));
+}
+
+async function resolveParts(root: string, p: string): Promise<string[]> {
+  const done: string[] = [];
+  let todo = parts(p);
+  let links = 0;
+  while (todo.length > 0) {
+    const [name, ...rest] = todo;
+    todo = rest;
+    if (name === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, name);
+    const st = await lstat(host).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (!st?.isSymbolicLink()) {
+      done.push(name);
+      continue;
+    }
+    if (++links > MAX_LINKS) {
+      throw new BuilderError('BUILD_FAILED', `${p}: too many levels of symbolic links in the rootfs`);
+    }
+    const target = await readlink(host);
+    if (target.startsWith('/')) done.length = 0;
+    todo = [...parts(target), ...todo];
+  }
+  return done;
+}
+
+/**
+ * Makes sure `p` (inside `root`) exists as a directory or an empty file, creating what is missing.
+ * Returns the host path and the host paths it created, parents first, so they can be removed.
+ */
+export async function ensureInRoot(
+  root: string,
+  p: string,
+  kind: 'dir' | 'file',
+): Promise<{ path: string; created: string[] }> {
+  const rel = await resolveParts(root, p);
+  const path = join(root, ...rel);
+  const created: string[] = [];
+  for (let i = 1; i <= rel.length; i++) {
+    const host = join(root, ...rel.slice(0, i));
+    const leaf = i === rel.length;
+    const st = await lstat(host).catch(() => undefined);
+    if (st) {
+      const want = leaf && kind === 'file' ? st.isFile() : st.isDirectory();
+      if (!want) {
+        const what = leaf && kind === 'file' ? 'a regular file' : 'a directory';
+        throw new BuilderError('BUILD_FAILED', `${p}: /${rel.slice(0, i).join('/')} in the rootfs is not ${what}`);
+      }
+      continue;
+    }
+    if (leaf && kind === 'file') await writeFile(host, '', { mode: 0o644, flag: 'wx' });
+    else await mkdir(host, { mode: 0o755 });
+    created.push(host);
+  }
+  return { path, created };
+}
+
+/**
+ * Removes what ensureInRoot created, children first. A directory the command filled (outside
+ * any mount) is not empty and stays: its content belongs to the layer.
+ */
+export async function removeCreated(created: string[]): Promise<void> {
+  for (const path of [...created].reverse()) {
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) continue;
+    try {
+      if (st.isDirectory()) await rmdir(path);
+      else await unlink(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    }
+  }
+}
