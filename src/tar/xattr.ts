@@ -47,14 +47,15 @@ function decodeValue(encoded: string): Buffer {
 function runGetfattr(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('getfattr', args, { maxBuffer: 256 << 20, encoding: 'latin1' }, (err, stdout, stderr) => {
-      // Exit 1 with output means some path had no attributes support or vanished; the caller asked
-      // about paths it just listed, so a real failure shows in stderr.
+      // Exit 1 also comes from benign per-path answers; only other stderr lines are failures.
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(new BuilderError('IO', 'getfattr not found: install the "attr" package to read extended attributes', { cause: err }));
         return;
       }
-      if (err && stderr && !/Operation not supported/.test(stderr)) {
-        reject(new BuilderError('IO', `reading extended attributes failed: ${stderr.trim().split('\n')[0]}`, { cause: err }));
+      // "No such attribute" answers a -n query on a path without it; not a failure.
+      const real = stderr.split('\n').filter((l) => l !== '' && !/Operation not supported|No such attribute/.test(l));
+      if (err && real.length > 0) {
+        reject(new BuilderError('IO', `reading extended attributes failed: ${real[0]}`, { cause: err }));
         return;
       }
       resolve(stdout);
@@ -63,15 +64,14 @@ function runGetfattr(args: string[]): Promise<string> {
 }
 
 /**
- * Every attribute of each path (symlinks themselves, not their targets), host-only ones left out.
- * Paths without attributes are absent from the map. `only` restricts to one attribute name.
+ * Every attribute of each path (symlinks themselves, not their targets); host-only ones are left
+ * out unless `includeHost`. Paths without attributes are absent from the map.
  */
-export async function readXattrs(paths: string[], only?: string): Promise<Map<string, Xattrs>> {
+export async function readXattrs(paths: string[], includeHost = false): Promise<Map<string, Xattrs>> {
   const result = new Map<string, Xattrs>();
   for (let i = 0; i < paths.length; i += BATCH) {
     const batch = paths.slice(i, i + BATCH);
-    const select = only ? ['-n', only] : ['-m', '-'];
-    const out = await runGetfattr(['-h', '--absolute-names', '-e', 'base64', ...select, '--', ...batch]);
+    const out = await runGetfattr(['-h', '-d', '--absolute-names', '-e', 'base64', '-m', '-', '--', ...batch]);
     let current: Xattrs | undefined;
     // latin1 keeps every byte as one char, so unquote sees the octal escapes and the raw bytes alike.
     for (const line of out.split('\n')) {
@@ -81,7 +81,7 @@ export async function readXattrs(paths: string[], only?: string): Promise<Map<st
       } else if (current && line !== '') {
         const eq = line.indexOf('=');
         const name = eq === -1 ? line : line.slice(0, eq);
-        if (only === undefined && isHostXattr(name)) continue;
+        if (!includeHost && isHostXattr(name)) continue;
         current.set(name, eq === -1 ? Buffer.alloc(0) : decodeValue(line.slice(eq + 1)));
       }
     }
