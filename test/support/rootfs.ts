@@ -5,14 +5,14 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './exec.ts';
 
-const PASSWD = [
+export const PASSWD = [
   'root:x:0:0:root:/root:/bin/sh',
   'app:x:1000:1000:app:/home/app:/bin/sh',
   'nobody:x:65534:65534:nobody:/nonexistent:/bin/false',
   '',
 ].join('\n');
 
-const GROUP = ['root:x:0:', 'app:x:1000:', 'extra:x:2000:app', 'nogroup:x:65534:', ''].join('\n');
+export const GROUP = ['root:x:0:', 'app:x:1000:', 'extra:x:2000:app', 'nogroup:x:65534:', ''].join('\n');
 
 export async function makeBusyboxRootfs(dir: string): Promise<void> {
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'root', 'home/app']) {
