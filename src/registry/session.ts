@@ -3,7 +3,8 @@
 // transient failures with backoff (honouring Retry-After), re-authorizes once after a 401, and
 // turns any other unexpected status into a BuilderError.
 import type { Readable } from 'node:stream';
-import type { Keychain, Credential } from '../auth/credential.ts';
+import { credentialLabel, type Credential, type Keychain } from '../auth/credential.ts';
+import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { parseChallenge, type Challenge } from './challenge.ts';
 import { responseError, type ErrorSubject } from './errors.ts';
@@ -187,6 +188,15 @@ export class Session {
         continue;
       }
       if (call.ok.includes(res.status)) return res;
+      if (res.status === 401 && credential && parseChallenge(header(res, 'www-authenticate'))?.params.error === 'insufficient_scope') {
+        // Authenticated, but the token server granted less than asked: a permission problem.
+        await res.body.dump();
+        const wanted = scopes.map((s) => `${s.actions.join(',')} on ${s.name}`).join(', ');
+        throw new BuilderError(
+          'REGISTRY_DENIED',
+          `${call.subject.what}: denied: ${credentialLabel(credential)} may not ${wanted} at ${ep.host}`,
+        );
+      }
       throw await responseError(res, call.subject);
     }
   }
