@@ -21,7 +21,9 @@ export function expandWrittenPaths(rootfs: string, paths: readonly string[], ign
   };
   for (const p of paths) {
     const rel = p.split('/').filter((c) => c !== '' && c !== '.').join('/');
-    if (rel !== '') visit(rel);
+    // "/" (a COPY into the root) stands for everything in it.
+    if (rel === '') for (const name of readdirSync(rootfs)) visit(name);
+    else visit(rel);
   }
   return [...out];
 }
