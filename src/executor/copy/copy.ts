@@ -225,7 +225,14 @@ async function copyItem(ctx: Context, item: Item, target: string, written: Set<s
   const srcHost = join(item.root, item.match.rel);
   if (item.kind === 'match' && item.unpack && !item.match.isDir && (await isTarArchive(srcHost))) {
     const destRel = await mkdirAllInRoot(target, dest.path, owner, written);
-    for (const p of await unpackArchive(srcHost, join(target, destRel), owner)) written.add(destRel ? `${destRel}/${p}` : p);
+    let paths: string[];
+    try {
+      paths = await unpackArchive(srcHost, join(target, destRel), owner);
+    } catch (err) {
+      if (err instanceof BuilderError) throw err;
+      throw new BuilderError('BUILD_FAILED', `${ctx.label}: ${item.match.rel}: ${(err as Error).message}`, { cause: err });
+    }
+    for (const p of paths) written.add(destRel ? `${destRel}/${p}` : p);
     return;
   }
   // fsutil's Copy: make the destination's parent (or the destination, when it names a
