@@ -181,7 +181,9 @@ export class DockerignoreMatcher implements IgnoreFilter {
       const body = p.startsWith('!') ? p.slice(1) : p;
       const problem = patternSyntaxError(body);
       if (problem) throw new BuilderError('CONTEXT_INVALID', `${where}: bad pattern "${p}": ${problem}`);
-      this.patterns.push(new Pattern(p.startsWith('!') ? `!${clean(body)}` : clean(body)));
+      let cleaned = clean(body);
+      if (cleaned.length > 1 && cleaned.startsWith('/')) cleaned = cleaned.slice(1);
+      this.patterns.push(new Pattern(p.startsWith('!') ? `!${cleaned}` : cleaned));
     }
     this.alwaysInclude = new Set((options.alwaysInclude ?? []).map(normalizeRel));
   }
