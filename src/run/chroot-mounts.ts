@@ -5,7 +5,7 @@ import { chmod, chown, lstat, mkdir, readFile, writeFile } from 'node:fs/promise
 import { join, posix } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 import type { MountOp } from './chroot-setup.ts';
-import { ensureInRoot, removeCreated, resolveInRoot } from './in-root.ts';
+import { ensureInRoot, removeCreated, resolveInRoot, type Created } from './in-root.ts';
 import type { RunMount, RunSpec } from './spec.ts';
 
 // Used when the host has no /etc/hosts of its own.
@@ -13,8 +13,8 @@ const DEFAULT_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-lo
 
 export interface MountPlan {
   ops: MountOp[];
-  /** Host paths created in the rootfs only to be mounted over, parents first. */
-  created: string[];
+  /** What was created in the rootfs only to be mounted over, parents first. */
+  created: Created[];
 }
 
 export interface PlanDirs {

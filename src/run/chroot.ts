@@ -18,7 +18,7 @@ import { planMounts } from './chroot-mounts.ts';
 import { drain, exited, forward, statusOf } from './child.ts';
 import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
-import { ensureInRoot, removeCreated } from './in-root.ts';
+import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
 import type { Runner, RunSpec } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
@@ -60,7 +60,7 @@ export class ChrootRunner implements Runner {
 
     const state = await mkdtemp(join(tmpdir(), 'kiln-run-'));
     const secrets = await mkdtemp(join(await secretBase(), 'kiln-secrets-'));
-    let created: string[] = [];
+    let created: Created[] = [];
     try {
       const plan = await planMounts(spec, { state, secrets });
       created = plan.created;

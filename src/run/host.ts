@@ -11,7 +11,7 @@ import { drain, exited, forward, statusOf } from './child.ts';
 import { detectContainer, type ContainerProbe } from './container.ts';
 import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
-import { ensureInRoot, removeCreated } from './in-root.ts';
+import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
 import type { Runner, RunSpec, SecretMount } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
@@ -65,7 +65,7 @@ export class HostRunner implements Runner {
     const user = await lookupUser('/', spec.user);
     const cwd = posix.resolve('/', spec.cwd || '/');
     await ensureInRoot('/', cwd, 'dir');
-    const created: string[] = [];
+    const created: Created[] = [];
     try {
       for (const m of spec.mounts as SecretMount[]) created.push(...(await placeSecret(m)));
       await this.command(spec, user, cwd);
@@ -118,10 +118,10 @@ export class HostRunner implements Runner {
   }
 }
 
-async function placeSecret(m: SecretMount): Promise<string[]> {
+async function placeSecret(m: SecretMount): Promise<Created[]> {
   const target = m.target ?? `/run/secrets/${m.id}`;
   const { path, created } = await ensureInRoot('/', target, 'file');
-  if (!created.includes(path)) {
+  if (!created.some((c) => c.path === path)) {
     throw new BuilderError('BUILD_FAILED', `RUN --mount=type=secret,id=${m.id}: ${target} already exists, and host isolation cannot mount over it`);
   }
   try {

@@ -1,7 +1,8 @@
 // Paths inside a rootfs, resolved the way the kernel would after chroot(rootDir): a symlink in
 // the image (even `/etc -> /host/etc` or `../../..`) never leads a mount or a mkdir out of it.
 import { lstat, mkdir, readlink, rmdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 
 // The kernel gives up after 40 links in one lookup; so do we.
@@ -50,17 +51,39 @@ async function resolveParts(root: string, p: string): Promise<string[]> {
 }
 
 /**
+ * Something ensureInRoot made. The first thing made in an existing directory remembers that
+ * directory's mtime, so it can be put back: a RUN that only had /etc/hosts mounted over must not
+ * show /etc as changed to a snapshotter.
+ */
+export interface Created {
+  path: string;
+  parent?: { dir: string; mtimeBefore: bigint; mtimeAfter: bigint };
+}
+
+async function mtimeNs(path: string): Promise<bigint> {
+  return (await lstat(path, { bigint: true })).mtimeNs;
+}
+
+// Node's utimes goes through a double and loses nanoseconds; touch(1) sets them exactly.
+function setMtimeNs(path: string, ns: bigint): Promise<void> {
+  const stamp = `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  return new Promise((resolve, reject) => {
+    execFile('touch', ['-m', '-c', '-d', stamp, path], (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/**
  * Makes sure `p` (inside `root`) exists as a directory or an empty file, creating what is missing.
- * Returns the host path and the host paths it created, parents first, so they can be removed.
+ * Returns the host path and what it created, parents first, so it can be removed.
  */
 export async function ensureInRoot(
   root: string,
   p: string,
   kind: 'dir' | 'file',
-): Promise<{ path: string; created: string[] }> {
+): Promise<{ path: string; created: Created[] }> {
   const rel = await resolveParts(root, p);
   const path = join(root, ...rel);
-  const created: string[] = [];
+  const created: Created[] = [];
   for (let i = 1; i <= rel.length; i++) {
     const host = join(root, ...rel.slice(0, i));
     const leaf = i === rel.length;
@@ -73,27 +96,35 @@ export async function ensureInRoot(
       }
       continue;
     }
+    const dir = dirname(host);
+    const mtimeBefore = created.length === 0 ? await mtimeNs(dir) : undefined;
     if (leaf && kind === 'file') await writeFile(host, '', { mode: 0o644, flag: 'wx' });
     else await mkdir(host, { mode: 0o755 });
-    created.push(host);
+    created.push(
+      mtimeBefore === undefined ? { path: host } : { path: host, parent: { dir, mtimeBefore, mtimeAfter: await mtimeNs(dir) } },
+    );
   }
   return { path, created };
 }
 
 /**
  * Removes what ensureInRoot created, children first. A directory the command filled (outside
- * any mount) is not empty and stays: its content belongs to the layer.
+ * any mount) is not empty and stays: its content belongs to the layer. A parent's mtime is put
+ * back only if nothing but us changed it in between.
  */
-export async function removeCreated(created: string[]): Promise<void> {
-  for (const path of [...created].reverse()) {
+export async function removeCreated(created: Created[]): Promise<void> {
+  for (const { path, parent } of [...created].reverse()) {
     const st = await lstat(path).catch(() => undefined);
     if (!st) continue;
+    const untouched = parent !== undefined && (await mtimeNs(parent.dir)) === parent.mtimeAfter;
     try {
       if (st.isDirectory()) await rmdir(path);
       else await unlink(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') continue;
+      throw err;
     }
+    if (untouched) await setMtimeNs(parent.dir, parent.mtimeBefore);
   }
 }

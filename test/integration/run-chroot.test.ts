@@ -1,4 +1,5 @@
 // The chroot runner for real: namespaces, mounts, chroot and USER switching on a busybox rootfs.
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -203,6 +204,26 @@ test('an abort kills the command and everything it started', async () => {
   assert.ok(Date.now() - started < 3000);
   assert.deepEqual(await processes(['sleep', '1014']), []);
   assert.deepEqual(await processes(['sleep', '1015']), []);
+});
+
+test('on an overlay, the upper dir holds what the command wrote and nothing of the runner', async () => {
+  // The overlay snapshotter's situation: it mounts the overlay, we run on the merged dir.
+  const ov = join(work, 'overlay');
+  const [upper, ovWork, merged] = ['upper', 'work', 'merged'].map((d) => join(ov, d));
+  for (const d of [upper, ovWork, merged]) await mkdir(d, { recursive: true });
+  execFileSync('mount', ['-t', 'overlay', '-o', `lowerdir=${root},upperdir=${upper},workdir=${ovWork}`, 'overlay', merged]);
+  try {
+    await runner.run({
+      rootDir: merged, argv: ['/bin/sh', '-c', 'echo hi > /hello; cat /etc/hosts >/dev/null'], env: [], cwd: '/', user: '',
+      network: 'default', mounts: [{ type: 'secret', id: 's', data: Buffer.from('x') }], stdout: new Collect(), stderr: new Collect(),
+    });
+  } finally {
+    execFileSync('umount', [merged]);
+  }
+  assert.deepEqual((await readdir(upper)).sort(), ['etc', 'hello']);
+  // /etc was copied up to hold the hosts placeholder; it is empty again, with its old mtime.
+  assert.deepEqual(await readdir(join(upper, 'etc')), []);
+  assert.equal((await stat(join(upper, 'etc'), { bigint: true })).mtimeNs, (await stat(join(root, 'etc'), { bigint: true })).mtimeNs);
 });
 
 test('output streams while the command runs and both streams are kept apart', async () => {

@@ -38,11 +38,34 @@ test('ensureInRoot creates what is missing and removeCreated takes exactly that 
     await mkdir(join(root, 'run'));
     const file = await ensureInRoot(root, '/run/secrets/tok', 'file');
     assert.equal(file.path, join(root, 'run/secrets/tok'));
-    assert.deepEqual(file.created, [join(root, 'run/secrets'), join(root, 'run/secrets/tok')]);
+    assert.deepEqual(file.created.map((c) => c.path), [join(root, 'run/secrets'), join(root, 'run/secrets/tok')]);
     assert.ok((await stat(file.path)).isFile());
     await removeCreated(file.created);
     await assert.rejects(stat(join(root, 'run/secrets')), { code: 'ENOENT' });
     assert.ok((await stat(join(root, 'run'))).isDirectory());
+  }));
+
+test('the mtime of the directory a placeholder was made in is put back exactly', () =>
+  withRoot(async (root) => {
+    await mkdir(join(root, 'etc'));
+    const before = (await stat(join(root, 'etc'), { bigint: true })).mtimeNs;
+    await new Promise((r) => setTimeout(r, 20));
+    const hosts = await ensureInRoot(root, '/etc/hosts', 'file');
+    const resolv = await ensureInRoot(root, '/etc/resolv.conf', 'file');
+    assert.notEqual((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, before);
+    await removeCreated([...hosts.created, ...resolv.created]);
+    assert.equal((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, before);
+  }));
+
+test('a parent the command changed keeps its new mtime', () =>
+  withRoot(async (root) => {
+    await mkdir(join(root, 'etc'));
+    const before = (await stat(join(root, 'etc'), { bigint: true })).mtimeNs;
+    const hosts = await ensureInRoot(root, '/etc/hosts', 'file');
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(join(root, 'etc/added-by-run'), '');
+    await removeCreated(hosts.created);
+    assert.notEqual((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, before);
   }));
 
 test('a directory the command filled is kept', () =>
