@@ -1,4 +1,4 @@
-// ADD: local archives unpacked (plain, gzip, bzip2, xz), URLs fetched from a real HTTP server on
+// ADD: local archives unpacked (plain, gzip, bzip2, xz, zstd), URLs fetched from a real HTTP server on
 // 127.0.0.1 (checksums, Last-Modified, 0600), and git repositories cloned from a real
 // `git daemon` on 127.0.0.1 (git:// is one of the git URL forms BuildKit accepts).
 import { test } from 'node:test';
@@ -78,11 +78,13 @@ const ARCHIVED = {
   'd/app/ln': link('bin'),
 };
 
-for (const [ext, flag] of [['tar', ''], ['tar.gz', 'z'], ['tar.bz2', 'j'], ['tar.xz', 'J']] as const) {
+const COMPRESSORS = [['tar', []], ['tar.gz', ['--gzip']], ['tar.bz2', ['--bzip2']], ['tar.xz', ['--xz']], ['tar.zst', ['--zstd']]] as const;
+
+for (const [ext, flags] of COMPRESSORS) {
   test(`ADD of a local .${ext} unpacks it into the destination, keeping the archive's owners and modes`, async () => {
     const f = await fixture();
     const src = await archiveSource(f.tmp);
-    await run('tar', ['--numeric-owner', `-c${flag}f`, join(f.ctx, `a.${ext}`), '-C', src, 'app']);
+    await run('tar', ['--numeric-owner', ...flags, '-cf', join(f.ctx, `a.${ext}`), '-C', src, 'app']);
     const written = await f.add({ sources: [`a.${ext}`], dest: '/d' });
     assert.deepEqual(await describeTree(f.rootfs, 'd'), ARCHIVED);
     assert.deepEqual(written, ['d', 'd/app', 'd/app/bin', 'd/app/conf', 'd/app/ln']);
