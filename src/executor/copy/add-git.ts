@@ -75,7 +75,7 @@ export async function checkoutGit(git: GitRef, dir: string, keepGitDir: boolean,
     } catch (err) {
       const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
       const line = stderr.split('\n').filter((l) => l.trim() !== '').pop() ?? 'failed';
-      throw new BuilderError('BUILD_FAILED', `${where}: ADD ${shown}: git ${args[0]} failed: ${line}`, { cause: err });
+      throw new BuilderError('BUILD_FAILED', `${where} ${shown}: git ${args[0]} failed: ${line}`, { cause: err });
     }
   };
   await g('init', '-q');
@@ -94,7 +94,7 @@ export async function checkoutGit(git: GitRef, dir: string, keepGitDir: boolean,
     const { stdout } = await run('git', ['-C', dir, 'rev-parse', 'HEAD'], { env });
     const head = stdout.trim();
     if (!head.startsWith(commit)) {
-      throw new BuilderError('DIGEST_MISMATCH', `${where}: ADD ${shown}: checksum mismatch: expected commit ${commit}, got ${head}`);
+      throw new BuilderError('DIGEST_MISMATCH', `${where} ${shown}: checksum mismatch: expected commit ${commit}, got ${head}`);
     }
   }
   if (existsSync(`${dir}/.gitmodules`)) await g('submodule', 'update', '-q', '--init', '--recursive', '--depth=1');

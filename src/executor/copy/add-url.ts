@@ -43,7 +43,7 @@ export function urlFileName(url: string): string {
 export function parseChecksum(value: string, where: string): { algorithm: string; hex: string } {
   const m = /^([a-z0-9]+):([a-f0-9]+)$/.exec(value);
   if (!m || ALGORITHMS[m[1]] !== m[2].length) {
-    throw new BuilderError('DOCKERFILE_PARSE', `${where}: invalid --checksum=${value}: expected sha256:<64 hex digits> (or sha384, sha512)`);
+    throw new BuilderError('DOCKERFILE_PARSE', `${where} --checksum=${value}: invalid checksum: expected sha256:<64 hex digits> (or sha384, sha512)`);
   }
   return { algorithm: m[1], hex: m[2] };
 }
@@ -57,12 +57,12 @@ export async function downloadUrl(url: string, into: string, checksum: string | 
     response = await fetch(url, { redirect: 'follow' });
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new BuilderError('BUILD_FAILED', `${where}: ADD ${shown}: ${cause}`, { cause: err });
+    throw new BuilderError('BUILD_FAILED', `${where} ${shown}: ${cause}`, { cause: err });
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
     const code = response.status === 404 || response.status === 410 ? 'FILE_NOT_FOUND' : 'BUILD_FAILED';
-    throw new BuilderError(code, `${where}: ADD ${shown}: invalid response status ${response.status}`);
+    throw new BuilderError(code, `${where} ${shown}: invalid response status ${response.status}`);
   }
   const name = urlFileName(url);
   const file = join(into, name);
@@ -76,13 +76,13 @@ export async function downloadUrl(url: string, into: string, checksum: string | 
   try {
     await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream), hasher, createWriteStream(file, { mode: 0o600 }));
   } catch (err) {
-    throw new BuilderError('BUILD_FAILED', `${where}: ADD ${shown}: download failed: ${(err as Error).message}`, { cause: err });
+    throw new BuilderError('BUILD_FAILED', `${where} ${shown}: download failed: ${(err as Error).message}`, { cause: err });
   }
   const got = hash.digest('hex');
   if (expected && got !== expected.hex) {
     throw new BuilderError(
       'DIGEST_MISMATCH',
-      `${where}: ADD ${shown}: digest mismatch: expected ${expected.algorithm}:${expected.hex}, got ${expected.algorithm}:${got}`,
+      `${where} ${shown}: digest mismatch: expected ${expected.algorithm}:${expected.hex}, got ${expected.algorithm}:${got}`,
     );
   }
   await chmod(file, 0o600);

@@ -12,7 +12,7 @@ const NUMERIC = /^[0-9]+$/;
 
 export async function resolveChown(spec: string, rootfs: string, where: string): Promise<Owner> {
   const [userPart, groupPart] = splitOnce(spec, ':');
-  if (userPart === '') throw new BuilderError('DOCKERFILE_PARSE', `${where}: --chown=${spec}: missing user`);
+  if (userPart === '') throw new BuilderError('DOCKERFILE_PARSE', `${where} --chown=${spec}: missing user`);
   let uid: number;
   let gid: number;
   if (NUMERIC.test(userPart)) {
@@ -33,7 +33,7 @@ export async function resolveChown(spec: string, rootfs: string, where: string):
     }
   }
   if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid) || uid > 0xffffffff || gid > 0xffffffff) {
-    throw new BuilderError('DOCKERFILE_PARSE', `${where}: --chown=${spec}: id out of range`);
+    throw new BuilderError('DOCKERFILE_PARSE', `${where} --chown=${spec}: id out of range`);
   }
   return { uid, gid };
 }
@@ -44,7 +44,7 @@ function splitOnce(s: string, sep: string): [string, string | undefined] {
 }
 
 function notFound(where: string, spec: string, what: string, file: string): BuilderError {
-  return new BuilderError('BUILD_FAILED', `${where}: --chown=${spec}: no ${what} in the stage's ${file}`);
+  return new BuilderError('BUILD_FAILED', `${where} --chown=${spec}: no ${what} in the stage's ${file}`);
 }
 
 /** The colon-separated records of a passwd-style file in the rootfs; none when it is missing. */

@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { NO_IGNORE, type IgnoreFilter } from '../../context/filter.ts';
 import { resolveRelative } from '../../context/root-path.ts';
 import type { Owner } from '../../context/untar.ts';
-import { BuilderError } from '../../util/errors.ts';
+import { BuilderError, fromSystemError } from '../../util/errors.ts';
 import { checkoutGit, parseGitRef, type GitRef } from './add-git.ts';
 import { displayUrl, downloadUrl, isHttpUrl, parseChecksum } from './add-url.ts';
 import { isTarArchive, unpackArchive } from './archive.ts';
@@ -109,9 +109,20 @@ export async function copyFiles(req: CopyRequest): Promise<string[]> {
     const applied = new Set<string>();
     await applyScratch(target, req.rootfs, applied);
     return sorted(applied);
+  } catch (err) {
+    throw systemFailure(err, label, [req.rootfs, req.from.dir, tmp]);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** A file system error (no space, permission) as a BuilderError naming the path inside its root. */
+function systemFailure(err: unknown, label: string, roots: string[]): unknown {
+  if (err instanceof BuilderError) return err;
+  const host = (err as NodeJS.ErrnoException | undefined)?.path;
+  if (host === undefined) return err;
+  const root = roots.find((r) => host === r || host.startsWith(`${r}/`));
+  return fromSystemError(err, `${label}: ${root === undefined ? host : `/${host.slice(root.length + 1)}`}`);
 }
 
 function sorted(paths: Set<string>): string[] {

@@ -166,11 +166,11 @@ test('ADD <url> downloads from an HTTP server: name from the URL, 0600, Last-Mod
   await rejectsWith(
     f.add({ sources: [`${base}/files/tool.tar.gz`], dest: '/bad/', checksum: wrong }),
     'DIGEST_MISMATCH',
-    new RegExp(`^Dockerfile:4: ADD: ADD ${base}/files/tool.tar.gz: digest mismatch: expected ${wrong}, got sha256:${sum}$`),
+    new RegExp(`^Dockerfile:4: ADD ${base}/files/tool.tar.gz: digest mismatch: expected ${wrong}, got sha256:${sum}$`),
   );
   await assert.rejects(stat(join(f.rootfs, 'bad')));
   await rejectsWith(f.add({ sources: [`${base}/missing`], dest: '/m/' }), 'FILE_NOT_FOUND', /missing: invalid response status 404/);
-  await rejectsWith(f.add({ sources: [`${base}/x`], dest: '/m/', checksum: 'md5:abc' }), 'DOCKERFILE_PARSE', /invalid --checksum=md5:abc/);
+  await rejectsWith(f.add({ sources: [`${base}/x`], dest: '/m/', checksum: 'md5:abc' }), 'DOCKERFILE_PARSE', /ADD --checksum=md5:abc: invalid checksum/);
   await rejectsWith(f.add({ sources: ['local.txt'], dest: '/m/', checksum: `sha256:${sum}` }), 'DOCKERFILE_PARSE', /checksum requires HTTP\(S\) or Git sources/);
 });
 
