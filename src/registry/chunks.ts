@@ -44,6 +44,13 @@ export class ChunkCutter {
     }
   }
 
+  /** Reads and drops `length` bytes (the part of a resumed upload the registry already has). */
+  async skip(length: number): Promise<void> {
+    for await (const _ of this.take(length)) {
+      // Dropped on purpose.
+    }
+  }
+
   /** True when the source has bytes beyond what the chunks took. */
   async hasMore(): Promise<boolean> {
     const buf = await this.pull();

@@ -124,45 +124,77 @@ export class BlobUploader {
     await res.body.dump();
   }
 
-  private async chunked(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[], firstLoc: string): Promise<void> {
+  /** Opens the bytes afresh and skips what the registry already has; the hash covers them all. */
+  private async openAt(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, offset: number) {
     const counter = new DigestCounter(digestAlgorithm(blob.digest));
     const cutter = new ChunkCutter(this.counted(repo, blob, await opener(), counter), what);
+    await cutter.skip(offset);
+    return { counter, cutter };
+  }
+
+  /** Asks where an upload session stands: GET on it answers 204 with Range "0-<last byte>". */
+  private async status(repo: Repository, scopes: Scope[], loc: string, what: string): Promise<{ offset: number; loc: string }> {
+    const res = await this.session.send({ ...this.base(repo, scopes), method: 'GET', path: loc, ok: [204], subject: { what, kind: 'upload' } });
+    await res.body.dump();
+    const range = header(res, 'range')?.match(/^(?:bytes=)?0-(\d+)$/);
+    // distribution answers "0-0" for an empty session as well as for one byte; a chunked upload
+    // never stops after one byte, so "0-0" means nothing has arrived.
+    const last = range ? Number(range[1]) : 0;
+    return { offset: last > 0 ? last + 1 : 0, loc: header(res, 'location') ?? loc };
+  }
+
+  private async chunked(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[], firstLoc: string): Promise<void> {
     let loc = firstLoc;
+    let offset = 0;
+    let failures = 0;
+    let src = await this.openAt(repo, blob, opener, what, 0);
     try {
-      for (let offset = 0; offset < blob.size; ) {
+      while (offset < blob.size) {
         const length = Math.min(this.opts.chunkSize, blob.size - offset);
-        const chunk = cutter.next(length);
-        const res = await this.session.send({
-          ...this.base(repo, scopes),
-          method: 'PATCH',
-          path: loc,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-length': String(length),
-            'content-range': `${offset}-${offset + length - 1}`,
-          },
-          body: async () => chunk,
-          replayable: false,
-          ok: [202, 204],
-          subject: { what, kind: 'upload' },
-        });
-        await res.body.dump();
-        loc = location(res, what);
-        offset += length;
+        const chunk = src.cutter.next(length);
+        try {
+          const res = await this.session.send({
+            ...this.base(repo, scopes),
+            method: 'PATCH',
+            path: loc,
+            headers: {
+              'content-type': 'application/octet-stream',
+              'content-length': String(length),
+              'content-range': `${offset}-${offset + length - 1}`,
+            },
+            body: async () => chunk,
+            replayable: false,
+            ok: [202, 204],
+            subject: { what, kind: 'upload' },
+          });
+          await res.body.dump();
+          loc = location(res, what);
+          offset += length;
+        } catch (err) {
+          // A chunk cannot be sent twice from the same stream: ask the registry how far it got,
+          // reopen the bytes there and go on. A session that cannot say fails the whole attempt.
+          if (failures >= this.opts.retries + this.opts.pushRetry || !isRetryableError(err)) throw err;
+          await sleep(backoffDelay(failures++));
+          const sent = offset;
+          ({ offset, loc } = await this.status(repo, scopes, loc, what));
+          if (offset > sent + length) throw new BuilderError('REGISTRY_ERROR', `${what}: the registry reports more bytes (${offset}) than were sent`, { cause: err });
+          await src.cutter.close();
+          src = await this.openAt(repo, blob, opener, what, offset);
+          log.debug(`${what}: chunk failed (${(err as Error).message}); resuming at byte ${offset}`);
+        }
       }
-      if (await cutter.hasMore()) throw new BuilderError('DIGEST_MISMATCH', `${what}: content is longer than the declared ${blob.size} bytes`);
+      if (await src.cutter.hasMore()) throw new BuilderError('DIGEST_MISMATCH', `${what}: content is longer than the declared ${blob.size} bytes`);
     } finally {
-      await cutter.close();
+      await src.cutter.close();
     }
     // Check before committing: a wrong blob must never land under the digest it claims.
-    const actual = counter.digest();
+    const actual = src.counter.digest();
     if (actual !== blob.digest) throw new BuilderError('DIGEST_MISMATCH', `${what}: content has digest ${actual}, expected ${blob.digest}`);
     const res = await this.session.send({
       ...this.base(repo, scopes),
       method: 'PUT',
       path: withDigest(loc, blob.digest),
       headers: { 'content-length': '0' },
-      replayable: true,
       ok: [201, 204],
       subject: { what, kind: 'upload' },
     });
