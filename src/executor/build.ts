@@ -1,6 +1,156 @@
+// A whole build: open the context, read and resolve the Dockerfile, build the stages in order,
+// then hand the target stage's image to every output. Everything temporary is removed at the end.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DockerKeychain } from '../auth/keychain.ts';
+import { RegistryClient } from '../registry/client.ts';
+import type { Reference } from '../registry/reference.ts';
+import { withConfig } from '../image/mutate.ts';
+import type { Image } from '../image/types.ts';
+import { openContext, type BuildContext } from '../context/open.ts';
+import { Expander, parseDockerfile, resolveStages, unusedArgsWarning, type ResolvedBuild } from '../dockerfile/index.ts';
+import { createRunner, type Runner } from '../run/index.ts';
+import { overlaySupported } from '../snapshot/overlay.ts';
+import { hostPlatform, parsePlatform } from '../oci/platform.ts';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
 import type { BuildOptions } from './options.ts';
-import { BuilderError } from '../util/errors.ts';
+import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts';
+import { ImageSource } from './images.ts';
+import { Progress, formatBytes } from './progress.ts';
+import { StageBuilder, type BuildEnv, type StageResult } from './stage.ts';
+import { Workspace } from './workspace.ts';
 
-export async function runBuild(_options: BuildOptions): Promise<number> {
-  throw new BuilderError('USAGE', 'building needs --dry-run until the build engine lands');
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readDockerfile(context: BuildContext, options: BuildOptions): Promise<string> {
+  if (context.dockerfile === '-') return readStdin();
+  try {
+    return await readFile(context.dockerfile, 'utf8');
+  } catch (err) {
+    throw fromSystemError(err, `--dockerfile ${options.dockerfile}`);
+  }
+}
+
+export function registryClientFor(options: BuildOptions): RegistryClient {
+  return new RegistryClient({
+    keychain: new DockerKeychain(),
+    insecurePush: options.insecure,
+    insecurePull: options.insecurePull,
+    insecureRegistries: options.insecureRegistries,
+    skipTlsVerifyPush: options.skipTlsVerify,
+    skipTlsVerifyPull: options.skipTlsVerifyPull,
+    skipTlsVerifyRegistries: options.skipTlsVerifyRegistries,
+    certificates: options.registryCertificates,
+    mirrors: options.registryMirrors,
+    pushRetry: options.pushRetry,
+  });
+}
+
+/** Refuses option combinations before any work, with kaniko's wording where kaniko has one. */
+function checkOutputs(options: BuildOptions): void {
+  if (options.destinations.length === 0 && !options.noPush) {
+    throw new BuilderError('USAGE', 'you must provide --destination, or use --no-push');
+  }
+}
+
+function cacheMountRoot(): string {
+  return join(process.env.KILN_CACHE_HOME || join(homedir(), '.cache', 'kiln'), 'run-mounts');
+}
+
+function reproducibleTime(): Date {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return new Date(epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : 0);
+}
+
+async function chooseSnapshotter(workspace: Workspace, runner: Runner): Promise<'overlay' | 'walk'> {
+  const forced = process.env.KILN_SNAPSHOTTER;
+  if (forced === 'walk' || forced === 'overlay') return forced;
+  if (runner.isolation !== 'chroot') return 'walk';
+  return (await overlaySupported(workspace.root)) ? 'overlay' : 'walk';
+}
+
+function finalImage(result: StageResult, labels: Record<string, string>): Image {
+  if (Object.keys(labels).length === 0) return result.image;
+  return withConfig(result.image, (c) => ({ ...c, config: { ...c.config, Labels: { ...(c.config?.Labels ?? {}), ...labels } } }));
+}
+
+function printSummary(progress: Progress, out: OutputResult, layers: number, size: number): void {
+  log.info(`built image ${out.digest} (${layers} layers, ${formatBytes(size)}) in ${progress.elapsedSeconds.toFixed(1)}s`);
+  for (const p of out.pushed) log.info(`pushed ${p.reference}@${p.digest}`);
+  for (const s of progress.steps) log.info(`  ${s.seconds.toFixed(2).padStart(7)}s  [${s.label}] ${s.text.split('\n')[0].slice(0, 80)}`);
+}
+
+export async function runBuild(options: BuildOptions): Promise<number> {
+  log.configure({ level: options.verbosity, format: options.logFormat, timestamp: options.logTimestamp });
+  checkOutputs(options);
+  const destinations: Reference[] = parseDestinations(options.destinations);
+  const progress = new Progress();
+  const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
+  const workspace = await Workspace.create();
+  const client = registryClientFor(options);
+  try {
+    const file = options.dockerfile === '-' ? 'Dockerfile' : options.dockerfile;
+    const ast = parseDockerfile(await readDockerfile(context, options), { file });
+    for (const w of ast.warnings) log.warn(`${file}:${w.position.line}:${w.position.column}: ${w.message}`);
+    const platform = options.customPlatform ? parsePlatform(options.customPlatform) : hostPlatform();
+    const resolved: ResolvedBuild = resolveStages(ast, {
+      buildArgs: new Map(Object.entries(options.buildArgs)),
+      target: options.target,
+      skipUnusedStages: options.skipUnusedStages,
+      platform,
+      buildPlatform: hostPlatform(),
+    });
+    const unused = unusedArgsWarning(resolved);
+    if (unused) log.warn(unused);
+
+    const runner = await createRunner({ isolation: options.isolation, force: options.force });
+    if (runner.isolation === 'host') {
+      throw new BuilderError('ISOLATION', 'kiln build does not run stages in --isolation=host yet; run it where it may use namespaces (root with CAP_SYS_ADMIN) and --isolation=chroot');
+    }
+    const env: BuildEnv = {
+      file,
+      resolved,
+      expander: new Expander(resolved.lexer, file),
+      context,
+      images: new ImageSource(client, workspace),
+      workspace,
+      runner,
+      platform,
+      snapshotter: await chooseSnapshotter(workspace, runner),
+      snapshotMode: options.snapshotMode,
+      singleSnapshot: options.singleSnapshot,
+      ignorePaths: options.ignorePaths,
+      compression: 'gzip',
+      fixedTime: options.reproducible ? reproducibleTime() : undefined,
+      created: new Date(),
+      secrets: new Map(),
+      cacheMountRoot: cacheMountRoot(),
+      progress,
+      done: new Map(),
+    };
+    log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
+
+    let last: StageResult | undefined;
+    for (const stage of resolved.stages) {
+      last = await new StageBuilder(env, stage).build();
+      env.done.set(stage.index, last);
+    }
+    if (!last) throw new BuilderError('DOCKERFILE_PARSE', `${file}: no stage to build`);
+    const image = finalImage(last, options.labels);
+    const out = await writeOutputs(image, options, client, destinations);
+    const manifest = await image.manifest();
+    const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
+    printSummary(progress, out, manifest.layers.length, size);
+    return 0;
+  } finally {
+    await client.close();
+    await workspace.dispose();
+    await context.cleanup();
+  }
 }

@@ -52,7 +52,8 @@ export class Logger {
       const extra = fields ? ' ' + redact(Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(' ')) : '';
       const prefix = this.opts.timestamp ? `${time} ` : '';
       const lvl = level === 'info' ? '' : `${level.toUpperCase()} `;
-      const colored = this.opts.format === 'color' ? `${COLORS[level]}${lvl}\x1b[0m` : lvl;
+      // kaniko's default format is "color"; escape codes only make sense on a terminal.
+      const colored = this.opts.format === 'color' && lvl && this.isTerminal ? `${COLORS[level]}${lvl}\x1b[0m` : lvl;
       line = `${prefix}${colored}${msg}${extra}`;
     }
     this.opts.stream.write(line + '\n');

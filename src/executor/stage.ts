@@ -1,0 +1,361 @@
+// One stage of a build: start from its base, run its instructions in order (ONBUILD triggers of the
+// base first), make a layer of each filesystem change, and commit the stage's image.
+import { mkdir, chown } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  parseDockerfile,
+  toInstruction,
+  StageScope,
+  isProxyArg,
+  proxyEnv,
+  type Expander,
+  type Instruction,
+  type ResolvedBuild,
+  type Stage,
+} from '../dockerfile/index.ts';
+import type { BuildContext } from '../context/open.ts';
+import { OverlaySnapshotter } from '../snapshot/overlay.ts';
+import { WalkSnapshotter } from '../snapshot/walk.ts';
+import type { Snapshotter } from '../snapshot/types.ts';
+import type { ChangeSet } from '../snapshot/changes.ts';
+import { writeLayer, type LayerCompression } from '../snapshot/layer-writer.ts';
+import type { Runner } from '../run/index.ts';
+import { lookupUser } from '../run/user.ts';
+import { buildImage, type BuildStep } from '../image/commit.ts';
+import type { Image, Layer } from '../image/types.ts';
+import { extractImage } from '../tar/extract.ts';
+import { RootResolver } from '../tar/rootfs-path.ts';
+import type { ContainerConfig, ImageConfig, Platform } from '../oci/types.ts';
+import { parsePlatform } from '../oci/platform.ts';
+import { BuilderError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
+import { copyFiles, type SourceRoot } from './copy/copy.ts';
+import { applyMetadata, envToMap, resolveWorkdir, type MetadataState } from './metadata.ts';
+import { planRun, runCommand, type MountSources } from './run-step.ts';
+import { commandOutput, type Progress } from './progress.ts';
+import type { ImageSource } from './images.ts';
+import { copyTree, type Workspace } from './workspace.ts';
+
+/** What every stage of one build shares. */
+export interface BuildEnv {
+  file: string;
+  resolved: ResolvedBuild;
+  expander: Expander;
+  context: BuildContext;
+  images: ImageSource;
+  workspace: Workspace;
+  runner: Runner;
+  platform: Platform;
+  snapshotter: 'overlay' | 'walk';
+  snapshotMode: 'full' | 'redo' | 'time';
+  singleSnapshot: boolean;
+  ignorePaths: string[];
+  compression: LayerCompression;
+  compressionLevel?: number;
+  /** --reproducible: every timestamp in layers and config. */
+  fixedTime?: Date;
+  created: Date;
+  secrets: ReadonlyMap<string, Uint8Array>;
+  cacheMountRoot: string;
+  progress: Progress;
+  /** Finished stages by index. */
+  done: Map<number, StageResult>;
+}
+
+export interface StageResult {
+  index: number;
+  name?: string;
+  rootfs: string;
+  image: Image;
+  config: ContainerConfig;
+}
+
+// BuildKit gives images built FROM scratch the default PATH.
+const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function stageTitle(stage: Stage): string {
+  return stage.name ?? `stage-${stage.index}`;
+}
+
+export class StageBuilder {
+  private readonly rootfs: string;
+  private base: Image | 'scratch' = 'scratch';
+  private baseConfig?: ImageConfig;
+  private meta!: MetadataState;
+  private scope!: StageScope;
+  private snapshotter!: Snapshotter;
+  private readonly steps: BuildStep[] = [];
+  private pendingPaths = false;
+
+  constructor(
+    private readonly env: BuildEnv,
+    private readonly stage: Stage,
+  ) {
+    this.rootfs = join(env.workspace.stageDir(stage.index), 'rootfs');
+  }
+
+  private where(instr: Instruction): string {
+    return `${this.env.file}:${instr.position.line}`;
+  }
+
+  async build(): Promise<StageResult> {
+    const { stage, env } = this;
+    const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
+    const triggers = await this.prepareBase(platform);
+    this.snapshotter = this.makeSnapshotter();
+
+    const all = [...triggers, ...stage.instructions];
+    const total = all.length + 1;
+    let n = 1;
+    for (const instr of all) {
+      n++;
+      const label = `${stageTitle(stage)} ${n}/${total}`;
+      await env.progress.step(label, instr.original, () => this.execute(instr, label, platform));
+    }
+    if (env.singleSnapshot && this.pendingPaths) await this.singleSnapshot();
+
+    const image = buildImage({
+      base: this.base,
+      platform,
+      steps: this.steps,
+      config: this.meta.config,
+      created: env.fixedTime ?? env.created,
+      author: this.meta.author,
+    });
+    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config };
+  }
+
+  /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
+  private async prepareBase(platform: Platform): Promise<Instruction[]> {
+    const { stage, env } = this;
+    await mkdir(join(env.workspace.stageDir(stage.index)), { recursive: true });
+    const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
+    await env.progress.step(label, stage.from.original, async () => {
+      if (stage.base.kind === 'scratch') {
+        await mkdir(this.rootfs, { recursive: true });
+      } else if (stage.base.kind === 'stage') {
+        const parent = env.done.get(stage.base.index);
+        if (!parent) throw new BuilderError('INTERNAL', `stage ${stage.base.index} has not been built`);
+        await copyTree(parent.rootfs, this.rootfs);
+        this.base = parent.image;
+        this.baseConfig = await parent.image.config();
+      } else {
+        const pulled = await env.images.image(stage.base.ref, platform);
+        await extractImage(this.rootfs, await pulled.image.layers(), { image: pulled.pinned });
+        this.base = pulled.image;
+        this.baseConfig = await pulled.image.config();
+      }
+    });
+    const config: ContainerConfig = structuredClone(this.baseConfig?.config ?? {});
+    if (this.base === 'scratch' && !config.Env) config.Env = [DEFAULT_PATH_ENV];
+    this.meta = { config, author: this.baseConfig?.author, cmdSetInStage: false, file: env.file };
+    this.scope = new StageScope(envToMap(config.Env));
+    const triggers = config.OnBuild ?? [];
+    // The child runs the triggers; they are not inherited further.
+    delete config.OnBuild;
+    return triggers.map((text, i) => parseTrigger(text, `${env.file} (ONBUILD ${i + 1} of the base image)`));
+  }
+
+  private makeSnapshotter(): Snapshotter {
+    const { env } = this;
+    if (env.snapshotter === 'overlay' && !env.singleSnapshot) return new OverlaySnapshotter(this.rootfs, env.ignorePaths);
+    return WalkSnapshotter.create(this.rootfs, { mode: env.snapshotMode, ignorePaths: env.ignorePaths });
+  }
+
+  private async execute(instr: Instruction, label: string, platform: Platform): Promise<void> {
+    const expanded = this.env.expander.instruction(instr, this.scope.lookup);
+    switch (expanded.kind) {
+      case 'arg':
+        return this.declareArgs(expanded);
+      case 'run':
+        return this.run(expanded, label, platform);
+      case 'copy':
+      case 'add':
+        return this.copy(expanded, platform);
+      case 'workdir':
+        return this.workdir(expanded);
+      case 'from':
+        throw new BuilderError('DOCKERFILE_PARSE', `${this.where(instr)}: FROM cannot run inside a stage`);
+      default: {
+        const createdBy = applyMetadata(this.meta, expanded);
+        if (expanded.kind === 'env') for (const v of expanded.vars) this.scope.setEnv(v.key, v.value);
+        this.steps.push({ history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
+      }
+    }
+  }
+
+  private declareArgs(instr: Extract<Instruction, { kind: 'arg' }>): void {
+    const { resolved } = this.env;
+    for (const decl of instr.args) {
+      let value: string | undefined;
+      if (resolved.buildArgs.has(decl.name)) value = resolved.buildArgs.get(decl.name);
+      else if (decl.value !== undefined) value = decl.value;
+      else if (resolved.metaArgs.has(decl.name)) value = resolved.metaArgs.get(decl.name);
+      else value = resolved.platformArgs.get(decl.name);
+      this.scope.declareArg(decl.name, value);
+    }
+    const text = instr.args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)).join(' ');
+    this.steps.push({ history: { created_by: `ARG ${text}`, comment: 'buildkit.dockerfile.v0' } });
+  }
+
+  /** The environment of a RUN: the image's Env, then build args in scope, then proxy build args. */
+  private runEnv(): string[] {
+    const env = [...(this.meta.config.Env ?? [])];
+    const args = this.scope.argValues();
+    for (const [k, v] of args) env.push(`${k}=${v}`);
+    for (const [k, v] of proxyEnv(this.env.resolved.buildArgs)) if (!args.has(k)) env.push(`${k}=${v}`);
+    return env;
+  }
+
+  private mountSources(platform: Platform): MountSources {
+    return {
+      resolveFrom: async (from) => (from === undefined ? this.env.context.dir : this.sourceRoot(from, platform).then((r) => r.dir)),
+      secrets: this.env.secrets,
+      cacheRoot: this.env.cacheMountRoot,
+    };
+  }
+
+  private async run(instr: Extract<Instruction, { kind: 'run' }>, label: string, platform: Platform): Promise<void> {
+    const where = this.where(instr);
+    const historyArgs = new Map([...this.scope.argValues()].filter(([k]) => !isProxyArg(k)));
+    const plan = await planRun(instr, this.meta.config, historyArgs, this.mountSources(platform), where);
+    const output = commandOutput(label);
+    if (this.env.singleSnapshot) {
+      await runCommand(this.env.runner, this.rootfs, plan, this.runEnv(), this.meta.config, output).finally(() => output.end());
+      this.pendingPaths = true;
+      this.steps.push({ history: { created_by: plan.createdBy, comment: 'buildkit.dockerfile.v0' } });
+      return;
+    }
+    const snap = await this.snapshotter.begin();
+    try {
+      await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);
+    } catch (err) {
+      await snap.abort();
+      if (err instanceof BuilderError && err.code === 'RUN_FAILED') {
+        throw new BuilderError('RUN_FAILED', `${where}: ${instr.original}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      output.end();
+    }
+    await this.addLayer(await snap.finish(), plan.createdBy);
+  }
+
+  /** The directory COPY --from / mount from= reads: an earlier stage's result or an image. */
+  private async sourceRoot(from: string, platform: Platform): Promise<SourceRoot> {
+    const stages = this.env.resolved.allStages;
+    const byName = stages.find((s) => s.name !== undefined && s.name === from.toLowerCase());
+    const byIndex = /^\d+$/.test(from) ? stages[Number(from)] : undefined;
+    const stage = byName ?? byIndex;
+    if (stage) {
+      const result = this.env.done.get(stage.index);
+      if (!result) throw new BuilderError('DOCKERFILE_STAGE', `stage ${from} is used before it is built`);
+      return { dir: result.rootfs, kind: 'stage', name: from };
+    }
+    return { dir: await this.env.images.rootfs(from, platform), kind: 'image', name: from };
+  }
+
+  private async copy(instr: Extract<Instruction, { kind: 'copy' | 'add' }>, platform: Platform): Promise<void> {
+    const from: SourceRoot =
+      instr.kind === 'copy' && instr.from !== undefined
+        ? await this.sourceRoot(instr.from, platform)
+        : { dir: this.env.context.dir, kind: 'context', ignore: this.env.context.ignore };
+    const written = await copyFiles({
+      instruction: instr.kind === 'copy' ? 'COPY' : 'ADD',
+      location: this.where(instr),
+      sources: instr.sources,
+      heredocs: instr.contents.map((c) => ({ name: c.path, content: c.data })),
+      dest: instr.dest,
+      from,
+      rootfs: this.rootfs,
+      workdir: this.meta.config.WorkingDir || '/',
+      chown: instr.chown,
+      chmod: instr.chmod,
+      link: instr.link,
+      parents: instr.kind === 'copy' ? instr.parents : undefined,
+      exclude: instr.exclude,
+      checksum: instr.kind === 'add' ? instr.checksum : undefined,
+      keepGitDir: instr.kind === 'add' ? instr.keepGitDir : undefined,
+      tmpDir: this.env.workspace.tmp,
+    });
+    const createdBy = `${instr.original} # buildkit`;
+    await this.pathsWritten(written, createdBy);
+  }
+
+  private async workdir(instr: Extract<Instruction, { kind: 'workdir' }>): Promise<void> {
+    const createdBy = applyMetadata(this.meta, instr);
+    const target = resolveWorkdir(undefined, this.meta.config.WorkingDir ?? '/');
+    const created = await this.mkdirOwned(target);
+    // Only a WORKDIR that made a directory makes a layer.
+    if (created.length) await this.pathsWritten(created, createdBy);
+    else this.steps.push({ history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
+  }
+
+  /** mkdir -p inside the rootfs; BuildKit gives new directories to the current USER. */
+  private async mkdirOwned(path: string): Promise<string[]> {
+    const resolver = new RootResolver(this.rootfs, `WORKDIR ${path}`);
+    const created: string[] = [];
+    let owner: { uid: number; gid: number } | undefined;
+    let parentHost = this.rootfs;
+    let rel = '';
+    for (const part of path.split('/').filter(Boolean)) {
+      rel = rel ? `${rel}/${part}` : part;
+      const host = await resolver.dir(rel, false);
+      if (host !== null) {
+        parentHost = host;
+        continue;
+      }
+      owner ??= this.meta.config.User ? await lookupUser(this.rootfs, this.meta.config.User) : { uid: 0, gid: 0 };
+      const made = join(parentHost, part);
+      await mkdir(made, { mode: 0o755 });
+      await chown(made, owner.uid, owner.gid);
+      resolver.remember(rel, made);
+      created.push(made.slice(this.rootfs.length + 1));
+      parentHost = made;
+    }
+    return created;
+  }
+
+  private async pathsWritten(paths: string[], createdBy: string): Promise<void> {
+    if (this.env.singleSnapshot) {
+      this.pendingPaths = true;
+      this.steps.push({ history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
+      return;
+    }
+    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy);
+  }
+
+  /** --single-snapshot: one layer for the whole stage, found by comparing with the base. */
+  private async singleSnapshot(): Promise<void> {
+    const snap = await this.snapshotter.begin();
+    const set = await snap.finish();
+    const layer = await this.writeLayer(set);
+    if (layer) {
+      // The layer belongs to the last step; the others stay empty_layer entries.
+      const last = this.steps[this.steps.length - 1];
+      last.layer = layer;
+    }
+  }
+
+  private async writeLayer(set: ChangeSet): Promise<Layer | undefined> {
+    if (set.changes.length === 0) return undefined;
+    const { env } = this;
+    return writeLayer(set, {
+      blobRoot: env.workspace.blobRoot,
+      compression: env.compression,
+      compressionLevel: env.compressionLevel,
+      fixedMtime: env.fixedTime ? Math.floor(env.fixedTime.getTime() / 1000) : undefined,
+    });
+  }
+
+  private async addLayer(set: ChangeSet, createdBy: string): Promise<void> {
+    const layer = await this.writeLayer(set);
+    if (layer) log.debug(`layer ${layer.digest}: ${set.changes.length} changes, ${layer.size} bytes`);
+    this.steps.push({ layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
+  }
+}
+
+function parseTrigger(text: string, file: string): Instruction {
+  const ast = parseDockerfile(`FROM scratch\n${text}\n`, { file });
+  return toInstruction(ast.instructions[1], file);
+}
