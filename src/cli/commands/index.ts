@@ -6,5 +6,8 @@ import { copyCommand } from './copy.ts';
 import { digestCommand } from './digest.ts';
 import { manifestCommand } from './manifest.ts';
 import { configCommand } from './config.ts';
+import { loginCommand } from './login.ts';
+import { logoutCommand } from './logout.ts';
+import { warmCommand } from './warm.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand];
