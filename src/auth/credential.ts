@@ -34,3 +34,13 @@ export function credentialLabel(cred: Credential | undefined): string {
       return 'a registry token';
   }
 }
+
+/** A keychain holding one credential for one registry: what `kiln login` checks before saving. */
+export function singleCredentialKeychain(registry: string, credential: Credential): Keychain {
+  const host = registry.toLowerCase();
+  return {
+    async resolve(asked) {
+      return asked.toLowerCase() === host ? credential : undefined;
+    },
+  };
+}

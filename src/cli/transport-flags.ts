@@ -1,0 +1,64 @@
+// kaniko's registry transport flags, with kaniko's names and forms, and their mapping onto the
+// registry client's options. Any command that talks to registries includes these flags.
+import type { FlagSpec, ParsedArgs } from './flags.ts';
+import { DockerKeychain } from '../auth/keychain.ts';
+import type { Keychain } from '../auth/credential.ts';
+import { registryOptions, type RegistryOptions } from '../registry/options.ts';
+import { BuilderError } from '../util/errors.ts';
+
+export const transportFlags: FlagSpec[] = [
+  { name: 'insecure', type: 'bool', default: false, help: 'push to plain HTTP registries (HTTPS is tried first)' },
+  { name: 'insecure-pull', type: 'bool', default: false, help: 'pull from plain HTTP registries (HTTPS is tried first)' },
+  { name: 'insecure-registry', type: 'list', value: 'HOST', help: 'use plain HTTP with this registry when HTTPS fails (repeatable)' },
+  { name: 'skip-tls-verify', type: 'bool', default: false, help: 'do not verify TLS certificates when pushing' },
+  { name: 'skip-tls-verify-pull', type: 'bool', default: false, help: 'do not verify TLS certificates when pulling' },
+  { name: 'skip-tls-verify-registry', type: 'list', value: 'HOST', help: 'do not verify TLS certificates of this registry (repeatable)' },
+  { name: 'registry-certificate', type: 'list', value: 'HOST=PATH', help: 'trust this CA certificate (PEM) for a registry (repeatable)' },
+  { name: 'registry-mirror', type: 'list', value: 'HOST', help: 'mirror for docker.io pulls, tried in order before Docker Hub (repeatable)' },
+  { name: 'push-retry', type: 'int', default: 0, value: 'N', help: 'retries of a failed push beyond the transient-error retries' },
+];
+
+function usage(message: string): BuilderError {
+  return new BuilderError('USAGE', message);
+}
+
+/** A registry host as a flag value: host[:port], no scheme and no path (kaniko refuses them too). */
+function hostValue(flag: string, value: string): string {
+  const v = value.trim();
+  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v) || v.includes('://')) {
+    throw usage(`invalid value "${value}" for flag --${flag}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
+  }
+  return v;
+}
+
+function certificates(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) {
+      throw usage(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
+    }
+    out[hostValue('registry-certificate', item.slice(0, eq))] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Maps parsed transport flags to client options; credentials come from `keychain`. */
+export function transportOptions(args: ParsedArgs, keychain: Keychain = new DockerKeychain()): RegistryOptions {
+  const f = args.flags;
+  const list = (name: string): string[] => (f[name] as string[] | undefined) ?? [];
+  const pushRetry = (f['push-retry'] as number | undefined) ?? 0;
+  if (pushRetry < 0) throw usage(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
+  return registryOptions({
+    keychain,
+    insecurePush: Boolean(f.insecure),
+    insecurePull: Boolean(f['insecure-pull']),
+    insecureRegistries: list('insecure-registry').map((h) => hostValue('insecure-registry', h)),
+    skipTlsVerifyPush: Boolean(f['skip-tls-verify']),
+    skipTlsVerifyPull: Boolean(f['skip-tls-verify-pull']),
+    skipTlsVerifyRegistries: list('skip-tls-verify-registry').map((h) => hostValue('skip-tls-verify-registry', h)),
+    certificates: certificates(list('registry-certificate')),
+    mirrors: list('registry-mirror').map((h) => hostValue('registry-mirror', h)),
+    pushRetry,
+  });
+}

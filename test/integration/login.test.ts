@@ -1,0 +1,124 @@
+// `kiln login` and `kiln logout` as a user runs them: a real CLI process, the password on stdin,
+// a real registry checking it, and the config.json it writes used by a later pull.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { startRegistry, type LabRegistry } from '../support/registry.ts';
+import { repoRoot } from '../support/lab-dir.ts';
+import { RegistryClient } from '../../src/registry/client.ts';
+import { parseReference } from '../../src/registry/reference.ts';
+import { DockerKeychain } from '../../src/auth/keychain.ts';
+import { sha256 } from '../../src/oci/digest.ts';
+import { MediaType } from '../../src/oci/mediatypes.ts';
+import { isBuilderError } from '../../src/util/errors.ts';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function kiln(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('kiln login / logout', () => {
+  let reg: LabRegistry;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const password = 'login-Pass-7c6b5a4';
+  const ref = () => parseReference(`${reg.host}/login/app:v1`);
+
+  before(async () => {
+    // Nothing anonymous: a pull works only with the credentials login saved.
+    reg = await startRegistry('token', { users: { kiln: password }, anonymous: 'none' });
+    dir = mkdtempSync(join(tmpdir(), 'kiln-login-it-'));
+    env = { DOCKER_CONFIG: join(dir, 'docker'), HOME: dir, DOCKER_AUTH_CONFIG: '' };
+    // Put an image there to pull later.
+    const pusher = new RegistryClient({
+      keychain: new DockerKeychain({ HOME: dir, DOCKER_AUTH_CONFIG: readFileSync(reg.authFile!, 'utf8') }),
+    });
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    await pusher.uploadBlob(ref().context(), { digest: sha256(config), size: config.length }, async () => Readable.from([config]));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length }, layers: [] }));
+    await pusher.putManifest(ref(), manifest, MediaType.OciManifest);
+    await pusher.close();
+  });
+  after(async () => {
+    await reg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong password: exit 1, host named, nothing written, no password in output', async () => {
+    const wrong = 'not-The-Right-0ne';
+    const r = await kiln(['login', reg.host, '-u', 'kiln', '--password-stdin'], env, `${wrong}\n`);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`kiln login: ${reg.host.replace(/\./g, '\\.')}: unauthorized: authentication required`));
+    assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong));
+    assert.equal(existsSync(join(dir, 'docker', 'config.json')), false);
+  });
+
+  it('checks the password, saves config.json 0600, and a pull with it works', async () => {
+    const r = await kiln(['login', reg.host, '-u', 'kiln', '--password-stdin'], env, `${password}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Login Succeeded\n');
+    assert.ok(!r.stderr.includes(password));
+    const path = join(dir, 'docker', 'config.json');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'docker')).mode & 0o777, 0o700);
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(saved.auths[reg.host].auth, 'base64').toString(), `kiln:${password}`);
+
+    const puller = new RegistryClient({ keychain: new DockerKeychain(env) });
+    try {
+      assert.equal((await puller.getManifest(ref())).mediaType, MediaType.OciManifest);
+    } finally {
+      await puller.close();
+    }
+  });
+
+  it('warns about -p but accepts it', async () => {
+    const r = await kiln(['login', reg.host, '-u', 'kiln', '-p', password], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /insecure/);
+    assert.ok(!r.stderr.includes(password));
+  });
+
+  it('logout removes the entry; the next pull is unauthorized', async () => {
+    const r = await kiln(['logout', reg.host], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `Removing login credentials for ${reg.host}\n`);
+    const saved = JSON.parse(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    assert.deepEqual(saved.auths, {});
+    const puller = new RegistryClient({ keychain: new DockerKeychain(env) });
+    try {
+      await assert.rejects(puller.getManifest(ref()), (e: unknown) => isBuilderError(e, 'REGISTRY_UNAUTHORIZED') && e.message.includes(reg.host));
+    } finally {
+      await puller.close();
+    }
+    assert.equal((await kiln(['logout', reg.host], env)).stdout, `Not logged in to ${reg.host}\n`);
+  });
+
+  it('is a usage error without a user or a password', async () => {
+    assert.equal((await kiln(['login', reg.host, '--password-stdin'], env, 'x\n')).code, 2);
+    assert.equal((await kiln(['login', reg.host, '-u', 'kiln'], env)).code, 2);
+    assert.equal((await kiln(['login', `${reg.host}/some/repo`, '-u', 'kiln', '--password-stdin'], env, 'x')).code, 2);
+  });
+});
