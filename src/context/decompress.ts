@@ -44,11 +44,16 @@ export async function decompressByContent(input: Readable): Promise<{ stream: Re
   }
   const first = Buffer.concat(head);
   async function* whole(): AsyncGenerator<Buffer> {
-    if (first.length > 0) yield first;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
+    try {
+      if (first.length > 0) yield first;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // Stopping early (a caller that only sniffed the head) closes the input too.
+      await iterator.return?.();
     }
   }
   const raw = Readable.from(whole(), { objectMode: false });
@@ -56,6 +61,7 @@ export async function decompressByContent(input: Readable): Promise<{ stream: Re
   const decoder = decoderFor(compression);
   if (!decoder) return { stream: raw, compression };
   raw.on('error', (err) => decoder.destroy(err));
+  decoder.on('close', () => raw.destroy());
   raw.pipe(decoder);
   return { stream: decoder, compression };
 }

@@ -68,10 +68,12 @@ function splitOnce(s: string, sep: string): [string, string | undefined] {
  */
 export async function checkoutGit(git: GitRef, dir: string, keepGitDir: boolean, where: string, commit?: string): Promise<void> {
   const shown = displayUrl(git.remote);
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
+  // Never prompt: a build has no one to answer.
+  const env = { GIT_SSH_COMMAND: 'ssh -o BatchMode=yes', ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
   const g = async (...args: string[]): Promise<void> => {
     try {
-      await run('git', ['-C', dir, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+      // umask 022 so checked-out modes (0644/0755) do not depend on ours.
+      await run('sh', ['-c', 'umask 022 && exec git "$@"', 'git', '-C', dir, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
     } catch (err) {
       const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
       const line = stderr.split('\n').filter((l) => l.trim() !== '').pop() ?? 'failed';

@@ -22,17 +22,24 @@ export async function makeTree(root: string, spec: Record<string, Entry | string
   for (const [path, raw] of Object.entries(spec).sort(([a], [b]) => a.localeCompare(b))) {
     const e: Entry = typeof raw === 'string' ? { type: 'file', content: raw } : raw;
     const host = join(root, path);
-    await mkdir(dirname(host), { recursive: true });
+    await mkdirs(dirname(host));
     const parent = await realpath(dirname(host));
     if (host !== join(root, '.') && parent !== realRoot && !parent.startsWith(realRoot + sep)) {
       throw new Error(`makeTree: ${path} would be written outside ${root} (through a symlink)`);
     }
-    if (e.type === 'dir') await mkdir(host, { recursive: true });
+    if (e.type === 'dir') await mkdirs(host);
     else if (e.type === 'symlink') await symlink(e.target ?? '', host);
     else await writeFile(host, e.content ?? '');
     if (e.type !== 'symlink') await chmod(host, e.mode ?? (e.type === 'dir' ? 0o755 : 0o644));
     await lchown(host, e.uid ?? 0, e.gid ?? 0);
   }
+}
+
+/** mkdir -p whose directories are 0755 whatever the umask, so expected trees do not depend on it. */
+async function mkdirs(path: string): Promise<void> {
+  const made = await mkdir(path, { recursive: true });
+  if (made === undefined) return;
+  for (let p = path; p.length >= made.length; p = dirname(p)) await chmod(p, 0o755);
 }
 
 /** Sets a fixed mtime on a path, for tests that check times are kept. */
