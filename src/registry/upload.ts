@@ -2,7 +2,7 @@
 // has; otherwise open an upload session with POST and send the bytes, in one PUT for small blobs
 // or in PATCH chunks with Content-Range for large ones, then commit with PUT ?digest=. Bytes come
 // from an opener, so a failed attempt starts over with a fresh stream and a fresh session.
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { DigestCounter, digestAlgorithm, type Digest } from '../oci/digest.ts';
@@ -61,8 +61,9 @@ export class BlobUploader {
         cb(null, chunk);
       },
     });
-    source.on('error', (err) => t.destroy(err));
-    return source.pipe(t);
+    // pipeline carries a source error into the request and closes the source if the request ends early.
+    pipeline(source, t, () => {});
+    return t;
   }
 
   /** Uploads a blob unless the repository has it; returns false when it was already there. */
