@@ -83,15 +83,26 @@ export async function checkoutGit(git: GitRef, dir: string, keepGitDir: boolean,
   await g('init', '-q');
   await g('remote', 'add', 'origin', git.remote);
   const ref = git.ref ?? 'HEAD';
-  try {
-    await g('fetch', '-q', '--depth=1', '--no-tags', 'origin', ref);
-    await g('checkout', '-q', '--detach', 'FETCH_HEAD');
-  } catch (err) {
-    // Servers that refuse to send a commit by id still send it with the branches and tags.
-    if (!/^[0-9a-f]{7,64}$/.test(ref)) throw err;
-    await g('fetch', '-q', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
-    await g('checkout', '-q', '--detach', ref);
+  // Shallow first; the dumb HTTP protocol cannot do shallow, and servers that refuse to send a
+  // commit by id still send it with the branches and tags.
+  const attempts: string[][][] = [
+    [['fetch', '-q', '--depth=1', '--no-tags', 'origin', ref], ['checkout', '-q', '--detach', 'FETCH_HEAD']],
+    [['fetch', '-q', '--no-tags', 'origin', ref], ['checkout', '-q', '--detach', 'FETCH_HEAD']],
+  ];
+  if (/^[0-9a-f]{7,64}$/.test(ref)) {
+    attempts.push([['fetch', '-q', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'], ['checkout', '-q', '--detach', ref]]);
   }
+  let failure: unknown;
+  for (const steps of attempts) {
+    try {
+      for (const step of steps) await g(...step);
+      failure = undefined;
+      break;
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
   if (commit !== undefined) {
     const { stdout } = await run('git', ['-C', dir, 'rev-parse', 'HEAD'], { env });
     const head = stdout.trim();

@@ -51,7 +51,7 @@ function parseClause(clause: string, value: string, where: string): Clause {
   const explicitWho = whoLetters.length > 0;
   // No who means all, masked by the umask, which is 0 here.
   const who = explicitWho ? [...whoLetters].reduce((acc, l) => acc | WHO_BITS[l], 0) : WHO_BITS.a;
-  const ops = [...m[2].matchAll(/([-+=])([rwxXst]*|[ugo])/g)].map(([, op, perms]) => ({ op, perms }));
+  const ops = [...m[2].matchAll(/([-+=])([ugo]|[rwxXst]*)/g)].map(([, op, perms]) => ({ op, perms }));
   return (mode, original, isDir) => {
     let cur = mode;
     for (const { op, perms } of ops) {

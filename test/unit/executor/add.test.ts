@@ -1,6 +1,7 @@
 // ADD: local archives unpacked (plain, gzip, bzip2, xz, zstd), URLs fetched from a real HTTP server on
 // 127.0.0.1 (checksums, Last-Modified, 0600), and git repositories cloned from a real
-// `git daemon` on 127.0.0.1 (git:// is one of the git URL forms BuildKit accepts).
+// `git daemon` on 127.0.0.1 (git:// is one of the git URL forms BuildKit accepts) and from a
+// static HTTP server (the http(s)://….git form).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -174,7 +175,7 @@ test('ADD <url> downloads from an HTTP server: name from the URL, 0600, Last-Mod
   await rejectsWith(f.add({ sources: ['local.txt'], dest: '/m/', checksum: `sha256:${sum}` }), 'DOCKERFILE_PARSE', /checksum requires HTTP\(S\) or Git sources/);
 });
 
-async function gitRepo(tmp: string): Promise<{ base: string; commit: string }> {
+async function gitRepo(tmp: string): Promise<{ base: string; commit: string; root: string }> {
   const root = join(tmp, 'git-root');
   const repo = join(root, 'repo.git');
   const work = join(tmp, 'git-work');
@@ -189,6 +190,8 @@ async function gitRepo(tmp: string): Promise<{ base: string; commit: string }> {
   await git('-C', work, 'commit', '-q', '-am', 'v2');
   const commit = (await git('-C', work, 'rev-parse', 'HEAD')).stdout.trim();
   await git('clone', '-q', '--bare', work, repo);
+  // Lets a static HTTP server serve the repository too (git's "dumb" HTTP protocol).
+  await git('-C', repo, 'update-server-info');
   // git daemon on a free port: ask the kernel for one through a throwaway listener.
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -204,7 +207,7 @@ async function gitRepo(tmp: string): Promise<{ base: string; commit: string }> {
   for (let i = 0; i < 50; i++) {
     try {
       await run('git', ['ls-remote', `${base}/repo.git`]);
-      return { base, commit };
+      return { base, commit, root };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -229,4 +232,28 @@ test('ADD of a git URL clones it: default branch, #tag, #ref:subdir, --keep-git-
   assert.equal((await stat(join(f.rootfs, 'kept/.git/HEAD'))).isFile(), true);
   await rejectsWith(f.add({ sources: [`${base}/repo.git`], dest: '/w/', checksum: 'deadbeef' }), 'DIGEST_MISMATCH', /expected commit deadbeef/);
   await rejectsWith(f.add({ sources: [`${base}/nope.git`], dest: '/w/' }), 'BUILD_FAILED', /git fetch failed/);
+});
+
+test('ADD of an http(s)://….git URL clones over HTTP', async () => {
+  const f = await fixture();
+  const { root } = await gitRepo(f.tmp);
+  const { base } = await serve((req, res) => {
+    const path = join(root, decodeURIComponent((req.url ?? '/').split('?')[0]));
+    readFile(path).then(
+      (data) => {
+        res.writeHead(200);
+        res.end(data);
+      },
+      () => {
+        res.writeHead(404);
+        res.end();
+      },
+    );
+  });
+  await f.add({ sources: [`${base}/repo.git#v1`], dest: '/http-src/' });
+  assert.deepEqual(await describeTree(f.rootfs, 'http-src'), {
+    'http-src/README': file('v1'),
+    'http-src/sub': dir(),
+    'http-src/sub/tool.sh': file('echo hi', 0o755),
+  });
 });
