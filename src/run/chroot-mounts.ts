@@ -1,11 +1,12 @@
 // Turns a RunSpec into the list of mounts the setup script makes, preparing on the host what they
 // need: mount points in the rootfs (remembered, so they can be removed afterwards and leave no
 // trace in the layer, as with docker), private copies of resolv.conf and hosts, secret files.
-import { chmod, chown, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { BuilderError } from '../util/errors.ts';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
 import type { MountOp } from './chroot-setup.ts';
 import { ensureInRoot, removeCreated, resolveInRoot, type Created } from './in-root.ts';
+import { guardSecret, secretTarget } from './secrets.ts';
 import type { RunMount, RunSpec } from './spec.ts';
 
 // Used when the host has no /etc/hosts of its own.
@@ -60,15 +61,21 @@ function checkOverlayPath(p: string): void {
 async function userMount(root: string, m: RunMount, index: number, dirs: PlanDirs, plan: MountPlan): Promise<void> {
   switch (m.type) {
     case 'bind': {
-      const isDir = (await lstat(m.source)).isDirectory();
-      const target = await mountPoint(root, m.target, isDir ? 'dir' : 'file', plan);
-      if (m.readWrite && isDir) {
+      const st = await lstat(m.source).catch((err: unknown) => {
+        throw fromSystemError(err, `RUN --mount=type=bind: source ${m.source}`);
+      });
+      const target = await mountPoint(root, m.target, st.isDirectory() ? 'dir' : 'file', plan);
+      const scratch = join(dirs.state, `bind-${index}`);
+      if (!m.readWrite) {
+        plan.ops.push({ kind: 'bind-ro', source: m.source, target, option: '' });
+      } else if (st.isDirectory()) {
+        // Writes land in an overlay upper dir of our own and are thrown away with it.
         checkOverlayPath(m.source);
-        const scratch = join(dirs.state, `bind-${index}`);
         await mkdir(scratch);
         plan.ops.push({ kind: 'overlay', source: m.source, target, option: scratch });
       } else {
-        plan.ops.push({ kind: m.readWrite ? 'bind' : 'bind-ro', source: m.source, target, option: '' });
+        await copyFile(m.source, scratch);
+        plan.ops.push({ kind: 'bind', source: scratch, target, option: '' });
       }
       return;
     }
@@ -83,11 +90,12 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
       return;
     }
     case 'secret': {
+      guardSecret(m);
       const file = join(dirs.secrets, `secret-${index}`);
       await writeFile(file, m.data, { mode: 0o400 });
       await chown(file, m.uid ?? 0, m.gid ?? 0);
       await chmod(file, m.mode ?? 0o400);
-      const target = await mountPoint(root, m.target ?? `/run/secrets/${m.id}`, 'file', plan);
+      const target = await mountPoint(root, secretTarget(m), 'file', plan);
       plan.ops.push({ kind: 'bind-ro', source: file, target, option: '' });
       return;
     }
@@ -96,7 +104,7 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
 
 /** Mounts of the RUN's own --mount flags, parents before children as BuildKit orders them. */
 function byDepth(mounts: RunMount[]): RunMount[] {
-  const depth = (m: RunMount) => posix.normalize(m.type === 'secret' ? (m.target ?? `/run/secrets/${m.id}`) : m.target).split('/').length;
+  const depth = (m: RunMount) => posix.normalize(m.type === 'secret' ? secretTarget(m) : m.target).split('/').length;
   return [...mounts].sort((a, b) => depth(a) - depth(b));
 }
 

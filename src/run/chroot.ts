@@ -72,20 +72,28 @@ export class ChrootRunner implements Runner {
         { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
       );
       const holderExit = exited(holder);
+      // Killing the holder (pid 1) takes the whole pid namespace, the command included, with it.
+      const abort = () => holder.kill('SIGKILL');
+      spec.signal?.addEventListener('abort', abort, { once: true });
       let child: ChildProcess | undefined;
       let failure: Error | undefined;
       try {
         await ready(holder, holderExit);
         child = this.spawnCommand(spec, user, cwd, holder.pid!);
-        failure = await outcome(child, spec);
+        failure = await outcome(child);
+      } catch (err) {
+        failure = err as Error;
       } finally {
-        // Closing its stdin ends the holder, pid 1: the kernel then kills every process the
-        // command left behind, and their copies of the output pipes close with them.
+        spec.signal?.removeEventListener('abort', abort);
+        // SIGKILL to unshare reaches the holder through --kill-child; the closed stdin ends it
+        // too should kiln itself die. With pid 1 gone, the kernel kills everything the command
+        // left behind, and their copies of the output pipes close with them.
         holder.stdin?.end();
         holder.kill('SIGKILL');
         await holderExit;
         if (child) await drain(child, DRAIN_MS);
       }
+      if (spec.signal?.aborted) throw spec.signal.reason;
       if (failure) throw failure;
     } finally {
       await removeCreated(created);
@@ -116,17 +124,10 @@ export class ChrootRunner implements Runner {
 }
 
 /** Waits for the command's own exit; returns the error to throw, if any. */
-async function outcome(child: ChildProcess, spec: RunSpec): Promise<Error | undefined> {
-  const abort = () => child.kill('SIGKILL');
-  spec.signal?.addEventListener('abort', abort, { once: true });
-  try {
-    const exit = await exited(child);
-    if (spec.signal?.aborted) return spec.signal.reason as Error;
-    const status = statusOf(exit);
-    return status === 0 ? undefined : new RunFailedError(status, exit.signal);
-  } finally {
-    spec.signal?.removeEventListener('abort', abort);
-  }
+async function outcome(child: ChildProcess): Promise<Error | undefined> {
+  const exit = await exited(child);
+  const status = statusOf(exit);
+  return status === 0 ? undefined : new RunFailedError(status, exit.signal);
 }
 
 /** Waits for the setup script's "ready"; its stderr becomes the error if it fails first. */

@@ -7,11 +7,12 @@ import { chmod, chown, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
-import { drain, exited, forward, statusOf } from './child.ts';
+import { drain, exited, forward, statusOf, type Exit } from './child.ts';
 import { detectContainer, type ContainerProbe } from './container.ts';
 import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
 import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
+import { guardSecret, secretTarget } from './secrets.ts';
 import type { Runner, RunSpec, SecretMount } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
@@ -104,7 +105,7 @@ export class HostRunner implements Runner {
       }
     };
     spec.signal?.addEventListener('abort', killGroup, { once: true });
-    let exit;
+    let exit: Exit;
     try {
       exit = await exited(child);
     } finally {
@@ -119,7 +120,8 @@ export class HostRunner implements Runner {
 }
 
 async function placeSecret(m: SecretMount): Promise<Created[]> {
-  const target = m.target ?? `/run/secrets/${m.id}`;
+  guardSecret(m);
+  const target = secretTarget(m);
   const { path, created } = await ensureInRoot('/', target, 'file');
   if (!created.some((c) => c.path === path)) {
     throw new BuilderError('BUILD_FAILED', `RUN --mount=type=secret,id=${m.id}: ${target} already exists, and host isolation cannot mount over it`);

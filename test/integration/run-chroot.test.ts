@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ChrootRunner } from '../../src/run/chroot.ts';
-import { RunFailedError, type RunSpec } from '../../src/run/index.ts';
+import { detectIsolation, RunFailedError, type RunSpec } from '../../src/run/index.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
+import { redact } from '../../src/util/redact.ts';
 import { makeBusyboxRootfs } from '../support/rootfs.ts';
 
 let work: string;
@@ -62,6 +63,10 @@ async function processes(argv: string[]): Promise<number[]> {
   }
   return found;
 }
+
+test('as root with namespace rights, the automatic isolation is chroot', async () => {
+  assert.equal(await detectIsolation(), 'chroot');
+});
 
 test('USER nobody: id is uid 65534', async () => {
   assert.equal((await run('id', { user: 'nobody' })).out, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n');
@@ -159,6 +164,7 @@ test('a secret is readable at /run/secrets/ID during the RUN and gone afterwards
   const secret = { type: 'secret' as const, id: 'token', data: Buffer.from('s3cr3t-value') };
   const { out } = await run('cat /run/secrets/token; echo; stat -c "%a %u" /run/secrets/token', { mounts: [secret] });
   assert.equal(out, 's3cr3t-value\n400 0\n');
+  assert.equal(redact('build log: s3cr3t-value'), 'build log: ***', 'kiln\'s own log lines mask the secret');
   await assert.rejects(run('cat /run/secrets/token', { mounts: [secret], user: 'nobody' }), RunFailedError);
   await assert.rejects(stat(join(root, 'run')), { code: 'ENOENT' });
   assert.equal((await run('cat /run/secrets/token 2>&1 || echo absent')).out.trim().split('\n').pop(), 'absent');
@@ -181,17 +187,19 @@ test('cache, tmpfs and bind mounts', async () => {
     { type: 'tmpfs' as const, target: '/scratch', size: 1 << 20 },
     { type: 'bind' as const, source: ctx, target: '/src' },
     { type: 'bind' as const, source: ctx, target: '/src-rw', readWrite: true },
+    { type: 'bind' as const, source: join(ctx, 'in.txt'), target: '/one-file', readWrite: true },
   ];
   const { out } = await run(
     'echo kept > /var/cache/apt/f; echo gone > /scratch/f; cat /src/in.txt; ' +
-      '(echo x > /src/new) 2>/dev/null || echo ro; echo changed > /src-rw/in.txt; cat /src-rw/in.txt',
+      '(echo x > /src/new) 2>/dev/null || echo ro; echo changed > /src-rw/in.txt; cat /src-rw/in.txt; ' +
+      'echo changed too > /one-file; cat /one-file',
     { mounts },
   );
-  assert.equal(out, 'from context\nro\nchanged\n');
+  assert.equal(out, 'from context\nro\nchanged\nchanged too\n');
   assert.equal(await readFile(join(cache, 'f'), 'utf8'), 'kept\n');
   assert.equal(await readFile(join(ctx, 'in.txt'), 'utf8'), 'from context\n');
   assert.deepEqual((await readdir(ctx)).sort(), ['in.txt']);
-  for (const p of ['scratch', 'src', 'src-rw', 'var/cache']) {
+  for (const p of ['scratch', 'src', 'src-rw', 'one-file', 'var/cache']) {
     await assert.rejects(stat(join(root, p)), { code: 'ENOENT' }, `${p} left in the rootfs`);
   }
 });

@@ -85,6 +85,16 @@ out.ignore = await hostIgnorePaths({ ignorePaths: ['/workspace'] });
 console.log(JSON.stringify(out));
 `;
 
+// Runs as an unprivileged user in the throwaway root: what would kiln choose there?
+const DETECT = `
+import { detectIsolation } from '${repo}/src/run/index.ts';
+try {
+  console.log(JSON.stringify({ isolation: await detectIsolation() }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.code + ': ' + e.message }));
+}
+`;
+
 interface DriverResult {
   container: { inContainer: boolean; evidence?: string };
   unforced: string;
@@ -96,15 +106,18 @@ interface DriverResult {
   ignore: string[];
 }
 
-async function drive(t: string): Promise<DriverResult> {
+async function inRoot<T>(t: string, program: string, prefix: string[] = []): Promise<T> {
   const { stdout } = await run(
     'unshare',
     ['--mount', '--pid', '--fork', '--propagation', 'private', '--', '/bin/sh', '-c', SANDBOX, 'sandbox', t, repo,
-      '/usr/bin/node', '--import', 'tsx', '--input-type=module', '-e', DRIVER],
+      ...prefix, '/usr/bin/node', '--import', 'tsx', '--input-type=module', '-e', program],
     { timeoutMs: 60_000 },
   );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as DriverResult;
+  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
+
+const drive = (t: string) => inRoot<DriverResult>(t, DRIVER);
+const asNobody = ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
 function assertRan(r: DriverResult): void {
   assert.equal(
@@ -126,6 +139,8 @@ test('outside a container the host runner refuses without --force, and runs with
   assert.deepEqual(r.container, { inContainer: false });
   assert.match(r.unforced, /^ISOLATION: --isolation host .*outside a container.*--isolation chroot.*--force/);
   assertRan(r);
+  const detected = await inRoot<{ error?: string }>(t, DETECT, asNobody);
+  assert.match(detected.error ?? '', /^ISOLATION: cannot isolate RUN commands: .*not running as root.*--isolation chroot.*--isolation host/);
   assert.ok((await stat(join(t, 'work/dir'))).isDirectory(), 'the workdir was made in the throwaway root, not on the host');
 });
 
@@ -135,4 +150,5 @@ test('inside a container (/.dockerenv) the host runner runs without --force', as
   assert.deepEqual(r.container, { inContainer: true, evidence: '/.dockerenv exists' });
   assert.equal(r.unforced, 'accepted');
   assertRan(r);
+  assert.deepEqual(await inRoot(t, DETECT, asNobody), { isolation: 'host' });
 });
