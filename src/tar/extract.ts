@@ -16,6 +16,10 @@ import { writeXattrs, type Xattrs } from './xattr.ts';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 
+/** Files up to this size are read whole and written concurrently, at most MAX_INFLIGHT at once. */
+const SMALL_FILE = 256 << 10;
+const MAX_INFLIGHT = 32;
+
 /** Names the image and layer in every error, e.g. `image busybox:1.36 layer sha256:…`. */
 export interface LayerLabel {
   image: string;
@@ -53,6 +57,9 @@ class LayerApplier {
   private readonly xattrs = new Map<string, Xattrs>();
   private readonly dirTimes = new Map<string, number>();
   readonly stats: ApplyStats = { entries: 0, bytes: 0 };
+  /** Small files being written concurrently, by normalised name. */
+  private readonly inflight = new Map<string, Promise<void>>();
+  private failure: unknown;
 
   constructor(
     root: string,
@@ -93,10 +100,54 @@ class LayerApplier {
     }
   }
 
+  /**
+   * Waits for every concurrent file write. Small files are written several at a time because
+   * extraction is bound by file-system latency, not bandwidth; anything else waits for them, so
+   * the order of the tar still decides every dependency (parents, links, replacements).
+   */
+  private async drain(): Promise<void> {
+    await Promise.all(this.inflight.values());
+    this.inflight.clear();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Waits for concurrent writes without raising their errors (the first one is already known). */
+  async settle(): Promise<void> {
+    await Promise.all(this.inflight.values());
+  }
+
+  /** True if a concurrent write is at `rel` or at one of its parents. */
+  private busy(rel: string): boolean {
+    if (this.inflight.size === 0) return false;
+    for (let p = rel; p !== ''; p = splitName(p).dir) if (this.inflight.has(p)) return true;
+    return false;
+  }
+
   async apply(entry: TarEntry): Promise<void> {
     this.stats.entries++;
+    if (this.failure !== undefined) await this.drain();
     const rel = normaliseName(entry.name, this.what);
     const { dir, base } = splitName(rel);
+    const concurrent = entry.type === 'file' && entry.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX) && rel !== '';
+    if (!concurrent || this.busy(rel) || this.inflight.size >= MAX_INFLIGHT) await this.drain();
+    if (concurrent) {
+      const parent = (await this.resolver.dir(dir, true)) as string;
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
+      const data = Buffer.concat(chunks);
+      this.stats.bytes += data.length;
+      this.written.add(rel);
+      const host = join(parent, base);
+      if (entry.xattrs.size > 0) this.xattrs.set(host, entry.xattrs);
+      const task = (async () => {
+        await this.clear(host, false);
+        await this.writeFile(host, entry, data);
+      })().catch((err: unknown) => {
+        this.failure ??= err;
+      });
+      this.inflight.set(rel, task);
+      return;
+    }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await this.whiteout(entry.name, dir, base);
       return;
@@ -114,7 +165,7 @@ class LayerApplier {
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === 'file') {
       await this.clear(host, false);
-      await this.writeFile(host, entry);
+      await this.writeFile(host, entry, null);
     } else if (entry.type === 'symlink') {
       await this.clear(host, false);
       await symlink(entry.linkname, host);
@@ -135,14 +186,15 @@ class LayerApplier {
     if (entry.xattrs.size > 0 && entry.type !== 'hardlink') this.xattrs.set(host, entry.xattrs);
   }
 
-  private async writeFile(host: string, entry: TarEntry): Promise<void> {
+  /** Writes a file from `data` if given (already read), else streams the entry's body. */
+  private async writeFile(host: string, entry: TarEntry, data: Buffer | null): Promise<void> {
     // O_EXCL|O_NOFOLLOW: the name was just cleared, so anything there now is not ours to follow.
     const fh = await open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
-      for await (const chunk of entry.body()) {
+      for await (const chunk of data ? [data] : entry.body()) {
         let off = 0;
         while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-        this.stats.bytes += chunk.length;
+        if (!data) this.stats.bytes += chunk.length;
       }
       await fh.chown(entry.uid, entry.gid);
       await fh.chmod(entry.mode);
@@ -193,6 +245,7 @@ class LayerApplier {
 
   /** Metadata that had to wait for the whole layer: xattrs, then directory mtimes. */
   async finish(): Promise<void> {
+    await this.drain();
     await writeXattrs(this.xattrs);
     for (const [host, mtime] of this.dirTimes) await utimes(host, mtime, mtime);
   }
@@ -224,6 +277,7 @@ export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | str
     await applier.finish();
     return applier.stats;
   } catch (err) {
+    await applier.settle();
     const labelled = withLabel(err, what);
     if (current !== '' && labelled instanceof BuilderError && !labelled.message.includes(current)) {
       throw new BuilderError(labelled.code, `${labelled.message} (at entry "${current}")`, { cause: err });
