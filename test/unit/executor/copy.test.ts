@@ -379,3 +379,20 @@ test('COPY refuses URLs and git refs; ADD-only flags are refused for COPY', asyn
   await rejectsWith(f.copy({ sources: ['https://example.com/r.git'], dest: '/x/' }), 'DOCKERFILE_PARSE', /source can't be a git ref for COPY/);
   await rejectsWith(f.copy({ sources: ['a.txt'], dest: '/x/', checksum: 'sha256:00' }), 'DOCKERFILE_PARSE', /checksum can't be specified for COPY/);
 });
+
+test('an ignored directory with a `!` exception inside is walked: only the re-included path arrives', async () => {
+  const f = await fixture({ 'build/out.o': 'O', 'build/keep/me.txt': 'K', 'build/keep/not.o': 'N', 'src/a.c': 'A' });
+  const ignore = new DockerignoreMatcher(['build', '!build/keep/me.txt']);
+  const written = await f.copy({ sources: ['.'], dest: '/w/', from: { dir: f.ctx, kind: 'context', ignore } });
+  assert.deepEqual(await f.tree('w'), {
+    'w/build': dir(),
+    'w/build/keep': dir(),
+    'w/build/keep/me.txt': file('K'),
+    'w/src': dir(),
+    'w/src/a.c': file('A'),
+  });
+  assert.deepEqual(written, ['w', 'w/build', 'w/build/keep', 'w/build/keep/me.txt', 'w/src', 'w/src/a.c']);
+  // Named directly, the ignored directory still exists as the parent of what is kept.
+  await f.copy({ sources: ['build'], dest: '/b/', from: { dir: f.ctx, kind: 'context', ignore } });
+  assert.deepEqual(await f.tree('b'), { 'b/keep': dir(), 'b/keep/me.txt': file('K') });
+});
