@@ -2,7 +2,7 @@
 // camelCase spellings kaniko accepts, and docker-style short aliases. toBuildOptions() maps them
 // onto BuildOptions and checks enumerated values; it decides nothing else.
 import type { FlagSpec, ParsedArgs } from './flags.ts';
-import type { BuildOptions, Isolation, SnapshotMode } from '../executor/options.ts';
+import type { BuildOptions, Isolation, LayerCompression, SecretSource, SnapshotMode } from '../executor/options.ts';
 import { LEVELS, type Level, type LogFormat } from '../util/log.ts';
 import { BuilderError } from '../util/errors.ts';
 import { parseGoDuration } from '../dockerfile/duration.ts';
@@ -51,6 +51,9 @@ export const buildFlags: FlagSpec[] = [
   { name: 'image-fs-extract-retry', type: 'int', default: 0, value: 'N', help: 'retries for extracting an image filesystem' },
   { name: 'cleanup', type: 'bool', default: false, help: 'clean the filesystem at the end of the build' },
   { name: 'force', type: 'bool', default: false, help: 'build outside of a container' },
+  { name: 'secret', type: 'list', value: 'id=ID,src=PATH|env=VAR', help: 'a secret RUN --mount=type=secret can read (repeatable); never stored in the image' },
+  { name: 'compression', type: 'string', default: 'gzip', value: 'gzip|zstd|none', help: 'compression of new layers' },
+  { name: 'compression-level', type: 'int', default: -1, value: 'N', help: 'compression level (gzip 0-9, zstd 1-22; -1 for the default)' },
   { name: 'isolation', type: 'string', value: 'chroot|host', help: 'how RUN is isolated (default: chosen from the machine)' },
   { name: 'git', type: 'string', default: 'branch=,single-branch=false,recurse-submodules=false', value: 'OPTIONS', help: 'how a git:// context is cloned' },
   { name: 'verbosity', aliases: ['v'], type: 'string', default: 'info', value: 'LEVEL', help: `log level: ${LEVELS.join('|')}` },
@@ -63,6 +66,22 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
     throw new BuilderError('USAGE', `invalid value "${value}" for flag --${flag}: expected ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+/** `--secret id=ID,src=PATH` or `id=ID,env=VAR` (docker buildx's forms; `source=` too). */
+function parseSecretSpec(spec: string): SecretSource {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new BuilderError('USAGE', `invalid value for flag --secret: "${part}" is not KEY=VALUE (expected id=ID,src=PATH or id=ID,env=VAR)`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const id = fields.get('id');
+  const src = fields.get('src') ?? fields.get('source');
+  const env = fields.get('env');
+  if (!id) throw new BuilderError('USAGE', 'invalid value for flag --secret: id= is missing');
+  if ((src === undefined) === (env === undefined)) throw new BuilderError('USAGE', `invalid value for flag --secret id=${id}: give exactly one of src=PATH or env=VAR`);
+  return src !== undefined ? { id, src } : { id, env: env as string };
 }
 
 /** KEY=VALUE items of a repeated flag as a record; later items win. */
@@ -142,6 +161,9 @@ export function toBuildOptions(parsed: ParsedArgs, environ: NodeJS.ProcessEnv = 
     imageFsExtractRetry: int('image-fs-extract-retry'),
     cleanup: bool('cleanup'),
     force: bool('force'),
+    secrets: list('secret').map(parseSecretSpec),
+    compression: oneOf<LayerCompression>('compression', str('compression') as string, ['gzip', 'zstd', 'none']),
+    compressionLevel: int('compression-level') < 0 ? undefined : int('compression-level'),
     isolation: isolation === undefined ? undefined : oneOf<Isolation>('isolation', isolation, ['chroot', 'host']),
     git: str('git') as string,
     verbosity: oneOf<Level>('verbosity', str('verbosity') as string, LEVELS),

@@ -15,7 +15,8 @@ import { overlaySupported } from '../snapshot/overlay.ts';
 import { hostPlatform, parsePlatform } from '../oci/platform.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
-import type { BuildOptions } from './options.ts';
+import type { BuildOptions, SecretSource } from './options.ts';
+import { registerSecret } from '../util/redact.ts';
 import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts';
 import { ImageSource } from './images.ts';
 import { Progress, formatBytes } from './progress.ts';
@@ -59,6 +60,29 @@ function checkOutputs(options: BuildOptions): void {
   }
 }
 
+/** Reads every --secret now, so a missing file fails before the build starts. */
+async function readSecrets(sources: SecretSource[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const s of sources) {
+    let value: Buffer;
+    if ('src' in s) {
+      try {
+        value = await readFile(s.src);
+      } catch (err) {
+        throw fromSystemError(err, `--secret id=${s.id}: ${s.src}`);
+      }
+    } else {
+      const text = process.env[s.env];
+      if (text === undefined) throw new BuilderError('USAGE', `--secret id=${s.id}: environment variable ${s.env} is not set`);
+      value = Buffer.from(text);
+    }
+    registerSecret(value.toString('utf8'));
+    registerSecret(value.toString('utf8').trim());
+    out.set(s.id, value);
+  }
+  return out;
+}
+
 function cacheMountRoot(): string {
   return join(process.env.KILN_CACHE_HOME || join(homedir(), '.cache', 'kiln'), 'run-mounts');
 }
@@ -91,6 +115,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   checkOutputs(options);
   const destinations: Reference[] = parseDestinations(options.destinations);
   const progress = new Progress();
+  const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
   const workspace = await Workspace.create();
   const client = registryClientFor(options);
@@ -126,10 +151,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       snapshotMode: options.snapshotMode,
       singleSnapshot: options.singleSnapshot,
       ignorePaths: options.ignorePaths,
-      compression: 'gzip',
+      compression: options.compression,
+      compressionLevel: options.compressionLevel,
       fixedTime: options.reproducible ? reproducibleTime() : undefined,
       created: new Date(),
-      secrets: new Map(),
+      secrets,
       cacheMountRoot: cacheMountRoot(),
       progress,
       done: new Map(),

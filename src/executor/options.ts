@@ -4,6 +4,10 @@ import type { Level, LogFormat } from '../util/log.ts';
 
 export type SnapshotMode = 'full' | 'redo' | 'time';
 export type Isolation = 'chroot' | 'host';
+export type LayerCompression = 'gzip' | 'zstd' | 'none';
+
+/** Where a `--secret` value comes from: a file or an environment variable, read at build time. */
+export type SecretSource = { id: string; src: string } | { id: string; env: string };
 
 export interface BuildOptions {
   /** Build context: a local path, dir://, tar://, tar://stdin, s3://, gs://, https:// (Azure) or git://. */
@@ -62,6 +66,10 @@ export interface BuildOptions {
   imageFsExtractRetry: number;
   cleanup: boolean;
   force: boolean;
+  /** Secrets RUN --mount=type=secret may read; never written into the image or logs. */
+  secrets: SecretSource[];
+  compression: LayerCompression;
+  compressionLevel?: number;
   /** How RUN is isolated; chosen from the machine when unset. */
   isolation?: Isolation;
   /** Options for cloning a git:// context: branch=,single-branch=,recurse-submodules=. */

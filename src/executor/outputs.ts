@@ -49,7 +49,7 @@ export async function writeOutputs(image: Image, options: BuildOptions, client: 
     log.info(`wrote docker archive ${options.tarPath}`);
   }
   if (options.ociLayoutPath) {
-    await writeLayout(options.ociLayoutPath, { kind: 'image', image }, { tag: destinations[0]?.tag });
+    await writeLayout(options.ociLayoutPath, { kind: 'image', image }, { tag: destinations[0]?.tag ?? 'latest' });
     log.info(`wrote OCI layout ${options.ociLayoutPath}`);
   }
   if (options.digestFile) await writeText(options.digestFile, digest, 'digest-file');

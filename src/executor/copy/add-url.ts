@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { fetch } from 'undici';
+import { EnvHttpProxyAgent, fetch } from 'undici';
 import { BuilderError } from '../../util/errors.ts';
 
 const ALGORITHMS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -52,9 +52,26 @@ export function parseChecksum(value: string, where: string): { algorithm: string
 export async function downloadUrl(url: string, into: string, checksum: string | undefined, where: string): Promise<string> {
   const shown = displayUrl(url);
   const expected = checksum === undefined ? undefined : parseChecksum(checksum, where);
+  // HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply, as they do to BuildKit's HTTP source.
+  const dispatcher = new EnvHttpProxyAgent();
+  try {
+    return await fetchInto(url, shown, into, expected, where, dispatcher);
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function fetchInto(
+  url: string,
+  shown: string,
+  into: string,
+  expected: { algorithm: string; hex: string } | undefined,
+  where: string,
+  dispatcher: EnvHttpProxyAgent,
+): Promise<string> {
   let response;
   try {
-    response = await fetch(url, { redirect: 'follow' });
+    response = await fetch(url, { redirect: 'follow', dispatcher });
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
     throw new BuilderError('BUILD_FAILED', `${where} ${shown}: ${cause}`, { cause: err });

@@ -1,0 +1,28 @@
+// Runs kiln's CLI from source as a child process, the way a user runs it, and returns its exit
+// code and output; never throws for a non-zero exit, since tests assert on failures too.
+import { spawn } from 'node:child_process';
+import { repoRoot } from './lab-dir.ts';
+import { join } from 'node:path';
+
+export interface KilnResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kiln(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<KilnResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
