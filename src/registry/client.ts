@@ -15,6 +15,7 @@ import { Session, type Endpoint } from './session.ts';
 import { header, networkError, Transport, type HttpResponse } from './transport.ts';
 import { BlobUploader, type BlobToUpload, type Opener } from './upload.ts';
 import { VerifyingStream } from './verify.ts';
+import { resumingBlobStream } from './blob-reader.ts';
 
 /** Manifests bigger than this are refused (the distribution registry's own limit is 4 MiB). */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -277,28 +278,33 @@ export class RegistryClient {
 
   /**
    * A stream of a blob's bytes, verified as they pass: it errors with DIGEST_MISMATCH at the end
-   * when the bytes are not the digest's (or not `size` long, when a size is given).
+   * when the bytes are not the digest's (or not `size` long, when a size is given). A connection
+   * that breaks mid-body is resumed with a Range request.
    */
   async getBlob(repo: Repository, digest: Digest, size?: number): Promise<Readable> {
     const what = `${repoName(repo)}@${digest}`;
-    const res = await this.session.send({
-      registry: repo.registry,
-      direction: 'pull',
-      method: 'GET',
-      path: `/v2/${repo.repository}/blobs/${digest}`,
-      scopes: [repositoryScope(repo.repository, 'pull')],
-      repository: repo.repository,
-      ok: [200],
-      subject: { what, kind: 'blob' },
-    });
+    const open = (offset: number) =>
+      this.session.send({
+        registry: repo.registry,
+        direction: 'pull',
+        method: 'GET',
+        path: `/v2/${repo.repository}/blobs/${digest}`,
+        scopes: [repositoryScope(repo.repository, 'pull')],
+        repository: repo.repository,
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        ok: offset > 0 ? [200, 206] : [200],
+        subject: { what, kind: 'blob' },
+      });
+    const res = await open(0);
     const total = size ?? (Number(header(res, 'content-length')) || undefined);
     const onProgress = this.options.onProgress;
     const verifier = new VerifyingStream(digest, what, {
       size,
       onBytes: onProgress && ((done) => onProgress({ phase: 'download', repository: repoName(repo), digest, done, total })),
     });
-    // pipeline carries a broken download into the verifier as an error instead of a silent end.
-    pipeline(res.body, verifier, () => {});
+    const bytes = resumingBlobStream(res, open, registryApiHost(repo.registry), this.options.retries);
+    // pipeline carries a failed download into the verifier as an error instead of a silent end.
+    pipeline(bytes, verifier, () => {});
     return verifier;
   }
 

@@ -66,6 +66,22 @@ describe('through the fault proxy', () => {
     }
   });
 
+  it('resumes downloads cut off in the middle of the body', async () => {
+    const c = new RegistryClient({ keychain: anonymousKeychain, retries: 8 });
+    const bytes = randomBytes(400_000);
+    const repo = parseRepository(`${proxy.host}/faults/truncated`);
+    try {
+      await c.uploadBlob(repo, { digest: sha256(bytes), size: bytes.length }, async () => Readable.from([bytes]));
+      const before = proxy.counters.truncated;
+      proxy.rates = { truncate: 0.5 };
+      for (let i = 0; i < 3; i++) assert.deepEqual(await readAll(await c.getBlob(repo, sha256(bytes), bytes.length)), bytes);
+      assert.ok(proxy.counters.truncated > before, `downloads were cut: ${JSON.stringify(proxy.counters)}`);
+    } finally {
+      proxy.rates = {};
+      await c.close();
+    }
+  });
+
   it('errors with DIGEST_MISMATCH when a blob arrives corrupted', async () => {
     const c = new RegistryClient({ keychain: anonymousKeychain });
     const bytes = randomBytes(10_000);
