@@ -37,7 +37,14 @@ try {
   await harness.init(all);
   for (const c of wanted) {
     const started = Date.now();
-    const result = await harness.runCase(c, candidate);
+    let result;
+    try {
+      result = await harness.runCase(c, candidate);
+    } catch (err) {
+      failed++;
+      process.stdout.write(`FAIL case ${c.name}: harness error: ${(err as Error).message}\n`);
+      continue;
+    }
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const ref = result.reference.ok ? 'built' : 'failed';
     if (show && result.reference.ok) {

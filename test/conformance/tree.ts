@@ -104,14 +104,16 @@ export interface FilterOptions {
 }
 
 /**
- * Drops what no builder is asked to agree on: the content of the runtime directories (the
- * directories themselves too, since buildah adds them and docker does not) and buildah's
- * empty placeholders, unless the case names them in `keep`.
+ * Drops what no builder is asked to agree on: the root directory itself (its mode and owner
+ * come from whatever unpacks or mounts the image: umoci makes it 0755, an overlay mount of
+ * buildah's storage shows 0555), the content of the runtime directories (the directories
+ * themselves too, since buildah adds them and docker does not) and buildah's empty
+ * placeholders, unless the case names them in `keep`.
  */
 export function withoutRuntimePaths(desc: TreeDescription, opts: FilterOptions = {}): TreeDescription {
   const keep = new Set(opts.keep ?? []);
   const dropped = (p: string): boolean =>
-    !keep.has(p) && (RUNTIME_DIRS.some((d) => under(p, d)) || (BUILDAH_PLACEHOLDERS as readonly string[]).includes(p));
+    p === '/' || (!keep.has(p) && (RUNTIME_DIRS.some((d) => under(p, d)) || (BUILDAH_PLACEHOLDERS as readonly string[]).includes(p)));
   const entries: Tree = new Map([...desc.entries].filter(([p]) => !dropped(p)));
   const hardlinks = desc.hardlinks.map((g) => g.filter((p) => !dropped(p))).filter((g) => g.length > 1);
   return { entries, hardlinks };

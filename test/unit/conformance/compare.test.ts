@@ -133,7 +133,10 @@ describe('conformance tree comparer', () => {
       await mkdir(join(root, 'run', 'lock'), { recursive: true });
       await writeFile(join(root, 'etc', 'hosts'), '');
       await writeFile(join(root, 'etc', 'resolv.conf'), '');
+      // The root's own mode comes from the unpacker, not the image.
+      await chmod(root, 0o555);
     });
+    assert.deepEqual(compareTrees(reference, got).filter((d) => d.startsWith('/:')), ['/: mode 00555, expected 00755']);
     assert.deepEqual(compareTrees(withoutRuntimePaths(reference), withoutRuntimePaths(got)), []);
     assert.deepEqual(compareTrees(withoutRuntimePaths(reference, { keep: ['/etc/hosts'] }), withoutRuntimePaths(got, { keep: ['/etc/hosts'] })), [
       `/etc/hosts: unexpected (file 00644 ${process.getuid?.()}:${process.getgid?.()} 0 bytes sha256:e3b0c44298fc)`,

@@ -1,0 +1,202 @@
+// Benchmark: the same Dockerfiles built by kiln and by buildah in one run, each pushing to a lab
+// registry, each from a cold start (a fresh registry, fresh buildah storage and a fresh HOME for
+// kiln per build, so neither has a warm cache). Prints both times, the ratio kiln/buildah next to
+// the target for the scenario, and the peak RSS of each (GNU time %M).
+//
+//   npx tsx bench/build.ts [--runs N] [SCENARIO…]     scenarios: small, debian, manyfiles
+//
+// buildah runs as LAB-NOTES measured it: `buildah build --isolation chroot --layers` on the
+// overlay driver. Needs /usr/bin/time (Debian package `time`).
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type LabRegistry } from '../test/support/registry.ts';
+import { pushBaseImages, type BaseImageName } from '../test/support/base-images.ts';
+import { buildahEnv } from '../test/support/buildah.ts';
+import { run } from '../test/support/exec.ts';
+import { repoRoot } from '../test/support/lab-dir.ts';
+import { removeTree } from '../test/support/mounts.ts';
+import { fmtMiB, fmtRatio, fmtSeconds, measure, median, requireGnuTime, table, type Measurement } from './lib/measure.ts';
+
+interface Scenario {
+  name: string;
+  title: string;
+  /** The ratio kiln/buildah to stay under. */
+  target: number;
+  bases: BaseImageName[];
+  /** Writes the build context (Dockerfile and files) into `dir`. */
+  context: (dir: string) => Promise<void>;
+}
+
+const SMALL_DOCKERFILE = `FROM busybox AS build
+COPY src/ /src/
+RUN mkdir -p /out && for f in /src/*.txt; do sed 's/^/built: /' "$f" > "/out/$(basename "$f")"; done
+RUN tar -cf /out/bundle.tar -C /src .
+
+FROM busybox
+COPY --from=build /out /app
+COPY config.ini /etc/app/config.ini
+WORKDIR /app
+ENV APP_MODE=bench
+USER nobody
+CMD ["cat", "/app/a.txt"]
+`;
+
+// apt inside the build's chroot reaches this machine's Debian mirror (LAB-NOTES).
+const DEBIAN_DOCKERFILE = `FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+`;
+
+const MANYFILES_DOCKERFILE = `FROM lab/manyfiles
+RUN touch /x
+`;
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'small',
+    title: 'small multi-stage build on busybox',
+    target: 0.5,
+    bases: ['busybox'],
+    context: async (dir) => {
+      await writeFile(join(dir, 'Dockerfile'), SMALL_DOCKERFILE);
+      await mkdir(join(dir, 'src'));
+      for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, 'src', `${name}.txt`), `${name}\n`.repeat(200));
+      await writeFile(join(dir, 'config.ini'), '[app]\nmode = bench\n');
+    },
+  },
+  {
+    name: 'debian',
+    title: 'Debian + apt-get install curl',
+    target: 0.8,
+    bases: ['debian'],
+    context: (dir) => writeFile(join(dir, 'Dockerfile'), DEBIAN_DOCKERFILE),
+  },
+  {
+    name: 'manyfiles',
+    title: '100k-file base + RUN touch /x',
+    target: 0.3,
+    bases: ['manyfiles'],
+    context: (dir) => writeFile(join(dir, 'Dockerfile'), MANYFILES_DOCKERFILE),
+  },
+];
+
+const BUILD_TIMEOUT_MS = 15 * 60_000;
+
+/** A fresh registry holding the scenario's base images; buildah's storage lives inside it. */
+async function freshLab(bases: BaseImageName[]): Promise<LabRegistry> {
+  const reg = await startRegistry('plain');
+  await pushBaseImages(reg, bases);
+  return reg;
+}
+
+async function buildahOnce(reg: LabRegistry, ctx: string, tag: string): Promise<Measurement> {
+  const env = await buildahEnv(reg, 'overlay');
+  const ref = `${reg.host}/bench/${tag}:buildah`;
+  const common = ['--storage-driver', 'overlay'];
+  // One shell so that build and push are timed together, as kiln's build includes its push.
+  const script = 'buildah build "$@" && buildah push --quiet --storage-driver overlay --tls-verify=false "$REF" "docker://$REF"';
+  return measure('sh', [
+    '-c', script, 'sh',
+    ...common, '--isolation', 'chroot', '--layers', '--tls-verify=false', '--quiet', '-f', join(ctx, 'Dockerfile'), '-t', ref, ctx,
+  ], { env: { ...env, REF: ref }, timeoutMs: BUILD_TIMEOUT_MS });
+}
+
+async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, home: string): Promise<Measurement> {
+  // A fresh HOME and XDG cache dir, so that no blob or layer cache survives from an earlier build.
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') };
+  return measure(process.execPath, [
+    '--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'build',
+    '--context', ctx, '--dockerfile', join(ctx, 'Dockerfile'),
+    '--destination', `${reg.host}/bench/${tag}:kiln`,
+    '--registry-mirror', reg.host, '--insecure-registry', reg.host, '--insecure-pull',
+  ], { env, cwd: repoRoot, timeoutMs: BUILD_TIMEOUT_MS });
+}
+
+interface ScenarioResult {
+  scenario: Scenario;
+  kiln: Measurement[];
+  buildah: Measurement[];
+}
+
+async function runScenario(s: Scenario, runs: number, work: string): Promise<ScenarioResult> {
+  const ctx = join(work, `${s.name}-context`);
+  await mkdir(ctx, { recursive: true });
+  await s.context(ctx);
+  const result: ScenarioResult = { scenario: s, kiln: [], buildah: [] };
+  for (let i = 0; i < runs; i++) {
+    // Alternate who goes first, so the page cache favours neither.
+    const order: Array<'kiln' | 'buildah'> = i % 2 === 0 ? ['buildah', 'kiln'] : ['kiln', 'buildah'];
+    for (const who of order) {
+      const reg = await freshLab(s.bases);
+      const home = await mkdtemp(join(work, 'home-'));
+      try {
+        const m = who === 'kiln' ? await kilnOnce(reg, ctx, s.name, home) : await buildahOnce(reg, ctx, s.name);
+        result[who].push(m);
+        const status = m.exitCode === 0 ? `${fmtSeconds(m.seconds)}, ${fmtMiB(m.peakRssMiB)}` : `FAILED (exit ${m.exitCode})`;
+        process.stderr.write(`${s.name} run ${i + 1}: ${who} ${status}\n`);
+        if (m.exitCode !== 0) process.stderr.write(`${m.outputTail.replace(/^/gm, '    ')}\n`);
+      } finally {
+        await rm(home, { recursive: true, force: true });
+        await reg.stop();
+      }
+    }
+  }
+  return result;
+}
+
+function summarize(results: ScenarioResult[]): { text: string; allMet: boolean } {
+  let allMet = true;
+  const rows = results.map(({ scenario, kiln, buildah }) => {
+    const ok = (ms: Measurement[]): Measurement[] => ms.filter((m) => m.exitCode === 0);
+    const kilnOk = ok(kiln);
+    const buildahOk = ok(buildah);
+    const k = kilnOk.length === kiln.length ? median(kilnOk.map((m) => m.seconds)) : Number.NaN;
+    const b = buildahOk.length === buildah.length ? median(buildahOk.map((m) => m.seconds)) : Number.NaN;
+    const ratio = k / b;
+    const met = Number.isFinite(ratio) && ratio <= scenario.target;
+    if (!met) allMet = false;
+    const verdict = !Number.isFinite(k) ? 'kiln failed' : !Number.isFinite(b) ? 'buildah failed' : met ? 'met' : 'MISSED';
+    return [
+      scenario.title,
+      Number.isFinite(k) ? fmtSeconds(k) : 'failed',
+      Number.isFinite(b) ? fmtSeconds(b) : 'failed',
+      fmtRatio(ratio),
+      `≤ ${scenario.target}×`,
+      verdict,
+      fmtMiB(Math.max(...kilnOk.map((m) => m.peakRssMiB))),
+      fmtMiB(Math.max(...buildahOk.map((m) => m.peakRssMiB))),
+    ];
+  });
+  const text = table(['scenario', 'kiln', 'buildah', 'kiln/buildah', 'target', 'verdict', 'kiln peak RSS', 'buildah peak RSS'], rows);
+  return { text, allMet };
+}
+
+async function main(): Promise<void> {
+  requireGnuTime();
+  const argv = process.argv.slice(2);
+  let runs = 1;
+  const runsAt = argv.indexOf('--runs');
+  if (runsAt >= 0) {
+    runs = Number(argv[runsAt + 1]);
+    argv.splice(runsAt, 2);
+    if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  }
+  for (const name of argv) if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`unknown scenario ${name} (${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const chosen = argv.length ? SCENARIOS.filter((s) => argv.includes(s.name)) : SCENARIOS;
+
+  const work = await mkdtemp(join(tmpdir(), 'kiln-bench-build-'));
+  const results: ScenarioResult[] = [];
+  try {
+    for (const s of chosen) results.push(await runScenario(s, runs, work));
+  } finally {
+    // Homes and contexts only; registries (and buildah's storage inside them) are already gone.
+    for (const name of await readdir(work).catch(() => [])) await removeTree(join(work, name));
+    await removeTree(work);
+  }
+  const { text, allMet } = summarize(results);
+  const buildahVersion = (await run('buildah', ['--version'])).stdout.trim();
+  process.stdout.write(`\nkiln vs ${buildahVersion} (--isolation chroot --layers, overlay), median of ${runs} run(s), cold caches, build + push\n\n${text}\n`);
+  process.exitCode = allMet ? 0 : 1;
+}
+
+await main();
