@@ -80,6 +80,10 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
       return;
     }
     case 'cache': {
+      // The caller keeps cache dirs; a missing one is a bug to report here, not as a mount failure.
+      await lstat(m.source).catch((err: unknown) => {
+        throw fromSystemError(err, `RUN --mount=type=cache: source ${m.source}`);
+      });
       const target = await mountPoint(root, m.target, 'dir', plan);
       plan.ops.push({ kind: m.readOnly ? 'bind-ro' : 'bind', source: m.source, target, option: '' });
       return;

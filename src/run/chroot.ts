@@ -19,7 +19,7 @@ import { drain, exited, forward, statusOf } from './child.ts';
 import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
 import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
-import type { Runner, RunSpec } from './spec.ts';
+import { checkSpec, type Runner, type RunSpec } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
 
@@ -51,8 +51,9 @@ export class ChrootRunner implements Runner {
     };
   }
 
-  async run(spec: RunSpec): Promise<void> {
-    spec.signal?.throwIfAborted();
+  async run(given: RunSpec): Promise<void> {
+    // nsenter resets the working directory, so a relative rootDir would not survive it.
+    const spec = { ...given, rootDir: await checkSpec(given) };
     const user = await lookupUser(spec.rootDir, spec.user);
     const cwd = posix.resolve('/', spec.cwd || '/');
     await ensureInRoot(spec.rootDir, cwd, 'dir');

@@ -13,7 +13,7 @@ import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
 import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
 import { guardSecret, secretTarget } from './secrets.ts';
-import type { Runner, RunSpec, SecretMount } from './spec.ts';
+import { checkSpec, type Runner, type RunSpec, type SecretMount } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
 
@@ -52,8 +52,7 @@ export class HostRunner implements Runner {
   }
 
   async run(spec: RunSpec): Promise<void> {
-    spec.signal?.throwIfAborted();
-    if (posix.resolve(spec.rootDir) !== '/') {
+    if ((await checkSpec(spec)) !== '/') {
       throw new BuilderError('INTERNAL', `--isolation host runs on / only, not on ${spec.rootDir}`);
     }
     if (spec.network === 'none') {

@@ -1,5 +1,9 @@
-// The shape of one RUN as the build engine hands it to a Runner (documented in index.ts).
+// The shape of one RUN as the build engine hands it to a Runner (documented in index.ts), and
+// the checks every runner makes on it.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
 
 export type Isolation = 'chroot' | 'host';
 
@@ -66,4 +70,16 @@ export interface Runner {
   readonly isolation: Isolation;
   /** Resolves when the command exits 0; throws RunFailedError (code RUN_FAILED) otherwise. */
   run(spec: RunSpec): Promise<void>;
+}
+
+/** What every runner checks first; returns the rootDir as an absolute path. */
+export async function checkSpec(spec: RunSpec): Promise<string> {
+  spec.signal?.throwIfAborted();
+  if (spec.argv.length === 0) throw new BuilderError('BUILD_FAILED', 'RUN needs a command: the argument list is empty');
+  const rootDir = resolve(spec.rootDir);
+  const st = await stat(rootDir).catch((err: unknown) => {
+    throw fromSystemError(err, `RUN root directory ${rootDir}`);
+  });
+  if (!st.isDirectory()) throw new BuilderError('INTERNAL', `RUN root directory ${rootDir} is not a directory`);
+  return rootDir;
 }

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { ChrootRunner } from '../../src/run/chroot.ts';
 import { detectIsolation, RunFailedError, type RunSpec } from '../../src/run/index.ts';
@@ -232,6 +232,20 @@ test('on an overlay, the upper dir holds what the command wrote and nothing of t
   // /etc was copied up to hold the hosts placeholder; it is empty again, with its old mtime.
   assert.deepEqual(await readdir(join(upper, 'etc')), []);
   assert.equal((await stat(join(upper, 'etc'), { bigint: true })).mtimeNs, (await stat(join(root, 'etc'), { bigint: true })).mtimeNs);
+});
+
+test('mistakes of the caller are reported before anything runs, and leave nothing behind', async () => {
+  await assert.rejects(run([]), (err) => isBuilderError(err, 'BUILD_FAILED') && /empty/.test(err.message));
+  await assert.rejects(run('true', { rootDir: join(work, 'nope') }), (err) => isBuilderError(err, 'FILE_NOT_FOUND'));
+  const missing = { type: 'bind' as const, source: join(work, 'no-such-dir'), target: '/src' };
+  await assert.rejects(run('true', { mounts: [missing] }), (err) => isBuilderError(err, 'FILE_NOT_FOUND') && err.message.includes('no-such-dir'));
+  for (const p of ['proc', 'dev', 'sys', 'src', 'etc/hosts']) {
+    await assert.rejects(stat(join(root, p)), { code: 'ENOENT' }, `${p} left in the rootfs`);
+  }
+});
+
+test('a relative rootDir works', async () => {
+  assert.equal((await run(['/bin/echo', 'ok'], { rootDir: relative(process.cwd(), root) })).out, 'ok\n');
 });
 
 test('output streams while the command runs and both streams are kept apart', async () => {
