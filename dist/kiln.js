@@ -2782,9 +2782,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve6, reject) => {
             this.close((err2, data) => {
-              return err2 ? reject(err2) : resolve5(data);
+              return err2 ? reject(err2) : resolve6(data);
             });
           });
         }
@@ -2822,9 +2822,9 @@ var require_dispatcher_base = __commonJS({
           err2 = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve6, reject) => {
             this.destroy(err2, (err3, data) => {
-              return err3 ? reject(err3) : resolve5(data);
+              return err3 ? reject(err3) : resolve6(data);
             });
           });
         }
@@ -6330,8 +6330,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve6, reject) => {
+        res = resolve6;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -7757,12 +7757,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7921,7 +7921,7 @@ var require_client_h2 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { pipeline: pipeline6 } = __require("node:stream");
+    var { pipeline: pipeline7 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -8593,7 +8593,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline6(
+      const pipe = pipeline7(
         body,
         h2stream,
         (err2) => {
@@ -8646,12 +8646,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve6, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve6;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -8968,16 +8968,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve6) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve6;
           } else {
-            resolve5(null);
+            resolve6(null);
           }
         });
       }
       [kDestroy](err2) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve6) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -8990,7 +8990,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve6(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err2, callback);
@@ -9397,8 +9397,8 @@ var require_pool_base = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          return new Promise((resolve6) => {
+            this[kClosedResolve] = resolve6;
           });
         }
       }
@@ -10296,13 +10296,13 @@ var require_socks5_client = __commonJS({
        * Send username/password authentication request
        */
       sendAuthRequest() {
-        const { username, password } = this.options;
-        if (!username || !password) {
+        const { username, password: password2 } = this.options;
+        if (!username || !password2) {
           throw new InvalidArgumentError("Username and password required for authentication");
         }
         debug("sending username/password auth");
         const usernameBuffer = Buffer2.from(username);
-        const passwordBuffer = Buffer2.from(password);
+        const passwordBuffer = Buffer2.from(password2);
         if (usernameBuffer.length > 255 || passwordBuffer.length > 255) {
           throw new InvalidArgumentError("Username or password too long");
         }
@@ -10520,7 +10520,7 @@ var require_socks5_proxy_agent = __commonJS({
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
         debug("creating SOCKS5 connection to", proxyHost, proxyPort);
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve6, reject) => {
           this[kConnector]({
             hostname: proxyHost,
             host: proxyHost,
@@ -10530,7 +10530,7 @@ var require_socks5_proxy_agent = __commonJS({
             if (err2) {
               reject(err2);
             } else {
-              resolve5(socket2);
+              resolve6(socket2);
             }
           });
         });
@@ -10540,14 +10540,14 @@ var require_socks5_proxy_agent = __commonJS({
           socket.destroy();
         });
         await socks5Client.handshake();
-        await new Promise((resolve5, reject) => {
+        await new Promise((resolve6, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 authentication timeout"));
           }, 5e3);
           const onAuthenticated = () => {
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve5();
+            resolve6();
           };
           const onError = (err2) => {
             clearTimeout(timeout);
@@ -10556,14 +10556,14 @@ var require_socks5_proxy_agent = __commonJS({
           };
           if (socks5Client.state === STATES.AUTHENTICATED) {
             clearTimeout(timeout);
-            resolve5();
+            resolve6();
           } else {
             socks5Client.once("authenticated", onAuthenticated);
             socks5Client.once("error", onError);
           }
         });
         await socks5Client.connect(targetHost, targetPort);
-        await new Promise((resolve5, reject) => {
+        await new Promise((resolve6, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 connection timeout"));
           }, 5e3);
@@ -10571,7 +10571,7 @@ var require_socks5_proxy_agent = __commonJS({
             debug("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve5();
+            resolve6();
           };
           const onError = (err2) => {
             clearTimeout(timeout);
@@ -10614,8 +10614,8 @@ var require_socks5_proxy_agent = __commonJS({
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
                     });
-                    await new Promise((resolve5, reject) => {
-                      finalSocket.once("secureConnect", resolve5);
+                    await new Promise((resolve6, reject) => {
+                      finalSocket.once("secureConnect", resolve6);
                       finalSocket.once("error", reject);
                     });
                   }
@@ -10754,7 +10754,7 @@ var require_proxy_agent = __commonJS({
         const { proxyTunnel = true } = opts;
         super();
         const url = this.#getUrl(opts);
-        const { href, origin, port, protocol, username, password, hostname: proxyHostname } = url;
+        const { href, origin, port, protocol, username, password: password2, hostname: proxyHostname } = url;
         this[kProxy] = { uri: href, protocol };
         this[kRequestTls] = opts.requestTls;
         this[kProxyTls] = opts.proxyTls;
@@ -10766,8 +10766,8 @@ var require_proxy_agent = __commonJS({
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts.auth}`;
         } else if (opts.token) {
           this[kProxyHeaders]["proxy-authorization"] = opts.token;
-        } else if (username && password) {
-          this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
+        } else if (username && password2) {
+          this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password2)}`).toString("base64")}`;
         }
         const connect = buildConnector({ ...opts.proxyTls });
         this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
@@ -10780,7 +10780,7 @@ var require_proxy_agent = __commonJS({
               connect,
               factory: agentFactory,
               username: opts.username || username,
-              password: opts.password || password,
+              password: opts.password || password2,
               proxyTls: opts.proxyTls,
               requestTls: opts.requestTls
             });
@@ -10932,7 +10932,7 @@ var require_env_http_proxy_agent = __commonJS({
       "http:": 80,
       "https:": 443
     };
-    var EnvHttpProxyAgent = class extends DispatcherBase {
+    var EnvHttpProxyAgent2 = class extends DispatcherBase {
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
@@ -11039,7 +11039,7 @@ var require_env_http_proxy_agent = __commonJS({
         return process.env.no_proxy ?? process.env.NO_PROXY ?? "";
       }
     };
-    module.exports = EnvHttpProxyAgent;
+    module.exports = EnvHttpProxyAgent2;
   }
 });
 
@@ -11531,7 +11531,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable7 } = __require("node:stream");
+    var { Readable: Readable8 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -11545,7 +11545,7 @@ var require_readable = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable7 {
+    var BodyReadable = class extends Readable8 {
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -11748,7 +11748,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve6, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -11762,11 +11762,11 @@ var require_readable = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve5(null);
+                resolve6(null);
               }
             });
           } else {
-            this.on("close", resolve5);
+            this.on("close", resolve6);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -11794,7 +11794,7 @@ var require_readable = __commonJS({
     }
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -11809,7 +11809,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve6,
               reject,
               length: 0,
               body: []
@@ -11883,18 +11883,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve6, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length, encoding));
+          resolve6(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve6(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve6(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve6(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve6(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err2) {
@@ -11934,7 +11934,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable7 } = require_readable();
+    var { Readable: Readable8 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     function noop() {
@@ -12015,7 +12015,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType2 = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable7({
+        const res = new Readable8({
           resume,
           abort,
           contentType: contentType2,
@@ -12084,9 +12084,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve6, reject) => {
           request2.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve5(data);
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
@@ -12298,9 +12298,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve6, reject) => {
           stream.call(this, opts, factory, (err2, data) => {
-            return err2 ? reject(err2) : resolve5(data);
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
@@ -12324,7 +12324,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable7,
+      Readable: Readable8,
       Duplex: Duplex2,
       PassThrough: PassThrough2
     } = __require("node:stream");
@@ -12340,7 +12340,7 @@ var require_api_pipeline = __commonJS({
     function noop() {
     }
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable7 {
+    var PipelineRequest = class extends Readable8 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -12357,7 +12357,7 @@ var require_api_pipeline = __commonJS({
         callback(err2);
       }
     };
-    var PipelineResponse = class extends Readable7 {
+    var PipelineResponse = class extends Readable8 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -12507,7 +12507,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err2);
       }
     };
-    function pipeline6(opts, handler) {
+    function pipeline7(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -12516,7 +12516,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough2().destroy(err2);
       }
     }
-    module.exports = pipeline6;
+    module.exports = pipeline7;
   }
 });
 
@@ -12588,9 +12588,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve6, reject) => {
           upgrade.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve5(data);
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
@@ -12683,9 +12683,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve6, reject) => {
           connect.call(this, opts, (err2, data) => {
-            return err2 ? reject(err2) : resolve5(data);
+            return err2 ? reject(err2) : resolve6(data);
           });
         });
       }
@@ -13958,8 +13958,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile6, readFile: readFile11, mkdir: mkdir17 } = __require("node:fs/promises");
-    var { dirname: dirname4, resolve: resolve5 } = __require("node:path");
+    var { writeFile: writeFile6, readFile: readFile12, mkdir: mkdir17 } = __require("node:fs/promises");
+    var { dirname: dirname5, resolve: resolve6 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -14160,7 +14160,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile11(resolve5(path), "utf8");
+          const data = await readFile12(resolve6(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -14189,8 +14189,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve5(path);
-        await mkdir17(dirname4(resolvedPath), { recursive: true });
+        const resolvedPath = resolve6(path);
+        await mkdir17(dirname5(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -17612,7 +17612,7 @@ var require_cache2 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable7 } = __require("node:stream");
+    var { Readable: Readable8 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -17829,7 +17829,7 @@ var require_cache2 = __commonJS({
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable7.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable8.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
@@ -18122,7 +18122,7 @@ var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
     var { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
-    var { pipeline: pipeline6, Transform: TransformStream2 } = __require("node:stream");
+    var { pipeline: pipeline7, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var { runtimeFeatures } = require_runtime_features();
@@ -18439,7 +18439,7 @@ var require_decompress = __commonJS({
       #setupMultipleDecompressors() {
         const lastDecompressor = this.#decompressors[this.#decompressors.length - 1];
         this.#setupDecompressorEvents(lastDecompressor);
-        pipeline6(this.#decompressors, (err2) => {
+        pipeline7(this.#decompressors, (err2) => {
           if (this.#terminated) {
             return;
           }
@@ -21270,7 +21270,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable7, pipeline: pipeline6, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable8, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -21922,8 +21922,8 @@ var require_fetch = __commonJS({
           let authorizationValue = null;
           if (hasAuthenticationEntry(httpRequest) && (httpRequest.useURLCredentials === void 0 || !includesCredentials(requestCurrentURL(httpRequest)))) {
           } else if (includesCredentials(requestCurrentURL(httpRequest)) && isAuthenticationFetch) {
-            const { username, password } = requestCurrentURL(httpRequest);
-            authorizationValue = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+            const { username, password: password2 } = requestCurrentURL(httpRequest);
+            authorizationValue = `Basic ${Buffer.from(`${username}:${password2}`).toString("base64")}`;
           }
           if (authorizationValue !== null) {
             httpRequest.headersList.append("Authorization", authorizationValue, false);
@@ -22169,7 +22169,7 @@ var require_fetch = __commonJS({
         const agent = fetchParams.controller.dispatcher;
         const path = url.pathname + url.search;
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve6, reject) => agent.dispatch(
           {
             path: hasTrailingQuestionMark ? `${path}?` : path,
             origin: url.origin,
@@ -22255,13 +22255,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable7({ read: resume });
+              this.body = new Readable8({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve6({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline6(this.body, ...decoders, (err2) => {
+                body: decoders.length ? pipeline7(this.body, ...decoders, (err2) => {
                   if (err2) {
                     this.onError(err2);
                   }
@@ -22310,7 +22310,7 @@ var require_fetch = __commonJS({
                   headersList.append(headerName, String(value), true);
                 }
               }
-              resolve5({
+              resolve6({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -22334,7 +22334,7 @@ var require_fetch = __commonJS({
                   headersList.append(nameStr, value.toString("latin1"), true);
                 }
               }
-              resolve5({
+              resolve6({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -26158,7 +26158,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline6 } = __require("node:stream");
+    var { pipeline: pipeline7 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -26318,7 +26318,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline6(
+          pipeline7(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -26486,7 +26486,7 @@ var require_undici = __commonJS({
     var Agent2 = require_agent();
     var ProxyAgent = require_proxy_agent();
     var Socks5ProxyAgent = require_socks5_proxy_agent();
-    var EnvHttpProxyAgent = require_env_http_proxy_agent();
+    var EnvHttpProxyAgent2 = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
     var H2CClient = require_h2c_client();
     var errors = require_errors();
@@ -26513,7 +26513,7 @@ var require_undici = __commonJS({
     module.exports.Agent = Agent2;
     module.exports.ProxyAgent = ProxyAgent;
     module.exports.Socks5ProxyAgent = Socks5ProxyAgent;
-    module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent;
+    module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent2;
     module.exports.RetryAgent = RetryAgent;
     module.exports.H2CClient = H2CClient;
     module.exports.RetryHandler = RetryHandler;
@@ -26668,6 +26668,9 @@ ${captureLines}` : capture.stack;
     module.exports.install = install;
   }
 });
+
+// src/cli/main.ts
+import { pathToFileURL } from "node:url";
 
 // src/util/errors.ts
 var BuilderError = class extends Error {
@@ -26886,7 +26889,7 @@ var versionCommand = {
   summary: "Print the version of kiln",
   flags: [],
   async run() {
-    const version = typeof KILN_VERSION === "string" ? KILN_VERSION : "dev";
+    const version = true ? "0.1.0" : "dev";
     process.stdout.write(`kiln ${version}
 `);
     return 0;
@@ -27098,6 +27101,9 @@ var buildFlags = [
   { name: "image-fs-extract-retry", type: "int", default: 0, value: "N", help: "retries for extracting an image filesystem" },
   { name: "cleanup", type: "bool", default: false, help: "clean the filesystem at the end of the build" },
   { name: "force", type: "bool", default: false, help: "build outside of a container" },
+  { name: "secret", type: "list", value: "id=ID,src=PATH|env=VAR", help: "a secret RUN --mount=type=secret can read (repeatable); never stored in the image" },
+  { name: "compression", type: "string", default: "gzip", value: "gzip|zstd|none", help: "compression of new layers" },
+  { name: "compression-level", type: "int", default: -1, value: "N", help: "compression level (gzip 0-9, zstd 1-22; -1 for the default)" },
   { name: "isolation", type: "string", value: "chroot|host", help: "how RUN is isolated (default: chosen from the machine)" },
   { name: "git", type: "string", default: "branch=,single-branch=false,recurse-submodules=false", value: "OPTIONS", help: "how a git:// context is cloned" },
   { name: "verbosity", aliases: ["v"], type: "string", default: "info", value: "LEVEL", help: `log level: ${LEVELS.join("|")}` },
@@ -27109,6 +27115,20 @@ function oneOf(flag2, value, allowed) {
     throw new BuilderError("USAGE", `invalid value "${value}" for flag --${flag2}: expected ${allowed.join(", ")}`);
   }
   return value;
+}
+function parseSecretSpec(spec) {
+  const fields = /* @__PURE__ */ new Map();
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new BuilderError("USAGE", `invalid value for flag --secret: "${part}" is not KEY=VALUE (expected id=ID,src=PATH or id=ID,env=VAR)`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const id = fields.get("id");
+  const src = fields.get("src") ?? fields.get("source");
+  const env = fields.get("env");
+  if (!id) throw new BuilderError("USAGE", "invalid value for flag --secret: id= is missing");
+  if (src === void 0 === (env === void 0)) throw new BuilderError("USAGE", `invalid value for flag --secret id=${id}: give exactly one of src=PATH or env=VAR`);
+  return src !== void 0 ? { id, src } : { id, env };
 }
 function keyValues(flag2, items) {
   const out = {};
@@ -27183,6 +27203,9 @@ function toBuildOptions(parsed, environ = process.env) {
     imageFsExtractRetry: int("image-fs-extract-retry"),
     cleanup: bool("cleanup"),
     force: bool("force"),
+    secrets: list("secret").map(parseSecretSpec),
+    compression: oneOf("compression", str("compression"), ["gzip", "zstd", "none"]),
+    compressionLevel: int("compression-level") < 0 ? void 0 : int("compression-level"),
     isolation: isolation === void 0 ? void 0 : oneOf("isolation", isolation, ["chroot", "host"]),
     git: str("git"),
     verbosity: oneOf("verbosity", str("verbosity"), LEVELS),
@@ -27207,14 +27230,14 @@ var NOT_FOUND = /credentials not found/i;
 var HELPER_TIMEOUT_MS = 6e4;
 var IDENTITY_TOKEN_USER = "<token>";
 function runHelper(program, input) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const child = spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"], timeout: HELPER_TIMEOUT_MS });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
     child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
     child.on("error", reject);
-    child.on("close", (code) => resolve5({ code, stdout, stderr }));
+    child.on("close", (code) => resolve6({ code, stdout, stderr }));
     child.stdin.on("error", () => {
     });
     child.stdin.end(input);
@@ -27280,6 +27303,9 @@ function matchScore(key, registry, repository) {
 
 // src/auth/docker-config.ts
 var KANIKO_CONFIG_DIR = "/kaniko/.docker";
+function dockerConfigDir(env = process.env) {
+  return env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker");
+}
 function configFileCandidates(env = process.env) {
   const paths = [];
   if (env.DOCKER_CONFIG) paths.push(join(env.DOCKER_CONFIG, "config.json"));
@@ -27322,19 +27348,19 @@ function readDockerConfig(path) {
 }
 function entryCredential(entry, source) {
   let username = entry.username ?? "";
-  let password = entry.password ?? "";
+  let password2 = entry.password ?? "";
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon === -1) throw new BuilderError("CREDENTIALS", `${source}: "auth" is not base64 of user:password`);
     username = decoded.slice(0, colon);
-    password = decoded.slice(colon + 1);
-    registerSecret(password);
+    password2 = decoded.slice(colon + 1);
+    registerSecret(password2);
   }
   if (entry.registrytoken) return { kind: "registryToken", registryToken: entry.registrytoken };
   if (entry.identitytoken) return { kind: "identityToken", identityToken: entry.identitytoken, username: username || void 0 };
-  if (username === "" && password === "") return void 0;
-  return { kind: "basic", username, password };
+  if (username === "" && password2 === "") return void 0;
+  return { kind: "basic", username, password: password2 };
 }
 function lookupByHost(map, registry) {
   const host = normalizeHost(registry);
@@ -27398,7 +27424,7 @@ ${repository ?? ""}`;
 };
 
 // src/registry/client.ts
-import { pipeline } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream";
 
 // src/oci/digest.ts
 import { createHash } from "node:crypto";
@@ -27681,7 +27707,7 @@ function backoffDelay(attempt, random = Math.random) {
   return Math.round(cap / 2 + random() * cap / 2);
 }
 function sleep(ms2) {
-  return new Promise((resolve5) => setTimeout(resolve5, ms2));
+  return new Promise((resolve6) => setTimeout(resolve6, ms2));
 }
 
 // src/registry/scope.ts
@@ -27736,6 +27762,14 @@ function credentialLabel(cred) {
     case "registryToken":
       return "a registry token";
   }
+}
+function singleCredentialKeychain(registry, credential) {
+  const host = registry.toLowerCase();
+  return {
+    async resolve(asked) {
+      return asked.toLowerCase() === host ? credential : void 0;
+    }
+  };
 }
 
 // src/registry/challenge.ts
@@ -27947,7 +27981,7 @@ var Limiter = class {
   }
   /** Waits for a slot; the returned function gives it back (calling it twice is harmless). */
   async acquire() {
-    if (this.active >= this.limit) await new Promise((resolve5) => this.waiting.push(resolve5));
+    if (this.active >= this.limit) await new Promise((resolve6) => this.waiting.push(resolve6));
     else this.active++;
     let released = false;
     return () => {
@@ -28249,7 +28283,7 @@ ${direction}`;
 };
 
 // src/registry/upload.ts
-import { Transform } from "node:stream";
+import { pipeline, Transform } from "node:stream";
 
 // src/registry/chunks.ts
 import { Readable } from "node:stream";
@@ -28342,8 +28376,9 @@ var BlobUploader = class {
         cb(null, chunk);
       }
     });
-    source.on("error", (err2) => t.destroy(err2));
-    return source.pipe(t);
+    pipeline(source, t, () => {
+    });
+    return t;
   }
   /** Uploads a blob unless the repository has it; returns false when it was already there. */
   async upload(repo, blob, opener) {
@@ -28529,6 +28564,39 @@ var VerifyingStream = class extends Transform2 {
     }
   }
 };
+
+// src/registry/blob-reader.ts
+import { Readable as Readable2 } from "node:stream";
+async function* resumingBytes(first, open7, host, retries) {
+  let res = first;
+  let offset = 0;
+  let failures = 0;
+  for (; ; ) {
+    let drop = offset > 0 && res.status !== 206 ? offset : 0;
+    try {
+      for await (const raw of res.body) {
+        let chunk = raw;
+        if (drop > 0) {
+          const n = Math.min(drop, chunk.length);
+          drop -= n;
+          chunk = chunk.subarray(n);
+          if (chunk.length === 0) continue;
+        }
+        offset += chunk.length;
+        yield chunk;
+      }
+      return;
+    } catch (err2) {
+      res.body.destroy();
+      if (failures >= retries || !isRetryableError(err2)) throw networkError(host, err2);
+      await sleep(backoffDelay(failures++));
+      res = await open7(offset);
+    }
+  }
+}
+function resumingBlobStream(first, open7, host, retries) {
+  return Readable2.from(resumingBytes(first, open7, host, retries), { objectMode: false });
+}
 
 // src/registry/client.ts
 var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -28755,27 +28823,31 @@ var RegistryClient = class {
   }
   /**
    * A stream of a blob's bytes, verified as they pass: it errors with DIGEST_MISMATCH at the end
-   * when the bytes are not the digest's (or not `size` long, when a size is given).
+   * when the bytes are not the digest's (or not `size` long, when a size is given). A connection
+   * that breaks mid-body is resumed with a Range request.
    */
   async getBlob(repo, digest, size) {
     const what = `${repoName(repo)}@${digest}`;
-    const res = await this.session.send({
+    const open7 = (offset) => this.session.send({
       registry: repo.registry,
       direction: "pull",
       method: "GET",
       path: `/v2/${repo.repository}/blobs/${digest}`,
       scopes: [repositoryScope(repo.repository, "pull")],
       repository: repo.repository,
-      ok: [200],
+      headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+      ok: offset > 0 ? [200, 206] : [200],
       subject: { what, kind: "blob" }
     });
+    const res = await open7(0);
     const total = size ?? (Number(header(res, "content-length")) || void 0);
     const onProgress = this.options.onProgress;
     const verifier = new VerifyingStream(digest, what, {
       size,
       onBytes: onProgress && ((done) => onProgress({ phase: "download", repository: repoName(repo), digest, done, total }))
     });
-    pipeline(res.body, verifier, () => {
+    const bytes = resumingBlobStream(res, open7, registryApiHost(repo.registry), this.options.retries);
+    pipeline2(bytes, verifier, () => {
     });
     return verifier;
   }
@@ -28794,7 +28866,7 @@ var RegistryClient = class {
 };
 
 // src/image/layer.ts
-import { pipeline as pipeline2 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream";
 
 // src/cache/digest-stream.ts
 import { Transform as Transform3 } from "node:stream";
@@ -29570,7 +29642,7 @@ function openerLayer(props) {
       const what = `layer ${props.digest}`;
       const raw = await open7();
       const decode = decompressor(props.mediaType, what);
-      const tar = decode ? pipeline2(raw, decode, () => {
+      const tar = decode ? pipeline3(raw, decode, () => {
       }) : raw;
       return verified(tar, props.diffId, void 0, `${what} (uncompressed)`);
     }
@@ -29692,7 +29764,7 @@ import { isAbsolute as isAbsolute2, join as join5 } from "node:path";
 
 // src/context/decompress.ts
 import { spawn as spawn2 } from "node:child_process";
-import { Duplex, PassThrough, Readable as Readable2, Transform as Transform5 } from "node:stream";
+import { Duplex, PassThrough, Readable as Readable3, Transform as Transform5 } from "node:stream";
 import zlib2 from "node:zlib";
 var MAGICS = [
   ["gzip", [31, 139, 8]],
@@ -29731,7 +29803,7 @@ async function decompressByContent(input) {
       await iterator.return?.();
     }
   }
-  const raw = Readable2.from(whole(), { objectMode: false });
+  const raw = Readable3.from(whole(), { objectMode: false });
   const compression = detectCompression(first);
   const decoder = decoderFor(compression);
   if (!decoder) return { stream: raw, compression };
@@ -29760,7 +29832,7 @@ function externalFilter(command2, args) {
   let stderr = "";
   child.stderr.on("data", (d) => stderr += d.toString());
   child.stdout.pipe(out, { end: false });
-  const done = new Promise((resolve5) => child.stdout.on("end", resolve5));
+  const done = new Promise((resolve6) => child.stdout.on("end", resolve6));
   child.on("error", (err2) => {
     const missing = err2.code === "ENOENT";
     out.destroy(new Error(missing ? `${command2} is not installed (needed to decompress ${command2} data)` : err2.message));
@@ -30096,7 +30168,7 @@ function parseContextSpec(value, cwd = process.cwd()) {
 import { createWriteStream } from "node:fs";
 import { chmod, lchown, link, lstat as lstat2, lutimes, mkdir, rm, symlink, utimes } from "node:fs/promises";
 import { join as join4, posix as posix3 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
 import Qr from "events";
@@ -33118,7 +33190,7 @@ async function* tarEntries(input) {
         continue;
       }
       if (ended) return;
-      await new Promise((resolve5) => wake = resolve5);
+      await new Promise((resolve6) => wake = resolve6);
     }
   } finally {
     if (!ended) input.destroy();
@@ -33153,7 +33225,7 @@ async function extractEntry(entry, root, opts, written, dirTimes) {
     case "File":
     case "OldFile":
     case "ContiguousFile":
-      await pipeline3(entry, createWriteStream(host, { mode: mode & 511 }));
+      await pipeline4(entry, createWriteStream(host, { mode: mode & 511 }));
       await setOwnerAndMode(host, owner, mode, opts);
       await utimes(host, mtime, mtime);
       break;
@@ -33869,7 +33941,22 @@ var Parser = class {
     const { flags, rest } = m2 ? extractFlags(afterKeyword) : { flags: [], rest: "" };
     const command2 = keyword.toLowerCase();
     const split = this.splitArgs(command2, rest, position);
-    return { keyword, command: command2, flags, ...split, heredocs: [], original: line, headLength: line.length, rest, position, endLine: position.line, comments };
+    return {
+      keyword,
+      command: command2,
+      flags,
+      args: split.args,
+      json: split.json,
+      pairs: split.pairs,
+      trigger: split.trigger,
+      heredocs: [],
+      original: line,
+      headLength: line.length,
+      rest,
+      position,
+      endLine: position.line,
+      comments
+    };
   }
   splitArgs(command2, rest, position) {
     switch (command2) {
@@ -34033,6 +34120,7 @@ var FLAG_SPECS = {
 var NETWORK_MODES = /* @__PURE__ */ new Set(["default", "none", "host"]);
 var SECURITY_MODES = /* @__PURE__ */ new Set(["sandbox", "insecure"]);
 var STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+var NO_FLAGS = { strings: /* @__PURE__ */ new Map(), lists: /* @__PURE__ */ new Map(), bools: /* @__PURE__ */ new Map() };
 var Converter = class {
   constructor(file) {
     this.file = file;
@@ -34042,6 +34130,7 @@ var Converter = class {
     throw dockerfileError(this.file, columnOf(node, near), message);
   }
   flags(node) {
+    if (node.flags.length === 0) return NO_FLAGS;
     const specs = FLAG_SPECS[node.command] ?? {};
     const out = { strings: /* @__PURE__ */ new Map(), lists: /* @__PURE__ */ new Map(), bools: /* @__PURE__ */ new Map() };
     const seen = /* @__PURE__ */ new Set();
@@ -34465,6 +34554,8 @@ var Resolver = class {
   file;
   expander;
   consumed = /* @__PURE__ */ new Set();
+  /** Build args each stage's ARG lines declare, counted once the built stages are known. */
+  stageConsumed = /* @__PURE__ */ new Map();
   buildArgs;
   platformArgs;
   metaArgs = /* @__PURE__ */ new Map();
@@ -34495,7 +34586,7 @@ var Resolver = class {
     for (const stage of stages) this.linkStage(stage, stages);
     const target = this.findTarget(stages);
     const build = this.stagesToBuild(stages, target);
-    for (const stage of build) this.walkArgs(stage);
+    for (const stage of build) for (const name of this.stageConsumed.get(stage.index) ?? []) this.consumed.add(name);
     const unusedBuildArgs = [...this.buildArgs.keys()].filter((k2) => !this.consumed.has(k2) && !isProxyArg(k2) && !isPlatformArg(k2)).sort();
     return {
       file: this.file,
@@ -34581,6 +34672,8 @@ var Resolver = class {
    */
   linkStage(stage, stages) {
     const scope = new StageScope();
+    const consumed = /* @__PURE__ */ new Set();
+    this.stageConsumed.set(stage.index, consumed);
     for (const instr of stage.instructions) {
       if (instr.kind === "copy" && instr.from !== void 0) {
         this.reference(stage, instr, this.expander.word(instr, instr.from, scope.lookup), stages, "--from");
@@ -34596,18 +34689,18 @@ var Resolver = class {
           if (mount.from !== void 0) this.reference(stage, instr, mount.from, stages, "mount from");
         }
       }
-      this.applyScope(scope, instr, false);
+      this.applyScope(scope, instr, consumed);
     }
   }
   /** Applies ARG and ENV to a scope; ARGs decide which build args count as consumed. */
-  applyScope(scope, instr, consume) {
+  applyScope(scope, instr, consumed) {
     if (instr.kind === "arg") {
       const expanded = this.expander.instruction(instr, scope.lookup);
       instr.args.forEach((decl, i) => {
         const name = expanded.args[i].name;
         let value;
         if (this.buildArgs.has(name)) {
-          if (consume) this.consumed.add(name);
+          consumed?.add(name);
           value = this.buildArgs.get(name);
         } else if (decl.value !== void 0) {
           value = expanded.args[i].value;
@@ -34626,10 +34719,6 @@ var Resolver = class {
       return expanded;
     }
     return instr;
-  }
-  walkArgs(stage) {
-    const scope = new StageScope();
-    for (const instr of stage.instructions) this.applyScope(scope, instr, true);
   }
   findTarget(stages) {
     const wanted = this.opts.target;
@@ -34662,10 +34751,10 @@ var Resolver = class {
       const scope = this.staticScope(stage, finalEnv);
       const instructions = stage.instructions.map((instr) => {
         if (instr.kind === "arg") {
-          const declared = this.applyScope(scope, instr, false);
+          const declared = this.applyScope(scope, instr);
           return { ...declared, args: declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) })) };
         }
-        if (instr.kind === "env") return this.applyScope(scope, instr, false);
+        if (instr.kind === "env") return this.applyScope(scope, instr);
         return this.expander.instruction(instr, scope.lookup);
       });
       finalEnv.set(stage.index, scope.env);
@@ -34909,8 +34998,8 @@ async function mtimeNs(path) {
 }
 function setMtimeNs(path, ns2) {
   const stamp = `@${ns2 / 1000000000n}.${(ns2 % 1000000000n).toString().padStart(9, "0")}`;
-  return new Promise((resolve5, reject) => {
-    execFile("touch", ["-m", "-c", "-d", stamp, path], (err2) => err2 ? reject(err2) : resolve5());
+  return new Promise((resolve6, reject) => {
+    execFile("touch", ["-m", "-c", "-d", stamp, path], (err2) => err2 ? reject(err2) : resolve6());
   });
 }
 async function ensureInRoot(root, p2, kind) {
@@ -35015,6 +35104,9 @@ async function userMount(root, m2, index, dirs, plan3) {
       return;
     }
     case "cache": {
+      await lstat4(m2.source).catch((err2) => {
+        throw fromSystemError(err2, `RUN --mount=type=cache: source ${m2.source}`);
+      });
       const target = await mountPoint(root, m2.target, "dir", plan3);
       plan3.ops.push({ kind: m2.readOnly ? "bind-ro" : "bind", source: m2.source, target, option: "" });
       return;
@@ -35061,9 +35153,9 @@ async function planMounts(spec, dirs) {
 // src/run/child.ts
 import { constants } from "node:os";
 function exited(child) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     child.once("error", reject);
-    child.once("exit", (code, signal) => resolve5({ code, signal }));
+    child.once("exit", (code, signal) => resolve6({ code, signal }));
   });
 }
 function statusOf(exit) {
@@ -35077,10 +35169,10 @@ function forward(child, stdout, stderr) {
 }
 async function drain(child, graceMs) {
   const pipes = [child.stdout, child.stderr].filter((s3) => s3 && !s3.destroyed && !s3.readableEnded);
-  const closed = Promise.all(pipes.map((s3) => new Promise((resolve5) => s3.once("close", () => resolve5()))));
+  const closed = Promise.all(pipes.map((s3) => new Promise((resolve6) => s3.once("close", () => resolve6()))));
   let timer;
-  const timeout = new Promise((resolve5) => {
-    timer = setTimeout(resolve5, graceMs);
+  const timeout = new Promise((resolve6) => {
+    timer = setTimeout(resolve6, graceMs);
   });
   await Promise.race([closed, timeout]);
   clearTimeout(timer);
@@ -35121,6 +35213,20 @@ var RunFailedError = class extends BuilderError {
     this.exitCode = exitCode;
   }
 };
+
+// src/run/spec.ts
+import { stat as stat2 } from "node:fs/promises";
+import { resolve as resolve2 } from "node:path";
+async function checkSpec(spec) {
+  spec.signal?.throwIfAborted();
+  if (spec.argv.length === 0) throw new BuilderError("BUILD_FAILED", "RUN needs a command: the argument list is empty");
+  const rootDir = resolve2(spec.rootDir);
+  const st2 = await stat2(rootDir).catch((err2) => {
+    throw fromSystemError(err2, `RUN root directory ${rootDir}`);
+  });
+  if (!st2.isDirectory()) throw new BuilderError("INTERNAL", `RUN root directory ${rootDir} is not a directory`);
+  return rootDir;
+}
 
 // src/run/tools.ts
 import { accessSync, constants as constants2 } from "node:fs";
@@ -35234,8 +35340,8 @@ var ChrootRunner = class {
       setpriv: findTool("setpriv", "util-linux", "chroot")
     };
   }
-  async run(spec) {
-    spec.signal?.throwIfAborted();
+  async run(given) {
+    const spec = { ...given, rootDir: await checkSpec(given) };
     const user = await lookupUser(spec.rootDir, spec.user);
     const cwd = posix5.resolve("/", spec.cwd || "/");
     await ensureInRoot(spec.rootDir, cwd, "dir");
@@ -35332,11 +35438,11 @@ async function ready(holder, exit) {
   holder.stderr?.setEncoding("utf8").on("data", (d) => {
     err2 = (err2 + d).slice(-4e3);
   });
-  const isReady = new Promise((resolve5) => {
+  const isReady = new Promise((resolve6) => {
     let out = "";
     holder.stdout?.setEncoding("utf8").on("data", (d) => {
       out += d;
-      if (out.includes("ready\n")) resolve5(true);
+      if (out.includes("ready\n")) resolve6(true);
     });
   });
   const ok = await Promise.race([isReady, exit.then(() => false)]);
@@ -35438,8 +35544,7 @@ var HostRunner = class _HostRunner {
     return new _HostRunner(process.getuid?.() === 0 ? findTool("setpriv", "util-linux", "host") : void 0);
   }
   async run(spec) {
-    spec.signal?.throwIfAborted();
-    if (posix6.resolve(spec.rootDir) !== "/") {
+    if (await checkSpec(spec) !== "/") {
       throw new BuilderError("INTERNAL", `--isolation host runs on / only, not on ${spec.rootDir}`);
     }
     if (spec.network === "none") {
@@ -35560,7 +35665,7 @@ function decodeValue(encoded) {
   return Buffer.from(encoded, "utf8");
 }
 function runGetfattr(args) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     execFile2("getfattr", args, { maxBuffer: 256 << 20, encoding: "latin1" }, (err2, stdout, stderr) => {
       if (err2 && err2.code === "ENOENT") {
         reject(new BuilderError("IO", 'getfattr not found: install the "attr" package to read extended attributes', { cause: err2 }));
@@ -35571,7 +35676,7 @@ function runGetfattr(args) {
         reject(new BuilderError("IO", `reading extended attributes failed: ${real[0]}`, { cause: err2 }));
         return;
       }
-      resolve5(stdout);
+      resolve6(stdout);
     });
   });
 }
@@ -35607,7 +35712,7 @@ async function writeXattrs(entries) {
     dump += "\n";
   }
   if (dump === "") return;
-  await new Promise((resolve5, reject) => {
+  await new Promise((resolve6, reject) => {
     const child = spawn6("setfattr", ["-h", "--restore=-"], { stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => stderr += d.toString());
@@ -35616,7 +35721,7 @@ async function writeXattrs(entries) {
       (err2) => reject(new BuilderError("IO", 'setfattr not found: install the "attr" package to write extended attributes', { cause: err2 }))
     );
     child.on("close", (code) => {
-      if (code === 0) resolve5();
+      if (code === 0) resolve6();
       else reject(new BuilderError("IO", `writing extended attributes failed: ${stderr.trim().split("\n")[0] ?? `exit ${code}`}`));
     });
     child.stdin.end(dump);
@@ -35719,10 +35824,10 @@ var IgnoreList = class {
 // src/snapshot/mount.ts
 import { execFile as execFile3 } from "node:child_process";
 function run(cmd, args) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     execFile3(cmd, args, (err2, _out, stderr) => {
       if (err2) reject(Object.assign(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || err2.message}`), { cause: err2 }));
-      else resolve5();
+      else resolve6();
     });
   });
 }
@@ -35732,7 +35837,7 @@ async function mountOverlay(dirs) {
   }
   const base = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
   try {
-    await run("mount", ["-t", "overlay", "overlay", "-o", `${base},redirect_dir=off,metacopy=off,index=off`, dirs.merged]);
+    await run("mount", ["-t", "overlay", "overlay", "-o", `${base},redirect_dir=nofollow,metacopy=off,index=off`, dirs.merged]);
   } catch {
     try {
       await run("mount", ["-t", "overlay", "overlay", "-o", base, dirs.merged]);
@@ -35950,7 +36055,7 @@ var OverlaySnapshotter = class {
 async function clearOpaque(paths) {
   if (paths.length === 0) return;
   await new Promise(
-    (resolve5, reject) => execFile4("setfattr", ["-h", "-x", OPAQUE_XATTR, "--", ...paths], (err2) => err2 ? reject(err2) : resolve5())
+    (resolve6, reject) => execFile4("setfattr", ["-h", "-x", OPAQUE_XATTR, "--", ...paths], (err2) => err2 ? reject(err2) : resolve6())
   );
 }
 
@@ -35977,7 +36082,7 @@ async function forEachLimit(items, limit, work) {
 }
 
 // src/image/walk.ts
-import { Readable as Readable3 } from "node:stream";
+import { Readable as Readable4 } from "node:stream";
 async function walkImage(source) {
   const tree = { blobs: [], manifests: [], foreign: 0 };
   const seenBlobs = /* @__PURE__ */ new Set();
@@ -36002,7 +36107,7 @@ async function walkImage(source) {
       addBlob({ digest: layer.digest, size: layer.size, kind: "layer", origin: layer.origin, open: () => layer.compressed() });
     }
     const config = (await image.manifest()).config;
-    addBlob({ digest: config.digest, size: config.size, kind: "config", origin: image.origin, open: async () => Readable3.from([await image.rawConfig()]) });
+    addBlob({ digest: config.digest, size: config.size, kind: "config", origin: image.origin, open: async () => Readable4.from([await image.rawConfig()]) });
     await addManifest(image);
   };
   const visitIndex = async (index) => {
@@ -36057,12 +36162,12 @@ async function pushImage(client, ref, source, opts = {}) {
 
 // src/image/layout-write.ts
 import { mkdir as mkdir6, readFile as readFile7 } from "node:fs/promises";
-import { join as join15, resolve as resolve3 } from "node:path";
-import { Readable as Readable4 } from "node:stream";
+import { join as join15, resolve as resolve4 } from "node:path";
+import { Readable as Readable5 } from "node:stream";
 
 // src/cache/blob-store.ts
 import { createReadStream as createReadStream2 } from "node:fs";
-import { mkdir as mkdir5, open, rename as rename2, rm as rm5, stat as stat2 } from "node:fs/promises";
+import { mkdir as mkdir5, open, rename as rename2, rm as rm5, stat as stat3 } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join as join13 } from "node:path";
 var TEMP_PREFIX = ".tmp-";
@@ -36079,7 +36184,7 @@ var BlobStore = class {
   }
   async size(digest) {
     try {
-      const st2 = await stat2(this.path(digest));
+      const st2 = await stat3(this.path(digest));
       return st2.isFile() ? st2.size : void 0;
     } catch (err2) {
       if (err2.code === "ENOENT") return void 0;
@@ -36185,7 +36290,7 @@ async function writeFileAtomic(path, data) {
 }
 
 // src/cache/file-lock.ts
-import { open as open3, rm as rm7, stat as stat3 } from "node:fs/promises";
+import { open as open3, rm as rm7, stat as stat4 } from "node:fs/promises";
 import { setTimeout as sleep2 } from "node:timers/promises";
 var RETRY_MS = 25;
 var WAIT_MS = 3e4;
@@ -36200,7 +36305,7 @@ async function withFileLock(lockPath, work) {
       break;
     } catch (err2) {
       if (err2.code !== "EEXIST") throw fromSystemError(err2, lockPath);
-      const age = await stat3(lockPath).then((s3) => Date.now() - s3.mtimeMs, () => 0);
+      const age = await stat4(lockPath).then((s3) => Date.now() - s3.mtimeMs, () => 0);
       if (age > STALE_MS) await rm7(lockPath, { force: true });
       else if (Date.now() > deadline) throw new BuilderError("IO", `${lockPath}: still locked by another process after ${WAIT_MS / 1e3} s`);
       else await sleep2(RETRY_MS);
@@ -36215,7 +36320,7 @@ async function withFileLock(lockPath, work) {
 
 // src/image/layout.ts
 import { readFile as readFile6 } from "node:fs/promises";
-import { join as join14, resolve as resolve2 } from "node:path";
+import { join as join14, resolve as resolve3 } from "node:path";
 
 // src/image/parse.ts
 function invalid2(what, why) {
@@ -36454,7 +36559,7 @@ function findLayoutEntry(index, dir, tag) {
   return index.manifests[0];
 }
 async function readLayout(path, tag) {
-  const dir = resolve2(path);
+  const dir = resolve3(path);
   const entry = findLayoutEntry(await readLayoutIndex(dir), path, tag);
   const name = layoutName(path, tag);
   const source = new BlobStoreSource(new BlobStore(dir, name), name);
@@ -36478,7 +36583,7 @@ async function initLayout(dir) {
   await writeFileAtomic(join15(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
 }
 async function writeLayout(path, source, opts = {}) {
-  const dir = resolve3(path);
+  const dir = resolve4(path);
   const name = layoutName(path, opts.tag);
   await mkdir6(dir, { recursive: true });
   const existed = await isLayout(dir);
@@ -36491,7 +36596,7 @@ async function writeLayout(path, source, opts = {}) {
       staged.push(await store.stage(await blob.open(), { digest: blob.digest, size: blob.size }));
     });
     for (const m2 of tree.manifests) {
-      if (!await store.has(m2.digest)) staged.push(await store.stage(Readable4.from([m2.bytes]), { digest: m2.digest, size: m2.bytes.length }));
+      if (!await store.has(m2.digest)) staged.push(await store.stage(Readable5.from([m2.bytes]), { digest: m2.digest, size: m2.bytes.length }));
     }
   } catch (err2) {
     await Promise.all(staged.map((s3) => s3.discard()));
@@ -36516,7 +36621,7 @@ async function writeLayout(path, source, opts = {}) {
 // src/image/docker-archive.ts
 import { open as open4, rename as rename4, rm as rm8 } from "node:fs/promises";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { resolve as resolve4 } from "node:path";
+import { resolve as resolve5 } from "node:path";
 var BLOCK = 512;
 var EPOCH = /* @__PURE__ */ new Date(0);
 var TarFile = class {
@@ -36558,7 +36663,7 @@ var TarFile = class {
 };
 var blobPath = (d) => `blobs/sha256/${digestHex(d)}`;
 async function writeDockerArchive(path, image, opts) {
-  const target = resolve4(path);
+  const target = resolve5(path);
   const name = `docker-archive:${path}`;
   const [manifest, rawManifest, rawConfig, layers, digest, mediaType] = await Promise.all([
     image.manifest(),
@@ -36646,7 +36751,7 @@ async function writeOutputs(image, options, client, destinations) {
     log.info(`wrote docker archive ${options.tarPath}`);
   }
   if (options.ociLayoutPath) {
-    await writeLayout(options.ociLayoutPath, { kind: "image", image }, { tag: destinations[0]?.tag });
+    await writeLayout(options.ociLayoutPath, { kind: "image", image }, { tag: destinations[0]?.tag ?? "latest" });
     log.info(`wrote OCI layout ${options.ociLayoutPath}`);
   }
   if (options.digestFile) await writeText(options.digestFile, digest, "digest-file");
@@ -36984,13 +37089,15 @@ var RootResolver = class {
 // src/tar/extract.ts
 var WHITEOUT_PREFIX = ".wh.";
 var OPAQUE_MARKER = ".wh..wh..opq";
+var SMALL_FILE = 256 << 10;
+var MAX_INFLIGHT = 32;
 function describeLabel(label) {
   return `image ${label.image} layer ${label.digest}`;
 }
 function mknod(path, kind, major, minor) {
   const args = kind === "p" ? [path, "p"] : [path, kind, String(major), String(minor)];
-  return new Promise((resolve5, reject) => {
-    execFile5("mknod", args, (err2, _out, stderr) => err2 ? reject(new BuilderError("IO", `mknod ${path}: ${stderr.trim() || err2.message}`, { cause: err2 })) : resolve5());
+  return new Promise((resolve6, reject) => {
+    execFile5("mknod", args, (err2, _out, stderr) => err2 ? reject(new BuilderError("IO", `mknod ${path}: ${stderr.trim() || err2.message}`, { cause: err2 })) : resolve6());
   });
 }
 var LayerApplier = class {
@@ -37005,6 +37112,9 @@ var LayerApplier = class {
   xattrs = /* @__PURE__ */ new Map();
   dirTimes = /* @__PURE__ */ new Map();
   stats = { entries: 0, bytes: 0 };
+  /** Small files being written concurrently, by normalised name. */
+  inflight = /* @__PURE__ */ new Map();
+  failure;
   invalid(name, why) {
     return new BuilderError("LAYER_INVALID", `${this.what}: entry "${name}" ${why}`);
   }
@@ -37034,10 +37144,52 @@ var LayerApplier = class {
       for (const key of map.keys()) if (key === host || key.startsWith(host + "/")) map.delete(key);
     }
   }
+  /**
+   * Waits for every concurrent file write. Small files are written several at a time because
+   * extraction is bound by file-system latency, not bandwidth; anything else waits for them, so
+   * the order of the tar still decides every dependency (parents, links, replacements).
+   */
+  async drain() {
+    await Promise.all(this.inflight.values());
+    this.inflight.clear();
+    if (this.failure !== void 0) throw this.failure;
+  }
+  /** Waits for concurrent writes without raising their errors (the first one is already known). */
+  async settle() {
+    await Promise.all(this.inflight.values());
+  }
+  /** True if a concurrent write is at `rel` or at one of its parents. */
+  busy(rel) {
+    if (this.inflight.size === 0) return false;
+    for (let p2 = rel; p2 !== ""; p2 = splitName(p2).dir) if (this.inflight.has(p2)) return true;
+    return false;
+  }
   async apply(entry) {
     this.stats.entries++;
+    if (this.failure !== void 0) await this.drain();
     const rel = normaliseName(entry.name, this.what);
     const { dir, base } = splitName(rel);
+    for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
+    const concurrent = entry.type === "file" && entry.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX) && rel !== "";
+    if (!concurrent || this.busy(rel) || this.inflight.size >= MAX_INFLIGHT) await this.drain();
+    if (concurrent) {
+      const parent2 = await this.resolver.dir(dir, true);
+      const chunks = [];
+      for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
+      const data = Buffer.concat(chunks);
+      this.stats.bytes += data.length;
+      this.written.add(rel);
+      const host2 = join17(parent2, base);
+      if (entry.xattrs.size > 0) this.xattrs.set(host2, entry.xattrs);
+      const task = (async () => {
+        await this.clear(host2, false);
+        await this.writeFile(host2, entry, data);
+      })().catch((err2) => {
+        this.failure ??= err2;
+      });
+      this.inflight.set(rel, task);
+      return;
+    }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await this.whiteout(entry.name, dir, base);
       return;
@@ -37055,7 +37207,7 @@ var LayerApplier = class {
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === "file") {
       await this.clear(host, false);
-      await this.writeFile(host, entry);
+      await this.writeFile(host, entry, null);
     } else if (entry.type === "symlink") {
       await this.clear(host, false);
       await symlink2(entry.linkname, host);
@@ -37075,13 +37227,14 @@ var LayerApplier = class {
     }
     if (entry.xattrs.size > 0 && entry.type !== "hardlink") this.xattrs.set(host, entry.xattrs);
   }
-  async writeFile(host, entry) {
+  /** Writes a file from `data` if given (already read), else streams the entry's body. */
+  async writeFile(host, entry, data) {
     const fh = await open5(host, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | constants4.O_NOFOLLOW, 384);
     try {
-      for await (const chunk of entry.body()) {
+      for await (const chunk of data ? [data] : entry.body()) {
         let off = 0;
         while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-        this.stats.bytes += chunk.length;
+        if (!data) this.stats.bytes += chunk.length;
       }
       await fh.chown(entry.uid, entry.gid);
       await fh.chmod(entry.mode);
@@ -37128,6 +37281,7 @@ var LayerApplier = class {
   }
   /** Metadata that had to wait for the whole layer: xattrs, then directory mtimes. */
   async finish() {
+    await this.drain();
     await writeXattrs(this.xattrs);
     for (const [host, mtime] of this.dirTimes) await utimes2(host, mtime, mtime);
   }
@@ -37155,6 +37309,7 @@ async function applyLayer(rootfs, tar, label) {
     await applier.finish();
     return applier.stats;
   } catch (err2) {
+    await applier.settle();
     const labelled = withLabel(err2, what);
     if (current !== "" && labelled instanceof BuilderError && !labelled.message.includes(current)) {
       throw new BuilderError(labelled.code, `${labelled.message} (at entry "${current}")`, { cause: err2 });
@@ -37274,6 +37429,40 @@ function formatBytes(n) {
   }
   return `${v2.toFixed(u2 === 0 ? 0 : 1)} ${units[u2]}`;
 }
+var TransferMeter = class {
+  constructor(terminal, intervalMs = 5e3) {
+    this.terminal = terminal;
+    this.intervalMs = intervalMs;
+  }
+  terminal;
+  intervalMs;
+  transfers = { download: /* @__PURE__ */ new Map(), upload: /* @__PURE__ */ new Map() };
+  lastPrint = 0;
+  onProgress = (event) => {
+    this.transfers[event.phase].set(event.digest, { done: event.done, total: event.total });
+    const now = Date.now();
+    const complete = event.total !== void 0 && event.done >= event.total;
+    if (now - this.lastPrint < (this.terminal ? 200 : this.intervalMs) && !(complete && this.allDone(event.phase))) return;
+    this.lastPrint = now;
+    this.print(event.phase);
+  };
+  allDone(phase) {
+    for (const t of this.transfers[phase].values()) if (t.total === void 0 || t.done < t.total) return false;
+    return true;
+  }
+  print(phase) {
+    let done = 0;
+    let total = 0;
+    for (const t of this.transfers[phase].values()) {
+      done += t.done;
+      total += t.total ?? t.done;
+    }
+    const verb = phase === "download" ? "pulled" : "pushed";
+    const line = `${verb} ${formatBytes(done)} / ${formatBytes(total)} (${this.transfers[phase].size} blobs)`;
+    if (this.terminal) process.stderr.write(`\r\x1B[2K${line}${this.allDone(phase) ? "\n" : ""}`);
+    else log.info(line);
+  }
+};
 
 // src/executor/stage.ts
 import { mkdir as mkdir16, chown as chown6 } from "node:fs/promises";
@@ -37454,8 +37643,8 @@ import { createHash as createHash5, randomBytes as randomBytes4 } from "node:cry
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync4, readdirSync as readdirSync3, readlinkSync as readlinkSync2 } from "node:fs";
 import { mkdir as mkdir9, rename as rename5, rm as rm10 } from "node:fs/promises";
 import { join as join20 } from "node:path";
-import { Readable as Readable5, Transform as Transform6 } from "node:stream";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { Readable as Readable6, Transform as Transform6 } from "node:stream";
+import { pipeline as pipeline5 } from "node:stream/promises";
 import zlib3 from "node:zlib";
 
 // src/tar/writer.ts
@@ -37680,8 +37869,8 @@ async function writeLayer(set, opts) {
   const blobTap = new HashTap();
   try {
     await mkdir9(dir, { recursive: true });
-    const stages = [Readable5.from(packTar(entries), { objectMode: false }), tarTap, ...compress ? [compress] : [], blobTap, createWriteStream2(tmp, { flush: true })];
-    await pipeline4(stages);
+    const stages = [Readable6.from(packTar(entries), { objectMode: false }), tarTap, ...compress ? [compress] : [], blobTap, createWriteStream2(tmp, { flush: true })];
+    await pipeline5(stages);
   } catch (err2) {
     await rm10(tmp, { force: true });
     throw fromSystemError(err2, tmp);
@@ -37760,7 +37949,7 @@ function setOrDelete(config, key, value) {
 }
 
 // src/executor/copy/copy.ts
-import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp4, rm as rm14, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp4, rm as rm14, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join26, posix as posix10 } from "node:path";
 
@@ -37782,8 +37971,8 @@ import { createHash as createHash6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { chmod as chmod6, utimes as utimes3 } from "node:fs/promises";
 import { join as join21, posix as posix7 } from "node:path";
-import { Readable as Readable6, Transform as Transform7 } from "node:stream";
-import { pipeline as pipeline5 } from "node:stream/promises";
+import { Readable as Readable7, Transform as Transform7 } from "node:stream";
+import { pipeline as pipeline6 } from "node:stream/promises";
 var ALGORITHMS = { sha256: 64, sha384: 96, sha512: 128 };
 function isHttpUrl(src) {
   return /^https?:\/\//i.test(src);
@@ -37816,9 +38005,17 @@ function parseChecksum(value, where) {
 async function downloadUrl(url, into, checksum, where) {
   const shown = displayUrl(url);
   const expected = checksum === void 0 ? void 0 : parseChecksum(checksum, where);
+  const dispatcher = new import_undici2.EnvHttpProxyAgent();
+  try {
+    return await fetchInto(url, shown, into, expected, where, dispatcher);
+  } finally {
+    await dispatcher.close();
+  }
+}
+async function fetchInto(url, shown, into, expected, where, dispatcher) {
   let response;
   try {
-    response = await (0, import_undici2.fetch)(url, { redirect: "follow" });
+    response = await (0, import_undici2.fetch)(url, { redirect: "follow", dispatcher });
   } catch (err2) {
     const cause = err2.cause?.message ?? err2.message;
     throw new BuilderError("BUILD_FAILED", `${where} ${shown}: ${cause}`, { cause: err2 });
@@ -37838,7 +38035,7 @@ async function downloadUrl(url, into, checksum, where) {
     }
   });
   try {
-    await pipeline5(Readable6.fromWeb(response.body), hasher, createWriteStream3(file, { mode: 384 }));
+    await pipeline6(Readable7.fromWeb(response.body), hasher, createWriteStream3(file, { mode: 384 }));
   } catch (err2) {
     throw new BuilderError("BUILD_FAILED", `${where} ${shown}: download failed: ${err2.message}`, { cause: err2 });
   }
@@ -37914,14 +38111,24 @@ async function checkoutGit(git, dir, keepGitDir, where, commit) {
   await g2("init", "-q");
   await g2("remote", "add", "origin", git.remote);
   const ref = git.ref ?? "HEAD";
-  try {
-    await g2("fetch", "-q", "--depth=1", "--no-tags", "origin", ref);
-    await g2("checkout", "-q", "--detach", "FETCH_HEAD");
-  } catch (err2) {
-    if (!/^[0-9a-f]{7,64}$/.test(ref)) throw err2;
-    await g2("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*");
-    await g2("checkout", "-q", "--detach", ref);
+  const attempts = [
+    [["fetch", "-q", "--depth=1", "--no-tags", "origin", ref], ["checkout", "-q", "--detach", "FETCH_HEAD"]],
+    [["fetch", "-q", "--no-tags", "origin", ref], ["checkout", "-q", "--detach", "FETCH_HEAD"]]
+  ];
+  if (/^[0-9a-f]{7,64}$/.test(ref)) {
+    attempts.push([["fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], ["checkout", "-q", "--detach", ref]]);
   }
+  let failure;
+  for (const steps of attempts) {
+    try {
+      for (const step of steps) await g2(...step);
+      failure = void 0;
+      break;
+    } catch (err2) {
+      failure ??= err2;
+    }
+  }
+  if (failure !== void 0) throw failure;
   if (commit !== void 0) {
     const { stdout } = await run2("git", ["-C", dir, "rev-parse", "HEAD"], { env });
     const head = stdout.trim();
@@ -38020,7 +38227,7 @@ function parseClause(clause, value, where) {
   const whoLetters = m2[1];
   const explicitWho = whoLetters.length > 0;
   const who = explicitWho ? [...whoLetters].reduce((acc, l) => acc | WHO_BITS[l], 0) : WHO_BITS.a;
-  const ops = [...m2[2].matchAll(/([-+=])([rwxXst]*|[ugo])/g)].map(([, op, perms]) => ({ op, perms }));
+  const ops = [...m2[2].matchAll(/([-+=])([ugo]|[rwxXst]*)/g)].map(([, op, perms]) => ({ op, perms }));
   return (mode, original, isDir) => {
     let cur = mode;
     for (const { op, perms } of ops) {
@@ -38531,7 +38738,7 @@ async function gitItem(ctx, git, dir) {
   }
   await checkoutGit(git, dir, keep, ctx.label, ctx.req.checksum);
   const rel = git.subdir ? await resolveRelative(dir, git.subdir, { followLeaf: true }) : "";
-  const st2 = await stat4(join26(dir, rel)).catch(() => void 0);
+  const st2 = await stat5(join26(dir, rel)).catch(() => void 0);
   if (!st2?.isDirectory()) {
     throw new BuilderError("FILE_NOT_FOUND", `${ctx.label}: ${displayUrl(git.remote)}: no directory ${git.subdir} in the repository`);
   }
@@ -38567,7 +38774,7 @@ async function copyItem(ctx, item, target, written) {
   }
   await mkdirAllInRoot(target, dest.isDir ? dest.path : posix10.dirname(dest.path), owner, written);
   let destRel = await resolveRelative(target, dest.path, { followLeaf: true });
-  const existing = await stat4(join26(target, destRel)).catch(() => void 0);
+  const existing = await stat5(join26(target, destRel)).catch(() => void 0);
   if (!item.match.isDir && existing?.isDirectory()) destRel = destRel ? `${destRel}/${item.match.name}` : item.match.name;
   if (item.match.isDir && !existing) await mkdirAllInRoot(target, destRel, owner, written);
   const copier = new TreeCopier({
@@ -38839,14 +39046,14 @@ var Workspace = class _Workspace {
   }
 };
 async function copyTree(from, to2) {
-  await new Promise((resolve5, reject) => {
+  await new Promise((resolve6, reject) => {
     const child = spawn7("cp", ["-a", "--reflink=auto", "--", from, to2], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => stderr += d);
     child.on("error", reject);
     child.on(
       "close",
-      (code) => code === 0 ? resolve5() : reject(new BuilderError("IO", `copying the stage filesystem ${from} failed: ${stderr.trim().split("\n")[0]}`))
+      (code) => code === 0 ? resolve6() : reject(new BuilderError("IO", `copying the stage filesystem ${from} failed: ${stderr.trim().split("\n")[0]}`))
     );
   });
 }
@@ -39129,8 +39336,9 @@ async function readDockerfile(context, options) {
     throw fromSystemError(err2, `--dockerfile ${options.dockerfile}`);
   }
 }
-function registryClientFor(options) {
+function registryClientFor(options, meter) {
   return new RegistryClient({
+    onProgress: meter?.onProgress,
     keychain: new DockerKeychain(),
     insecurePush: options.insecure,
     insecurePull: options.insecurePull,
@@ -39147,6 +39355,27 @@ function checkOutputs(options) {
   if (options.destinations.length === 0 && !options.noPush) {
     throw new BuilderError("USAGE", "you must provide --destination, or use --no-push");
   }
+}
+async function readSecrets(sources) {
+  const out = /* @__PURE__ */ new Map();
+  for (const s3 of sources) {
+    let value;
+    if ("src" in s3) {
+      try {
+        value = await readFile9(s3.src);
+      } catch (err2) {
+        throw fromSystemError(err2, `--secret id=${s3.id}: ${s3.src}`);
+      }
+    } else {
+      const text2 = process.env[s3.env];
+      if (text2 === void 0) throw new BuilderError("USAGE", `--secret id=${s3.id}: environment variable ${s3.env} is not set`);
+      value = Buffer.from(text2);
+    }
+    registerSecret(value.toString("utf8"));
+    registerSecret(value.toString("utf8").trim());
+    out.set(s3.id, value);
+  }
+  return out;
 }
 function cacheMountRoot() {
   return join30(process.env.KILN_CACHE_HOME || join30(homedir2(), ".cache", "kiln"), "run-mounts");
@@ -39175,9 +39404,10 @@ async function runBuild(options) {
   checkOutputs(options);
   const destinations = parseDestinations(options.destinations);
   const progress = new Progress();
+  const secrets2 = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
   const workspace = await Workspace.create();
-  const client = registryClientFor(options);
+  const client = registryClientFor(options, new TransferMeter(log.isTerminal));
   try {
     const file = options.dockerfile === "-" ? "Dockerfile" : options.dockerfile;
     const ast = parseDockerfile(await readDockerfile(context, options), { file });
@@ -39209,10 +39439,11 @@ async function runBuild(options) {
       snapshotMode: options.snapshotMode,
       singleSnapshot: options.singleSnapshot,
       ignorePaths: options.ignorePaths,
-      compression: "gzip",
+      compression: options.compression,
+      compressionLevel: options.compressionLevel,
       fixedTime: options.reproducible ? reproducibleTime() : void 0,
       created: /* @__PURE__ */ new Date(),
-      secrets: /* @__PURE__ */ new Map(),
+      secrets: secrets2,
       cacheMountRoot: cacheMountRoot(),
       progress,
       done: /* @__PURE__ */ new Map()
@@ -39491,8 +39722,294 @@ var configCommand = {
   }
 };
 
+// src/cli/commands/login.ts
+import { join as join34 } from "node:path";
+
+// src/cli/transport-flags.ts
+var transportFlags = [
+  { name: "insecure", type: "bool", default: false, help: "push to plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-pull", type: "bool", default: false, help: "pull from plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry when HTTPS fails (repeatable)" },
+  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
+  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
+  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
+  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "trust this CA certificate (PEM) for a registry (repeatable)" },
+  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for docker.io pulls, tried in order before Docker Hub (repeatable)" },
+  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries of a failed push beyond the transient-error retries" }
+];
+function usage2(message) {
+  return new BuilderError("USAGE", message);
+}
+function hostValue(flag2, value) {
+  const v2 = value.trim();
+  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v2) || v2.includes("://")) {
+    throw usage2(`invalid value "${value}" for flag --${flag2}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
+  }
+  return v2;
+}
+function certificates(items) {
+  const out = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) {
+      throw usage2(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
+    }
+    out[hostValue("registry-certificate", item.slice(0, eq))] = item.slice(eq + 1);
+  }
+  return out;
+}
+function transportOptions(args, keychain = new DockerKeychain()) {
+  const f2 = args.flags;
+  const list = (name) => f2[name] ?? [];
+  const pushRetry = f2["push-retry"] ?? 0;
+  if (pushRetry < 0) throw usage2(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
+  return registryOptions({
+    keychain,
+    insecurePush: Boolean(f2.insecure),
+    insecurePull: Boolean(f2["insecure-pull"]),
+    insecureRegistries: list("insecure-registry").map((h) => hostValue("insecure-registry", h)),
+    skipTlsVerifyPush: Boolean(f2["skip-tls-verify"]),
+    skipTlsVerifyPull: Boolean(f2["skip-tls-verify-pull"]),
+    skipTlsVerifyRegistries: list("skip-tls-verify-registry").map((h) => hostValue("skip-tls-verify-registry", h)),
+    certificates: certificates(list("registry-certificate")),
+    mirrors: list("registry-mirror").map((h) => hostValue("registry-mirror", h)),
+    pushRetry
+  });
+}
+
+// src/cli/commands/logout.ts
+import { join as join33 } from "node:path";
+
+// src/auth/config-writer.ts
+import { chmodSync, existsSync as existsSync4, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname as dirname4, join as join32 } from "node:path";
+import { randomBytes as randomBytes5 } from "node:crypto";
+function load(path) {
+  return existsSync4(path) ? readDockerConfig(path) : {};
+}
+function save(path, config) {
+  const dir = dirname4(path);
+  try {
+    if (!existsSync4(dir)) mkdirSync(dir, { recursive: true, mode: 448 });
+    const tmp = join32(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
+    writeFileSync(tmp, JSON.stringify(config, null, "	") + "\n", { mode: 384 });
+    chmodSync(tmp, 384);
+    renameSync(tmp, path);
+  } catch (err2) {
+    throw new BuilderError("CREDENTIALS", `${path}: cannot write (${err2.code ?? "error"})`, { cause: err2 });
+  }
+}
+function hostKeys(config, registry) {
+  const host = normalizeHost(registry);
+  return Object.keys(config.auths ?? {}).filter((k2) => {
+    const key = parseServerKey(k2);
+    return key.host === host && key.path === "";
+  });
+}
+function saveLogin(path, registry, username, password2) {
+  registerSecret(password2);
+  const config = load(path);
+  const auths = { ...config.auths ?? {} };
+  for (const k2 of hostKeys(config, registry)) delete auths[k2];
+  const auth = Buffer.from(`${username}:${password2}`).toString("base64");
+  registerSecret(auth);
+  auths[serverUrlFor(registry)] = { auth };
+  save(path, { ...config, auths });
+}
+function removeLogin(path, registry) {
+  if (!existsSync4(path)) return false;
+  const config = load(path);
+  const keys = hostKeys(config, registry);
+  if (keys.length === 0) return false;
+  const auths = { ...config.auths ?? {} };
+  for (const k2 of keys) delete auths[k2];
+  save(path, { ...config, auths });
+  return true;
+}
+
+// src/cli/commands/logout.ts
+function registryArgument(args, command2) {
+  if (args.positionals.length > 1) throw new BuilderError("USAGE", `kiln ${command2} takes one REGISTRY argument, got ${args.positionals.length}`);
+  const text2 = args.positionals[0] ?? "docker.io";
+  const key = parseServerKey(text2);
+  if (key.host === "" || !/^[a-z0-9.\-[\]:]+$/.test(key.host)) throw new BuilderError("USAGE", `kiln ${command2}: "${text2}" is not a registry host`);
+  if (key.path !== "") throw new BuilderError("USAGE", `kiln ${command2}: give a registry host, not a repository ("${text2}")`);
+  return key.host;
+}
+var logoutCommand = {
+  name: "logout",
+  summary: "Remove saved credentials for a registry from config.json",
+  args: "[REGISTRY]",
+  flags: [],
+  async run(args) {
+    const registry = registryArgument(args, "logout");
+    const path = join33(dockerConfigDir(), "config.json");
+    if (removeLogin(path, registry)) process.stdout.write(`Removing login credentials for ${registry}
+`);
+    else process.stdout.write(`Not logged in to ${registry}
+`);
+    return 0;
+  }
+};
+
+// src/cli/commands/login.ts
+async function readStdin3() {
+  const parts2 = [];
+  for await (const chunk of process.stdin) parts2.push(chunk);
+  return Buffer.concat(parts2).toString("utf8");
+}
+async function password(args) {
+  const fromFlag = args.flags.password;
+  if (args.flags["password-stdin"]) {
+    if (fromFlag !== void 0) throw new BuilderError("USAGE", "--password and --password-stdin are mutually exclusive");
+    return (await readStdin3()).replace(/\r?\n$/, "");
+  }
+  if (fromFlag === void 0) throw new BuilderError("USAGE", "kiln login needs a password: pipe it in with --password-stdin");
+  log.warn("Using --password on the command line is insecure: it lands in shell history and process lists. Use --password-stdin.");
+  return fromFlag;
+}
+var loginCommand = {
+  name: "login",
+  summary: "Check credentials for a registry and save them in config.json",
+  args: "[REGISTRY]",
+  flags: [
+    { name: "username", aliases: ["u"], type: "string", value: "USER", help: "user name" },
+    { name: "password", aliases: ["p"], type: "string", value: "PASSWORD", help: "password (insecure: prefer --password-stdin)" },
+    { name: "password-stdin", type: "bool", default: false, help: "read the password from standard input" },
+    ...transportFlags
+  ],
+  async run(args) {
+    const registry = registryArgument(args, "login");
+    const username = args.flags.username;
+    if (!username) throw new BuilderError("USAGE", "kiln login needs a user name: -u USER");
+    const secret = await password(args);
+    registerSecret(secret);
+    if (secret === "") throw new BuilderError("USAGE", `kiln login ${registry}: the password is empty`);
+    const keychain = singleCredentialKeychain(registry, { kind: "basic", username, password: secret });
+    const client = new RegistryClient(transportOptions(args, keychain));
+    try {
+      await client.checkAuth(registry);
+    } finally {
+      await client.close();
+    }
+    const path = join34(dockerConfigDir(), "config.json");
+    saveLogin(path, registry, username, secret);
+    log.info(`credentials for ${registry} saved in ${path}`);
+    process.stdout.write("Login Succeeded\n");
+    return 0;
+  }
+};
+
+// src/cli/commands/warm.ts
+import { readFile as readFile11 } from "node:fs/promises";
+
+// src/image/base-cache.ts
+var DEFAULT_CACHE_DIR = "/cache";
+function storeOf(cacheDir) {
+  return new BlobStore(cacheDir, `base-image cache ${cacheDir}`);
+}
+async function isComplete(store, image) {
+  const manifest = await image.manifest();
+  const blobs = [manifest.config, ...manifest.layers.filter((l) => !isForeignLayer(l))];
+  for (const blob of blobs) {
+    if (await store.size(blob.digest) !== blob.size) return false;
+  }
+  return true;
+}
+async function refetchBlobs(store, image, concurrency) {
+  const tree = await walkImage({ kind: "image", image });
+  await forEachLimit(tree.blobs, concurrency, async (blob) => {
+    const staged = await store.stage(await blob.open(), { digest: blob.digest, size: blob.size });
+    await staged.commit();
+  });
+}
+async function warmImage(client, ref, cacheDir, opts = {}) {
+  const name = ref.toString();
+  const platform = opts.platform ?? hostPlatform();
+  const found = await readRemote(client, ref);
+  const image = await resolveImage(found, platform, name);
+  const digest = await image.digest();
+  const store = storeOf(cacheDir);
+  const cached = !opts.force && await isComplete(store, image);
+  if (opts.force) await refetchBlobs(store, image, opts.concurrency ?? 4);
+  await writeLayout(cacheDir, { kind: "image", image }, { tag: name, concurrency: opts.concurrency });
+  const what = found.kind === "index" ? `${name} (${formatPlatform(platform)})` : name;
+  log.info(cached ? `${what} is already cached as ${digest}` : `cached ${what} as ${digest} in ${cacheDir}`);
+  return { digest, cached };
+}
+
+// src/cli/commands/warm.ts
+var warmFlags = [
+  { name: "image", aliases: ["i"], type: "list", value: "REF", help: "image to cache (repeatable)" },
+  { name: "cache-dir", aliases: ["c"], type: "string", default: DEFAULT_CACHE_DIR, value: "DIR", help: "directory of the base-image cache" },
+  { name: "force", aliases: ["f"], type: "bool", default: false, help: "download and verify images again even when they are cached" },
+  { name: "dockerfile", aliases: ["d"], type: "string", value: "PATH", help: "also cache the images this Dockerfile builds FROM" },
+  { name: "build-arg", type: "list", value: "NAME[=VALUE]", help: "build argument for expanding the Dockerfile's FROM lines (repeatable)" },
+  { name: "custom-platform", aliases: ["customPlatform", "platform"], type: "string", value: "OS/ARCH[/VARIANT]", help: "the image of this platform out of an index (default: the host's)" },
+  ...imageFlags.filter((f2) => f2.name !== "platform")
+];
+async function dockerfileImages(path, buildArgs, platform) {
+  let text2;
+  try {
+    text2 = await readFile11(path, "utf8");
+  } catch (err2) {
+    throw fromSystemError(err2, `--dockerfile ${path}`);
+  }
+  const build = resolveStages(parseDockerfile(text2, { file: path }), { buildArgs: parseBuildArgs(buildArgs), platform });
+  const targets = [];
+  for (const stage of build.allStages) {
+    const stagePlatform = stage.platform ? parsePlatform(stage.platform) : platform;
+    if (stage.base.kind === "image") targets.push({ ref: parseReference(stage.base.ref), platform: stagePlatform });
+    for (const image of stage.images) targets.push({ ref: parseReference(image), platform });
+  }
+  return targets;
+}
+var warmCommand = {
+  name: "warm",
+  summary: "Download base images into the --cache-dir that kiln build reads (kaniko's warmer)",
+  flags: warmFlags,
+  async run(args) {
+    if (args.positionals.length > 0) throw new BuilderError("USAGE", `kiln warm takes images as --image REF, not arguments: ${args.positionals.join(" ")}`);
+    const platformText = args.flags["custom-platform"];
+    const platform = platformText ? parsePlatform(platformText) : void 0;
+    const targets = args.flags.image.map((text2) => ({ ref: parseReference(text2), platform }));
+    const dockerfile = args.flags.dockerfile;
+    if (dockerfile) targets.push(...await dockerfileImages(dockerfile, args.flags["build-arg"], platform));
+    const seen = /* @__PURE__ */ new Set();
+    const unique = targets.filter((t) => {
+      const id = `${t.ref} ${t.platform ? JSON.stringify(t.platform) : ""}`;
+      return seen.has(id) ? false : (seen.add(id), true);
+    });
+    if (unique.length === 0) throw new BuilderError("USAGE", "kiln warm needs at least one --image, or a --dockerfile that builds FROM an image");
+    const cacheDir = args.flags["cache-dir"];
+    const force = args.flags.force;
+    const client = clientFromFlags(args);
+    const failures = [];
+    try {
+      for (const { ref, platform: wanted } of unique) {
+        try {
+          const { digest } = await warmImage(client, ref, cacheDir, { platform: wanted, force });
+          process.stdout.write(`${digest} ${ref}
+`);
+        } catch (err2) {
+          failures.push(err2);
+          if (unique.length > 1) log.warn(`could not warm ${ref}: ${describeError(err2)}`);
+        }
+      }
+    } finally {
+      await client.close();
+    }
+    if (failures.length === unique.length) {
+      const first = failures[0];
+      if (unique.length === 1 && isBuilderError(first)) throw first;
+      throw new BuilderError(isBuilderError(first) ? first.code : "INTERNAL", `none of the ${unique.length} images could be warmed; the first: ${describeError(first)}`);
+    }
+    return 0;
+  }
+};
+
 // src/cli/commands/index.ts
-var commands = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand];
+var commands = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand];
 
 // src/cli/main.ts
 function topUsage() {
@@ -39530,7 +40047,8 @@ ${formatUsage(`${command2.name} ${command2.args ?? ""}`.trim(), command2.flags)}
     return exitCodeFor(err2);
   }
 }
-var isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "");
+var bundledAs = true ? "kiln" : void 0;
+var isEntry = bundledAs !== void 0 ? bundledAs === "kiln" : Boolean(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

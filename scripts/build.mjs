@@ -1,4 +1,5 @@
 // Bundles the CLI into dist/ (committed; CI checks a rebuild leaves dist/ unchanged).
+import { chmodSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -12,9 +13,14 @@ const common = {
   banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
 };
 
-await build({
-  ...common,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/kiln.js',
-  banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
-});
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts', 'executor']]) {
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile: `dist/${name}.js`,
+    banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
+    define: { KILN_ENTRY: JSON.stringify(name), KILN_VERSION: JSON.stringify(version) },
+  });
+  chmodSync(`dist/${name}.js`, 0o755);
+}

@@ -1,5 +1,6 @@
 // kiln's command line. Each command lives in commands/; this file only dispatches and turns
 // errors into one clear line and an exit status.
+import { pathToFileURL } from 'node:url';
 import { parseArgs, formatUsage, closest } from './flags.ts';
 import type { Command } from './command.ts';
 import { BuilderError, describeError, exitCodeFor } from '../util/errors.ts';
@@ -39,7 +40,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
+// Bundles say which entry they are (scripts/build.mjs); from source, this file is the entry when
+// node was started on it.
+declare const KILN_ENTRY: string | undefined;
+const bundledAs = typeof KILN_ENTRY === 'string' ? KILN_ENTRY : undefined;
+const isEntry = bundledAs !== undefined ? bundledAs === 'kiln' : Boolean(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

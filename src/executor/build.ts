@@ -19,7 +19,7 @@ import type { BuildOptions, SecretSource } from './options.ts';
 import { registerSecret } from '../util/redact.ts';
 import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts';
 import { ImageSource } from './images.ts';
-import { Progress, formatBytes } from './progress.ts';
+import { Progress, TransferMeter, formatBytes } from './progress.ts';
 import { StageBuilder, type BuildEnv, type StageResult } from './stage.ts';
 import { Workspace } from './workspace.ts';
 
@@ -38,8 +38,9 @@ async function readDockerfile(context: BuildContext, options: BuildOptions): Pro
   }
 }
 
-export function registryClientFor(options: BuildOptions): RegistryClient {
+export function registryClientFor(options: BuildOptions, meter?: TransferMeter): RegistryClient {
   return new RegistryClient({
+    onProgress: meter?.onProgress,
     keychain: new DockerKeychain(),
     insecurePush: options.insecure,
     insecurePull: options.insecurePull,
@@ -118,7 +119,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
   const workspace = await Workspace.create();
-  const client = registryClientFor(options);
+  const client = registryClientFor(options, new TransferMeter(log.isTerminal));
   try {
     const file = options.dockerfile === '-' ? 'Dockerfile' : options.dockerfile;
     const ast = parseDockerfile(await readDockerfile(context, options), { file });

@@ -63,3 +63,49 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
+
+interface Transfer {
+  done: number;
+  total?: number;
+}
+
+/**
+ * Bytes moved by pulls and pushes. On a terminal one live line is rewritten; elsewhere (CI logs)
+ * a plain line appears at most every `intervalMs`, and once more when a phase completes.
+ */
+export class TransferMeter {
+  private readonly transfers = { download: new Map<string, Transfer>(), upload: new Map<string, Transfer>() };
+  private lastPrint = 0;
+
+  constructor(
+    private readonly terminal: boolean,
+    private readonly intervalMs = 5000,
+  ) {}
+
+  readonly onProgress = (event: { phase: 'download' | 'upload'; digest: string; done: number; total?: number }): void => {
+    this.transfers[event.phase].set(event.digest, { done: event.done, total: event.total });
+    const now = Date.now();
+    const complete = event.total !== undefined && event.done >= event.total;
+    if (now - this.lastPrint < (this.terminal ? 200 : this.intervalMs) && !(complete && this.allDone(event.phase))) return;
+    this.lastPrint = now;
+    this.print(event.phase);
+  };
+
+  private allDone(phase: 'download' | 'upload'): boolean {
+    for (const t of this.transfers[phase].values()) if (t.total === undefined || t.done < t.total) return false;
+    return true;
+  }
+
+  private print(phase: 'download' | 'upload'): void {
+    let done = 0;
+    let total = 0;
+    for (const t of this.transfers[phase].values()) {
+      done += t.done;
+      total += t.total ?? t.done;
+    }
+    const verb = phase === 'download' ? 'pulled' : 'pushed';
+    const line = `${verb} ${formatBytes(done)} / ${formatBytes(total)} (${this.transfers[phase].size} blobs)`;
+    if (this.terminal) process.stderr.write(`\r\x1b[2K${line}${this.allDone(phase) ? '\n' : ''}`);
+    else log.info(line);
+  }
+}
