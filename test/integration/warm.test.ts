@@ -2,7 +2,7 @@
 // warmer stores, cachedImage() reads back under the same digest, with every layer verified.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
@@ -105,6 +105,18 @@ describe('kiln warm and the base-image cache', () => {
     const image = (await cachedImage(dir, digest)) as Image;
     assert.equal((await image.config()).architecture, 'arm64');
     await readEveryLayer(image);
+  });
+
+  it('--dockerfile warms the images the FROM lines name, build args expanded, each once', async () => {
+    const dir = join(work, 'dockerfile');
+    const dockerfile = join(work, 'Dockerfile.warm');
+    await writeFile(dockerfile, 'ARG REG\nFROM ${REG}/library/busybox:latest AS one\nRUN true\nFROM ${REG}/library/busybox:latest\nFROM --platform=linux/arm64 ${REG}/lab/multi:latest\n');
+    const result = await kiln(['warm', '-d', dockerfile, '--build-arg', `REG=${reg.host}`, '--image', refs.busybox, '--cache-dir', dir]);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), [refs.busybox, refs.multi]);
+    const arm = (await cachedImage(dir, parseDigest(lines[1].split(' ')[0]))) as Image;
+    assert.equal((await arm.config()).architecture, 'arm64', "the FROM's --platform decides");
   });
 
   it('misses what is not cached, without failing', async () => {
