@@ -19,13 +19,23 @@ interface HelperOutput {
 
 function runHelper(program: string, input: string): Promise<HelperOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: HELPER_TIMEOUT_MS });
+    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own timer, not spawn's `timeout`: that one is only cleared on exit, and a helper that
+    // could not start never exits, which would hold the process open for the whole timeout.
+    const timer = setTimeout(() => child.kill('SIGKILL'), HELPER_TIMEOUT_MS);
+    timer.unref();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     // A helper that exits without reading stdin makes this write fail with EPIPE; the exit code tells.
     child.stdin.on('error', () => {});
     child.stdin.end(input);
