@@ -205,6 +205,8 @@ interface FlagValues {
   bools: Map<string, boolean>;
 }
 
+const NO_FLAGS: FlagValues = { strings: new Map(), lists: new Map(), bools: new Map() };
+
 class Converter {
   constructor(private readonly file: string) {}
 
@@ -213,6 +215,7 @@ class Converter {
   }
 
   private flags(node: InstructionNode): FlagValues {
+    if (node.flags.length === 0) return NO_FLAGS;
     const specs = FLAG_SPECS[node.command] ?? {};
     const out: FlagValues = { strings: new Map(), lists: new Map(), bools: new Map() };
     const seen = new Set<string>();

@@ -4,7 +4,7 @@
 // heredoc bodies after RUN, COPY and ADD.
 import type { DockerfileAst, Directive, DirectiveName, HeredocNode, InstructionNode, KeyValueNode, ParseWarning, Position } from './ast.ts';
 import { dockerfileError } from './errors.ts';
-import { ShellLexer } from './shell-lexer.ts';
+import { ShellLexer, isSpace } from './shell-lexer.ts';
 
 export interface ParseOptions {
   /** The name used in positions, "Dockerfile" by default. */
@@ -19,10 +19,6 @@ const HEREDOC_WORD = /^([0-9]*)<<(-?)([^<]*)$/;
 const DIRECTIVE_NAMES = new Set<DirectiveName>(['syntax', 'escape', 'check']);
 const HEREDOC_COMMANDS = new Set(['run', 'copy', 'add']);
 
-/** Go's unicode.IsSpace, which Go's trimming and word splitting use. */
-function isSpace(ch: string): boolean {
-  return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(ch);
-}
 
 function trimLeft(text: string): string {
   let i = 0;
@@ -288,7 +284,22 @@ class Parser {
     const { flags, rest } = m ? extractFlags(afterKeyword) : { flags: [], rest: '' };
     const command = keyword.toLowerCase();
     const split = this.splitArgs(command, rest, position);
-    return { keyword, command, flags, ...split, heredocs: [], original: line, headLength: line.length, rest, position, endLine: position.line, comments };
+    return {
+      keyword,
+      command,
+      flags,
+      args: split.args,
+      json: split.json,
+      pairs: split.pairs,
+      trigger: split.trigger,
+      heredocs: [],
+      original: line,
+      headLength: line.length,
+      rest,
+      position,
+      endLine: position.line,
+      comments,
+    };
   }
 
   private splitArgs(command: string, rest: string, position: Position): SplitArgs {

@@ -25,11 +25,14 @@ export class ExpansionError extends Error {}
 const EOF = '';
 
 class Words {
+  constructor(private readonly enabled: boolean) {}
+
   private word = '';
   private inWord = false;
   readonly words: string[] = [];
 
   addChar(ch: string): void {
+    if (!this.enabled) return;
     if (isSpace(ch)) {
       if (this.inWord && this.word.length > 0) {
         this.words.push(this.word);
@@ -42,11 +45,13 @@ class Words {
   }
 
   addRaw(text: string): void {
+    if (!this.enabled) return;
     this.word += text;
     this.inWord = true;
   }
 
   addString(text: string): void {
+    if (!this.enabled) return;
     for (const ch of text) this.addChar(ch);
   }
 
@@ -60,12 +65,27 @@ class Words {
   }
 }
 
-function isSpace(ch: string): boolean {
-  return /^\s$/u.test(ch);
+/** Go's unicode.IsSpace, which BuildKit's trimming and word splitting use. */
+export function isSpace(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 const NAME_CHAR = /^[\p{L}\p{Nd}_]$/u;
 const DIGIT = /^\p{Nd}$/u;
+
+function isNameChar(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+  return NAME_CHAR.test(ch);
+}
+
+function isDigit(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c >= 0x30 && c <= 0x39;
+  return DIGIT.test(ch);
+}
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
 /** One pass over one word; a fresh instance per call keeps the lexer reentrant. */
@@ -78,6 +98,7 @@ class WordScanner {
     text: string,
     private readonly env: EnvLookup,
     private readonly opts: Required<ShellLexerOptions>,
+    private readonly wantWords: boolean,
   ) {
     this.chars = Array.from(text);
     this.rawEscapes = opts.rawEscapes;
@@ -97,7 +118,7 @@ class WordScanner {
 
   private processStopOn(stop: string, rawEscapes: boolean): { text: string; words: string[] } {
     let result = '';
-    const words = new Words();
+    const words = new Words(this.wantWords);
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
     try {
@@ -191,13 +212,13 @@ class WordScanner {
     let name = '';
     while (this.peek() !== EOF) {
       const ch = this.peek();
-      if (name.length === 0 && DIGIT.test(ch)) {
+      if (name.length === 0 && isDigit(ch)) {
         // Positional parameters: all the digits, nothing else.
-        while (this.peek() !== EOF && DIGIT.test(this.peek())) name += this.next();
+        while (this.peek() !== EOF && isDigit(this.peek())) name += this.next();
         return name;
       }
       if (name.length === 0 && SPECIAL_PARAMS.has(ch)) return this.next();
-      if (!NAME_CHAR.test(ch)) break;
+      if (!isNameChar(ch)) break;
       name += this.next();
     }
     return name;
@@ -380,14 +401,24 @@ export class ShellLexer {
     return this.opts.escapeToken;
   }
 
+  /** True when the word holds nothing the lexer would change: no $, quote or escape token. */
+  private isPlain(word: string): boolean {
+    for (let i = 0; i < word.length; i++) {
+      const ch = word[i];
+      if (ch === '$' || ch === '"' || ch === "'" || ch === this.opts.escapeToken) return false;
+    }
+    return true;
+  }
+
   /** Expands `word` into one string; whitespace in it and in variable values is kept. */
   processWord(word: string, env: EnvLookup): string {
-    return new WordScanner(word, env, this.opts).run().text;
+    if (this.isPlain(word)) return word;
+    return new WordScanner(word, env, this.opts, false).run().text;
   }
 
   /** Expands `word` and splits the result at unquoted whitespace, as a shell would. */
   processWords(word: string, env: EnvLookup): string[] {
-    return new WordScanner(word, env, this.opts).run().words;
+    return new WordScanner(word, env, this.opts, true).run().words;
   }
 
   /** A lexer with the same escape token and different options. */

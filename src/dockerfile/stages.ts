@@ -66,6 +66,8 @@ class Resolver {
   private readonly file: string;
   private readonly expander: Expander;
   private readonly consumed = new Set<string>();
+  /** Build args each stage's ARG lines declare, counted once the built stages are known. */
+  private readonly stageConsumed = new Map<number, Set<string>>();
   private readonly buildArgs: ReadonlyMap<string, string>;
   private readonly platformArgs: Map<string, string>;
   readonly metaArgs = new Map<string, string | undefined>();
@@ -108,7 +110,7 @@ class Resolver {
     for (const stage of stages) this.linkStage(stage, stages);
     const target = this.findTarget(stages);
     const build = this.stagesToBuild(stages, target);
-    for (const stage of build) this.walkArgs(stage);
+    for (const stage of build) for (const name of this.stageConsumed.get(stage.index) ?? []) this.consumed.add(name);
     const unusedBuildArgs = [...this.buildArgs.keys()]
       .filter((k) => !this.consumed.has(k) && !isProxyArg(k) && !isPlatformArg(k))
       .sort();
@@ -201,6 +203,8 @@ class Resolver {
    */
   private linkStage(stage: Stage, stages: Stage[]): void {
     const scope = new StageScope();
+    const consumed = new Set<string>();
+    this.stageConsumed.set(stage.index, consumed);
     for (const instr of stage.instructions) {
       if (instr.kind === 'copy' && instr.from !== undefined) {
         this.reference(stage, instr, this.expander.word(instr, instr.from, scope.lookup), stages, '--from');
@@ -216,19 +220,19 @@ class Resolver {
           if (mount.from !== undefined) this.reference(stage, instr, mount.from, stages, 'mount from');
         }
       }
-      this.applyScope(scope, instr, false);
+      this.applyScope(scope, instr, consumed);
     }
   }
 
   /** Applies ARG and ENV to a scope; ARGs decide which build args count as consumed. */
-  applyScope(scope: StageScope, instr: Instruction, consume: boolean): Instruction {
+  applyScope(scope: StageScope, instr: Instruction, consumed?: Set<string>): Instruction {
     if (instr.kind === 'arg') {
       const expanded = this.expander.instruction(instr, scope.lookup) as ArgInstruction;
       instr.args.forEach((decl, i) => {
         const name = expanded.args[i].name;
         let value: string | undefined;
         if (this.buildArgs.has(name)) {
-          if (consume) this.consumed.add(name);
+          consumed?.add(name);
           value = this.buildArgs.get(name);
         } else if (decl.value !== undefined) {
           value = expanded.args[i].value;
@@ -247,11 +251,6 @@ class Resolver {
       return expanded;
     }
     return instr;
-  }
-
-  private walkArgs(stage: Stage): void {
-    const scope = new StageScope();
-    for (const instr of stage.instructions) this.applyScope(scope, instr, true);
   }
 
   private findTarget(stages: Stage[]): Stage {
@@ -289,10 +288,10 @@ class Resolver {
       const instructions = stage.instructions.map((instr) => {
         if (instr.kind === 'arg') {
           // Shown with the value the stage ends up with (build arg, default or global value).
-          const declared = this.applyScope(scope, instr, false) as ArgInstruction;
+          const declared = this.applyScope(scope, instr) as ArgInstruction;
           return { ...declared, args: declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) })) };
         }
-        if (instr.kind === 'env') return this.applyScope(scope, instr, false);
+        if (instr.kind === 'env') return this.applyScope(scope, instr);
         return this.expander.instruction(instr, scope.lookup);
       });
       finalEnv.set(stage.index, scope.env);

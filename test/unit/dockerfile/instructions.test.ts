@@ -11,8 +11,8 @@ function typed(text: string): Instruction {
 
 /** The instruction without position fields, for compact expectations. */
 function strip(i: Instruction): Record<string, unknown> {
-  const { position: _p, endLine: _e, original: _o, ...rest } = i as Instruction & Record<string, unknown>;
-  if (rest.kind === 'onbuild') rest.trigger = strip(rest.trigger as Instruction);
+  const { position: _p, endLine: _e, original: _o, ...rest } = i as unknown as Record<string, unknown>;
+  if (rest.kind === 'onbuild') rest.trigger = strip(rest.trigger as unknown as Instruction);
   return rest;
 }
 
