@@ -122,3 +122,27 @@ describe('kiln login / logout', () => {
     assert.equal((await kiln(['login', `${reg.host}/some/repo`, '-u', 'kiln', '--password-stdin'], env, 'x')).code, 2);
   });
 });
+
+describe('kiln login over TLS with basic auth', () => {
+  let reg: LabRegistry;
+  let dir: string;
+  before(async () => {
+    reg = await startRegistry('tls-basic');
+    dir = mkdtempSync(join(tmpdir(), 'kiln-login-tls-it-'));
+  });
+  after(async () => {
+    await reg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trusts the CA given with --registry-certificate, and fails TLS without it', async () => {
+    const env = { DOCKER_CONFIG: join(dir, 'docker'), HOME: dir, DOCKER_AUTH_CONFIG: '' };
+    const without = await kiln(['login', reg.host, '-u', reg.username!, '--password-stdin'], env, reg.password!);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /TLS/);
+    const r = await kiln(['login', reg.host, '-u', reg.username!, '--password-stdin', `--registry-certificate=${reg.host}=${reg.caFile}`], env, reg.password!);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = JSON.parse(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    assert.deepEqual(Object.keys(saved.auths), [reg.host]);
+  });
+});

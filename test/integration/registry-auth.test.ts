@@ -174,6 +174,31 @@ describe('token auth', () => {
   });
 });
 
+describe('token expiry', () => {
+  let reg: LabRegistry;
+  before(async () => {
+    reg = await startRegistry('token', { users: { kiln: 'expiry-pass-5e4d3c' }, tokenExpiresIn: 2 });
+  });
+  after(() => reg?.stop());
+
+  it('fetches a new token once the cached one has expired', async () => {
+    const c = client(reg, { [reg.host]: basicEntry('kiln', 'expiry-pass-5e4d3c') });
+    try {
+      const repo = parseRepository(`${reg.host}/expiry/app`);
+      const start = reg.tokenServer!.counters.requests;
+      await c.blobExists(repo, sha256('a'));
+      await c.blobExists(repo, sha256('b'));
+      const afterTwo = reg.tokenServer!.counters.requests;
+      assert.ok(afterTwo - start <= 2, 'a fresh token is reused');
+      await new Promise((r) => setTimeout(r, 2500));
+      await c.blobExists(repo, sha256('c'));
+      assert.equal(reg.tokenServer!.counters.requests, afterTwo + 1);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('basic auth over TLS', () => {
   let reg: LabRegistry;
   before(async () => {
