@@ -59,12 +59,17 @@ export function cacheEntryImage(layer: Layer, meta: CacheEntryMeta, platform: Pl
   return imageFromParts(async () => ({ mediaType, config, layers: [layer] }));
 }
 
+/** How far a failure reaches: the whole cache, the right to write it, or just this entry. */
+export type FailureScope = 'unreachable' | 'refused' | 'entry';
+
 export abstract class EntryImageCache implements LayerCache {
   private readonly writes = new BackgroundWrites();
   /** Entries written by this build and not yet flushed: a later identical step hits them at once. */
   private readonly pending = new Map<string, CachedLayer>();
-  /** Set once the cache proved unreachable or refused us: the rest of the build runs uncached. */
-  private disabled = false;
+  /** Set once the cache proved unreachable: the rest of the build runs uncached. */
+  private unreachable = false;
+  /** Set once a write was refused (no push rights): later writes would be refused too. */
+  private writesRefused = false;
 
   constructor(
     readonly name: string,
@@ -76,13 +81,12 @@ export abstract class EntryImageCache implements LayerCache {
   protected abstract find(key: string): Promise<Image | undefined>;
   /** Stores `image` tagged `key`. */
   protected abstract store(key: string, image: Image): Promise<void>;
-  /** Whether an error means the whole cache is out of reach (not just this entry). */
-  protected abstract isUnreachable(err: unknown): boolean;
+  protected abstract scopeOf(err: unknown): FailureScope;
 
   async get(key: string): Promise<CachedLayer | undefined> {
     const written = this.pending.get(key);
     if (written) return written;
-    if (this.disabled) return undefined;
+    if (this.unreachable) return undefined;
     const where = `${this.name}:${key}`;
     try {
       const image = await this.find(key);
@@ -103,23 +107,36 @@ export abstract class EntryImageCache implements LayerCache {
       const createdBy = config.history?.find((h) => !h.empty_layer)?.created_by;
       return { key, layer: layers[0], created: new Date(config.created as string), createdBy };
     } catch (err) {
-      this.failed(err, `reading ${where}`);
+      switch (this.scopeOf(err)) {
+        case 'unreachable':
+          this.giveUp(err);
+          break;
+        case 'refused':
+          // Registries such as Docker Hub refuse pulls from a repository that does not exist
+          // yet: that is a fresh cache, to be filled by this build's writes.
+          log.info(`no cached layer at ${where}: ${describeError(err)}`);
+          break;
+        case 'entry':
+          log.warn(`layer cache: reading ${where} failed, treating it as a miss: ${describeError(err)}`);
+      }
       return undefined;
     }
   }
 
   async put(key: string, layer: Layer, meta: CacheEntryMeta): Promise<void> {
-    if (this.disabled) return;
+    if (this.unreachable || this.writesRefused) return;
     const created = meta.created ?? new Date();
     this.pending.set(key, { key, layer, created, createdBy: meta.createdBy });
     const image = cacheEntryImage(layer, { ...meta, created }, this.platform);
     this.writes.add(`${this.name}:${key}`, async () => {
       try {
-        // Queued before the cache proved unreachable; the warning about it has been given.
-        if (this.disabled) return;
+        // Queued before the cache failed for good; the warning about that has been given.
+        if (this.unreachable || this.writesRefused) return;
         await this.store(key, image);
       } catch (err) {
-        if (this.isUnreachable(err)) this.disabled = true;
+        const scope = this.scopeOf(err);
+        if (scope === 'unreachable') this.unreachable = true;
+        if (scope === 'refused') this.writesRefused = true;
         throw err;
       } finally {
         this.pending.delete(key);
@@ -131,12 +148,8 @@ export abstract class EntryImageCache implements LayerCache {
     return this.writes.flush();
   }
 
-  private failed(err: unknown, doing: string): void {
-    if (this.isUnreachable(err)) {
-      if (!this.disabled) log.warn(`layer cache ${this.name} cannot be used, building without it: ${describeError(err)}`);
-      this.disabled = true;
-      return;
-    }
-    log.warn(`layer cache: ${doing} failed, treating it as a miss: ${describeError(err)}`);
+  private giveUp(err: unknown): void {
+    if (!this.unreachable) log.warn(`layer cache ${this.name} cannot be used, building without it: ${describeError(err)}`);
+    this.unreachable = true;
   }
 }

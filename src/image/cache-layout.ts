@@ -4,7 +4,7 @@
 // sharing the directory never see a torn entry.
 import type { Platform } from '../oci/types.ts';
 import { isBuilderError } from '../util/errors.ts';
-import { EntryImageCache } from './cache-entry.ts';
+import { EntryImageCache, type FailureScope } from './cache-entry.ts';
 import { readLayout } from './layout.ts';
 import { writeLayout } from './layout-write.ts';
 import type { Image } from './types.ts';
@@ -34,8 +34,8 @@ export class LayoutLayerCache extends EntryImageCache {
     await writeLayout(this.path, { kind: 'image', image }, { tag: key });
   }
 
-  protected isUnreachable(err: unknown): boolean {
-    // A directory we may not write, or a full disk, fails every later entry the same way.
-    return isBuilderError(err, 'IO') || isBuilderError(err, 'DISK_FULL');
+  protected scopeOf(err: unknown): FailureScope {
+    // A directory we may not use, or a full disk, fails every later entry the same way.
+    return isBuilderError(err, 'IO') || isBuilderError(err, 'DISK_FULL') ? 'unreachable' : 'entry';
   }
 }

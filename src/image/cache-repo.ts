@@ -5,7 +5,7 @@ import type { Platform } from '../oci/types.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { Reference, type Repository } from '../registry/reference.ts';
 import { BuilderError, isBuilderError } from '../util/errors.ts';
-import { EntryImageCache } from './cache-entry.ts';
+import { EntryImageCache, type FailureScope } from './cache-entry.ts';
 import { pushImage } from './push.ts';
 import { readRemote } from './remote.ts';
 import type { Image } from './types.ts';
@@ -40,7 +40,9 @@ export class RegistryLayerCache extends EntryImageCache {
     await pushImage(this.client, this.ref(key), { kind: 'image', image });
   }
 
-  protected isUnreachable(err: unknown): boolean {
-    return isBuilderError(err, 'REGISTRY_UNREACHABLE') || isBuilderError(err, 'REGISTRY_UNAUTHORIZED') || isBuilderError(err, 'REGISTRY_DENIED');
+  protected scopeOf(err: unknown): FailureScope {
+    if (isBuilderError(err, 'REGISTRY_UNREACHABLE')) return 'unreachable';
+    if (isBuilderError(err, 'REGISTRY_UNAUTHORIZED') || isBuilderError(err, 'REGISTRY_DENIED')) return 'refused';
+    return 'entry';
   }
 }

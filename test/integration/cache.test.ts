@@ -132,4 +132,26 @@ describe('registry layer cache', () => {
     assert.ok(result.failed >= 1);
     assert.ok(lines.some((l) => l.startsWith('WARN') && l.includes('could not write')), lines.join('\n'));
   });
+
+  it('a registry that refuses us is a miss per entry; refused writes stop after the first', async () => {
+    const locked = await startRegistry('token', { anonymous: 'none' });
+    try {
+      const cacheRepo = `${locked.host}/fresh/cache`;
+      const cache = openLayerCache({ cacheRepo, destinations: [], ttlMs: HOUR, client });
+      assert.equal(await cache.get(keyFor('RUN f')), undefined);
+      assert.equal(await cache.get(keyFor('RUN g')), undefined);
+      // Both reads were tried (a refused read is what Docker Hub answers for a repository not made yet).
+      assert.equal(lines.filter((l) => l.includes(`no cached layer at ${cacheRepo}:`)).length, 2, lines.join('\n'));
+      assert.equal(lines.filter((l) => l.startsWith('WARN')).length, 0, lines.join('\n'));
+      await cache.put(keyFor('RUN f'), layerOf({ f: 'f' }), { createdBy: 'RUN f' });
+      assert.deepEqual(await cache.flush(), { written: 0, failed: 1 });
+      await cache.put(keyFor('RUN g'), layerOf({ g: 'g' }), { createdBy: 'RUN g' });
+      assert.deepEqual(await cache.flush(), { written: 0, failed: 1 }, 'no second refused push');
+      const warnings = lines.filter((l) => l.startsWith('WARN'));
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0], /could not write .*unauthorized/);
+    } finally {
+      await locked.stop();
+    }
+  });
 });
