@@ -41,7 +41,7 @@ export function normalizeChanges(changes: Iterable<Change>): Change[] {
   for (const c of changes) {
     const prev = byPath.get(c.path);
     // Deleted then written again within one step is a modification of what was there.
-    if (prev && prev.kind === 'delete' && c.kind !== 'delete') byPath.set(c.path, { ...c, kind: 'modify', replaced: c.replaced || prev.replaced });
+    if (prev && prev.kind === 'delete' && c.kind !== 'delete') byPath.set(c.path, { ...c, kind: 'modify', ...(c.replaced || prev.replaced ? { replaced: true } : {}) });
     else if (prev && prev.kind !== 'delete' && c.kind === 'delete') byPath.set(c.path, prev);
     else byPath.set(c.path, c);
   }

@@ -39,6 +39,14 @@ export interface WrittenLayer extends Layer {
   readonly entries: number;
 }
 
+/** The timestamp --reproducible gives every entry: SOURCE_DATE_EPOCH when set, else 0. */
+export function reproducibleMtime(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d+$/.test(raw)) throw new BuilderError('USAGE', `SOURCE_DATE_EPOCH=${raw} is not a whole number of seconds`);
+  return Number(raw);
+}
+
 type ZstdFactory = (opts: { params: Record<number, number> }) => Transform;
 const zstdCompress = (zlib as unknown as { createZstdCompress?: ZstdFactory }).createZstdCompress;
 const ZSTD_LEVEL_PARAM = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;

@@ -20,10 +20,11 @@ export interface OverlayDirs {
 }
 
 /**
- * Mounts an overlay where the upper dir must be exactly the diff: no redirect_dir (a renamed
- * directory would be recorded as a pointer instead of its contents), no metacopy (a chmod would
- * leave the data in the lower file), no index. Kernels that do not know one of these options
- * also do not enable the feature, so a plain mount is the fallback.
+ * Mounts an overlay where the upper dir must be exactly the diff: no redirects (a renamed
+ * directory would be recorded as a pointer instead of its contents; nofollow also ignores any in
+ * the lower dir), no metacopy (a chmod would leave the data in the lower file), no index.
+ * Kernels that do not know one of these options also do not have the feature, so a plain mount
+ * is the fallback.
  */
 export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   for (const d of Object.values(dirs)) {
@@ -31,7 +32,7 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   }
   const base = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},redirect_dir=off,metacopy=off,index=off`, dirs.merged]);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},redirect_dir=nofollow,metacopy=off,index=off`, dirs.merged]);
   } catch {
     try {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', base, dirs.merged]);

@@ -7,7 +7,10 @@ export type SnapshotMode = 'full' | 'redo' | 'time';
 export interface Snapshot {
   /** Where the runner must chroot: the overlay's merged dir, or the rootfs itself for walk. */
   readonly runRoot: string;
-  /** Ends the step: the rootfs now holds its result, and the changes are returned. */
+  /**
+   * Ends the step: the rootfs now holds its result, and the changes are returned. The runner
+   * must first have stopped its processes and unmounted what it mounted inside `runRoot`.
+   */
   finish(): Promise<ChangeSet>;
   /**
    * Gives the step up. The overlay snapshotter discards what the command wrote; walk cannot undo

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { readTar, type TarEntry } from './reader.ts';
 import { normaliseName, RootResolver, splitName } from './rootfs-path.ts';
-import { writeXattrs, type Xattrs } from './xattr.ts';
+import { isHostXattr, writeXattrs, type Xattrs } from './xattr.ts';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
@@ -128,6 +128,9 @@ class LayerApplier {
     if (this.failure !== undefined) await this.drain();
     const rel = normaliseName(entry.name, this.what);
     const { dir, base } = splitName(rel);
+    // overlayfs reads trusted.overlay.* on its lower dirs (opaque, redirect): a layer must not
+    // be able to plant them in a rootfs that becomes one.
+    for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
     const concurrent = entry.type === 'file' && entry.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX) && rel !== '';
     if (!concurrent || this.busy(rel) || this.inflight.size >= MAX_INFLIGHT) await this.drain();
     if (concurrent) {

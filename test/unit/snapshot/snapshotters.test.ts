@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { extractImage } from '../../../src/tar/extract.ts';
 import { countChanges, type Change } from '../../../src/snapshot/changes.ts';
-import { writeLayer } from '../../../src/snapshot/layer-writer.ts';
+import { reproducibleMtime, writeLayer } from '../../../src/snapshot/layer-writer.ts';
 import { OverlaySnapshotter, overlaySupported } from '../../../src/snapshot/overlay.ts';
 import type { Snapshotter } from '../../../src/snapshot/types.ts';
 import { WalkSnapshotter } from '../../../src/snapshot/walk.ts';
@@ -161,6 +161,9 @@ describe('snapshotters', async () => {
     const b = await writeLayer(set, { blobRoot: join(top, 'rb'), fixedMtime: 0 });
     assert.equal(a.digest, b.digest);
     assert.equal(a.diffId, b.diffId);
+    assert.equal(reproducibleMtime({}), 0);
+    assert.equal(reproducibleMtime({ SOURCE_DATE_EPOCH: '1700000000' }), 1_700_000_000);
+    assert.throws(() => reproducibleMtime({ SOURCE_DATE_EPOCH: 'yesterday' }), /SOURCE_DATE_EPOCH/);
     const c = await writeLayer(set, { blobRoot: join(top, 'rc') });
     assert.notEqual(c.diffId, a.diffId);
     assert.equal(a.size, lstatSync(a.blobPath).size);
