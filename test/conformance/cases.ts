@@ -35,6 +35,12 @@ export interface CaseSpec {
    * in the config whatever the media types; cases using them build the reference as "docker".
    */
   buildahFormat?: 'oci' | 'docker';
+  /**
+   * A Dockerfile in the case directory that buildah builds instead of `Dockerfile`, where
+   * buildah 1.28 lacks the syntax (e.g. RUN heredocs) but the same meaning can be written
+   * another way; `note` must say how the two correspond.
+   */
+  buildahDockerfile?: string;
   /** The build must fail, with both builders (docker rejects it); `kilnStderr` optionally matches kiln's message. */
   expectFailure?: { note: string; kilnStderr?: string };
   /** buildah placeholders (/etc/hosts, …) that this case writes, so they are compared. */
@@ -53,13 +59,16 @@ export interface ConformanceCase {
   spec: CaseSpec;
 }
 
-const SPEC_KEYS = new Set(['buildArgs', 'target', 'parent', 'buildahFormat', 'expectFailure', 'comparePaths', 'contextModes', 'docker', 'note']);
+const SPEC_KEYS = new Set(['buildArgs', 'target', 'parent', 'buildahFormat', 'buildahDockerfile', 'expectFailure', 'comparePaths', 'contextModes', 'docker', 'note']);
 
 function validate(name: string, spec: CaseSpec): void {
   for (const key of Object.keys(spec)) {
     if (!SPEC_KEYS.has(key)) throw new Error(`case ${name}: unknown key "${key}" in case.json`);
   }
   if (spec.buildahFormat && !['oci', 'docker'].includes(spec.buildahFormat)) throw new Error(`case ${name}: buildahFormat must be oci or docker`);
+  if (spec.buildahDockerfile !== undefined && (!/^[\w.-]+$/.test(spec.buildahDockerfile) || !spec.note)) {
+    throw new Error(`case ${name}: buildahDockerfile must be a file name in the case directory, and note must explain it`);
+  }
   if (spec.expectFailure && typeof spec.expectFailure.note !== 'string') throw new Error(`case ${name}: expectFailure needs a note`);
   for (const field of Object.keys(spec.docker?.config ?? {})) {
     if (!(CONFIG_FIELDS as readonly string[]).includes(field)) throw new Error(`case ${name}: docker.config.${field} is not a compared field`);

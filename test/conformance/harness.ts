@@ -244,7 +244,7 @@ export class ConformanceHarness {
     await run('buildah', [
       'build', ...common, '--isolation', 'chroot', '--layers', '--tls-verify=false',
       '--format', c.spec.buildahFormat ?? 'oci', ...this.buildArgs(c, parentRef),
-      '-f', join(ctx, 'Dockerfile'), '-t', local, ctx,
+      '-f', join(ctx, c.spec.buildahDockerfile ?? 'Dockerfile'), '-t', local, ctx,
     ], { env, timeoutMs: this.timeoutMs });
     return local;
   }
