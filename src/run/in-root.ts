@@ -110,21 +110,30 @@ export async function ensureInRoot(
 /**
  * Removes what ensureInRoot created, children first. A directory the command filled (outside
  * any mount) is not empty and stays: its content belongs to the layer. A parent's mtime is put
- * back only if nothing but us changed it in between.
+ * back only if nothing but us changed it in between; once per directory, as each is a spawn.
  */
 export async function removeCreated(created: Created[]): Promise<void> {
-  for (const { path, parent } of [...created].reverse()) {
+  // Per parent directory: its mtime before our first change and after our last one.
+  const parents = new Map<string, { before: bigint; after: bigint }>();
+  for (const { parent } of created) {
+    if (!parent) continue;
+    const seen = parents.get(parent.dir);
+    parents.set(parent.dir, { before: seen?.before ?? parent.mtimeBefore, after: parent.mtimeAfter });
+  }
+  const restore: [string, bigint][] = [];
+  for (const [dir, { before, after }] of parents) {
+    if ((await mtimeNs(dir).catch(() => undefined)) === after) restore.push([dir, before]);
+  }
+  for (const { path } of [...created].reverse()) {
     const st = await lstat(path).catch(() => undefined);
     if (!st) continue;
-    const untouched = parent !== undefined && (await mtimeNs(parent.dir)) === parent.mtimeAfter;
     try {
       if (st.isDirectory()) await rmdir(path);
       else await unlink(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') continue;
-      throw err;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
     }
-    if (untouched) await setMtimeNs(parent.dir, parent.mtimeBefore);
   }
+  await Promise.all(restore.map(([dir, ns]) => setMtimeNs(dir, ns)));
 }
