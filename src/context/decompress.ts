@@ -20,7 +20,7 @@ const MAGICS: Array<[Compression, number[]]> = [
 ];
 const SNIFF_BYTES = 6;
 
-export function detectCompression(head: Uint8Array): Compression {
+function detectCompression(head: Uint8Array): Compression {
   for (const [kind, magic] of MAGICS) {
     if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return kind;
   }

@@ -30,7 +30,7 @@ export function displayUrl(url: string): string {
 }
 
 /** The file name BuildKit gives a downloaded URL. */
-export function urlFileName(url: string): string {
+function urlFileName(url: string): string {
   try {
     const base = posix.basename(decodeURIComponent(new URL(url).pathname));
     return base === '' || base === '.' || base === '/' ? '__unnamed__' : base;

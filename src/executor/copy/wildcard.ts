@@ -13,11 +13,6 @@ export function hasWildcards(name: string): boolean {
   return false;
 }
 
-/** Removes the escaping backslashes of a path without wildcards (`a\*b` names the file `a*b`). */
-export function unescapeLiteral(name: string): string {
-  return name.replace(/\\(.)/g, '$1');
-}
-
 const cache = new Map<string, RegExp>();
 
 /** Go's filepath.Match; a malformed pattern is a BuilderError naming it. */
