@@ -35,6 +35,13 @@ function withDigest(loc: string, digest: Digest): string {
   return /^[a-z]+:\/\//i.test(loc) ? url.toString() : `${url.pathname}${url.search}`;
 }
 
+function hasCode(err: unknown, code: string): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === code) return true;
+  }
+  return false;
+}
+
 export class BlobUploader {
   private readonly session: Session;
   private readonly opts: RegistryOptions;
@@ -49,13 +56,13 @@ export class BlobUploader {
   }
 
   /** Streams bytes through a counter that reports progress and hashes what is sent. */
-  private counted(repo: Repository, blob: BlobToUpload, source: Readable, counter: DigestCounter, offset = 0): Readable {
+  private counted(repo: Repository, blob: BlobToUpload, source: Readable, counter?: DigestCounter): Readable {
     const onProgress = this.opts.onProgress;
     const repository = `${repo.registry}/${repo.repository}`;
-    let done = offset;
+    let done = 0;
     const t = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        counter.update(chunk);
+        counter?.update(chunk);
         done += chunk.length;
         onProgress?.({ phase: 'upload', repository, digest: blob.digest, done, total: blob.size });
         cb(null, chunk);
@@ -111,17 +118,26 @@ export class BlobUploader {
   }
 
   private async monolithic(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[], loc: string): Promise<void> {
-    // One request; a failure inside it goes back to attempt(), which opens a new session.
-    const res = await this.session.send({
-      ...this.base(repo, scopes),
-      method: 'PUT',
-      path: withDigest(loc, blob.digest),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-      body: async () => this.counted(repo, blob, await opener(), new DigestCounter(digestAlgorithm(blob.digest))),
-      replayable: false,
-      ok: [201, 204],
-      subject: { what, kind: 'upload' },
-    });
+    // One request; a failure inside it goes back to attempt(), which opens a new session. The
+    // registry checks the digest; a size that differs from Content-Length undici catches first.
+    let res: HttpResponse;
+    try {
+      res = await this.session.send({
+        ...this.base(repo, scopes),
+        method: 'PUT',
+        path: withDigest(loc, blob.digest),
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+        body: async () => this.counted(repo, blob, await opener()),
+        replayable: false,
+        ok: [201, 204],
+        subject: { what, kind: 'upload' },
+      });
+    } catch (err) {
+      if (hasCode(err, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH')) {
+        throw new BuilderError('DIGEST_MISMATCH', `${what}: content is not the declared ${blob.size} bytes`, { cause: err });
+      }
+      throw err;
+    }
     await res.body.dump();
   }
 

@@ -151,6 +151,9 @@ for (const variant of ['plain', 'tls-basic', 'token'] as RegistryVariant[]) {
       const b = blob(randomBytes(300));
       const repo = parseRepository(`${reg.host}/kiln/badmono`);
       await assert.rejects(client.uploadBlob(repo, b, async () => Readable.from([randomBytes(300)])), (e: unknown) => isBuilderError(e, 'DIGEST_MISMATCH'));
+      await assert.rejects(client.uploadBlob(repo, b, async () => Readable.from([b.bytes.subarray(0, 200)])), (e: unknown) =>
+        isBuilderError(e, 'DIGEST_MISMATCH') && e.message.includes('declared 300 bytes'),
+      );
     });
 
     it('mounts a blob across repositories without uploading a byte', async () => {
