@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { ChrootRunner } from '../../src/run/chroot.ts';
-import { detectIsolation, RunFailedError, type RunSpec } from '../../src/run/index.ts';
+import { createRunner, detectIsolation, RunFailedError, type RunSpec } from '../../src/run/index.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
 import { redact } from '../../src/util/redact.ts';
 import { makeBusyboxRootfs } from '../support/rootfs.ts';
@@ -66,6 +66,7 @@ async function processes(argv: string[]): Promise<number[]> {
 
 test('as root with namespace rights, the automatic isolation is chroot', async () => {
   assert.equal(await detectIsolation(), 'chroot');
+  assert.equal((await createRunner()).isolation, 'chroot');
 });
 
 test('USER nobody: id is uid 65534', async () => {
