@@ -12,6 +12,7 @@ import { log } from '../util/log.ts';
 import { BlobStore } from '../cache/blob-store.ts';
 import { forEachLimit } from './concurrency.ts';
 import { isForeignLayer } from './layer.ts';
+import { REF_NAME, readLayoutIndex } from './layout.ts';
 import { writeLayout } from './layout-write.ts';
 import { resolveImage } from './platform.ts';
 import { readRemote } from './remote.ts';
@@ -51,6 +52,21 @@ export async function cachedImage(cacheDir: string, digest: Digest): Promise<Ima
   } catch (err) {
     if (isBuilderError(err, 'MANIFEST_UNKNOWN') || isBuilderError(err, 'FILE_NOT_FOUND')) return undefined;
     log.warn(`base-image cache ${cacheDir} could not be read, pulling instead: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * The digest `ref` had when it was warmed, from the cache's index: lets a build that cannot reach
+ * the registry still start from the warmed image. undefined when `ref` was never warmed here.
+ */
+export async function warmedDigest(cacheDir: string, ref: Reference): Promise<Digest | undefined> {
+  try {
+    const entries = (await readLayoutIndex(cacheDir)).manifests.filter((d) => d.annotations?.[REF_NAME] === ref.toString());
+    return entries[entries.length - 1]?.digest;
+  } catch (err) {
+    if (isBuilderError(err, 'FILE_NOT_FOUND')) return undefined;
+    log.warn(`base-image cache ${cacheDir} could not be read: ${describeError(err)}`);
     return undefined;
   }
 }

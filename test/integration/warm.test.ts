@@ -9,7 +9,8 @@ import { startRegistry, type LabRegistry } from '../support/registry.ts';
 import { baseImageDigest, pushBaseImages } from '../support/base-images.ts';
 import { repoRoot } from '../support/lab-dir.ts';
 import { run, CommandError } from '../support/exec.ts';
-import { cachedImage } from '../../src/image/base-cache.ts';
+import { cachedImage, warmedDigest } from '../../src/image/base-cache.ts';
+import { parseReference } from '../../src/registry/reference.ts';
 import { parseDigest, type Digest } from '../../src/oci/digest.ts';
 import type { Image } from '../../src/image/types.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
@@ -73,6 +74,10 @@ describe('kiln warm and the base-image cache', () => {
       index.manifests.map((m: { digest: string; annotations: Record<string, string> }) => [m.annotations['org.opencontainers.image.ref.name'], m.digest]),
       [[refs.busybox, expected]],
     );
+
+    assert.equal(await warmedDigest(dir, parseReference(refs.busybox)), expected, 'the reference resolves offline');
+    assert.equal(await warmedDigest(dir, parseReference(`${reg.host}/library/busybox:other`)), undefined);
+    assert.equal(await warmedDigest(join(work, 'never-made'), parseReference(refs.busybox)), undefined);
 
     const again = await kiln(['warm', '-i', refs.busybox, '-c', dir]);
     assert.equal(again.code, 0, again.stderr);
