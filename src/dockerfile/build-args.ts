@@ -16,7 +16,14 @@ export const PLATFORM_ARGS: readonly string[] = [
   'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT',
 ];
 
+/** Arguments BuildKit reads itself; passing them is never "unused". */
+export const BUILDKIT_ARGS: readonly string[] = [
+  'BUILDKIT_CACHE_MOUNT_NS', 'BUILDKIT_CONTEXT_KEEP_GIT_DIR', 'BUILDKIT_INLINE_CACHE', 'BUILDKIT_MULTI_PLATFORM',
+  'BUILDKIT_SANDBOX_HOSTNAME', 'BUILDKIT_SYNTAX', 'SOURCE_DATE_EPOCH',
+];
+
 const PROXY_SET = new Set(PROXY_ARGS);
+const BUILDKIT_SET = new Set(BUILDKIT_ARGS);
 const PLATFORM_SET = new Set(PLATFORM_ARGS);
 
 export function isProxyArg(name: string): boolean {
@@ -25,6 +32,10 @@ export function isProxyArg(name: string): boolean {
 
 export function isPlatformArg(name: string): boolean {
   return PLATFORM_SET.has(name);
+}
+
+export function isBuildkitArg(name: string): boolean {
+  return BUILDKIT_SET.has(name);
 }
 
 

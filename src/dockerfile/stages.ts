@@ -10,7 +10,7 @@ import { toInstruction, type FromInstruction, type Instruction, type ArgInstruct
 import { parseMount } from './mounts.ts';
 import { Expander } from './expand.ts';
 import { ShellLexer, type EnvLookup } from './shell-lexer.ts';
-import { StageScope, isPlatformArg, isProxyArg, platformArgs } from './build-args.ts';
+import { StageScope, isBuildkitArg, isPlatformArg, isProxyArg, platformArgs } from './build-args.ts';
 
 export type StageBase = { kind: 'scratch' } | { kind: 'image'; ref: string } | { kind: 'stage'; index: number };
 
@@ -51,7 +51,7 @@ export interface ResolvedBuild {
   /** The stages to build, in build order; the target is last. */
   stages: Stage[];
   target: Stage;
-  /** --build-arg names that no ARG of a built stage (or a meta ARG) declares. */
+  /** --build-arg names that no ARG of a built stage (or a meta ARG) declares; predefined ones excepted. */
   unusedBuildArgs: string[];
   buildArgs: ReadonlyMap<string, string>;
   platformArgs: Map<string, string>;
@@ -112,7 +112,7 @@ class Resolver {
     const build = this.stagesToBuild(stages, target);
     for (const stage of build) for (const name of this.stageConsumed.get(stage.index) ?? []) this.consumed.add(name);
     const unusedBuildArgs = [...this.buildArgs.keys()]
-      .filter((k) => !this.consumed.has(k) && !isProxyArg(k) && !isPlatformArg(k))
+      .filter((k) => !this.consumed.has(k) && !isProxyArg(k) && !isPlatformArg(k) && !isBuildkitArg(k))
       .sort();
     return {
       file: this.file,

@@ -170,6 +170,38 @@ test('reference FROM/ARG: a meta ARG in FROM lines and redeclared inside', () =>
   assert.deepEqual(lines('ARG VERSION=latest\nFROM busybox:$VERSION\nARG VERSION\nRUN echo $VERSION > image_version'), [['ARG VERSION=latest', 'RUN echo $VERSION > image_version']]);
 });
 
+test('reference ARG: the build-cache examples parse with the ARG in scope', () => {
+  const args = new Map([['CONT_IMG_VER', 'v2']]);
+  const examples = [
+    'FROM ubuntu\nARG CONT_IMG_VER\nRUN echo $CONT_IMG_VER',
+    'FROM ubuntu\nARG CONT_IMG_VER\nRUN echo hello',
+    'FROM ubuntu\nARG CONT_IMG_VER\nENV CONT_IMG_VER=$CONT_IMG_VER\nRUN echo $CONT_IMG_VER',
+    'FROM ubuntu\nARG CONT_IMG_VER\nENV CONT_IMG_VER=hello\nRUN echo $CONT_IMG_VER',
+  ];
+  assert.deepEqual(
+    examples.map((text) => {
+      const [s] = planStages(parseDockerfile(text), { buildArgs: args }).stages;
+      return [s.args.get('CONT_IMG_VER'), s.env.get('CONT_IMG_VER')];
+    }),
+    [['v2', undefined], ['v2', undefined], ['v2', 'v2'], ['v2', 'hello']],
+  );
+});
+
+test('reference ENV: DEBIAN_FRONTEND as ENV, inline in RUN, or as ARG', () => {
+  assert.deepEqual(envOf(planned('FROM debian\nENV DEBIAN_FRONTEND=noninteractive')[0]), { DEBIAN_FRONTEND: 'noninteractive' });
+  assert.deepEqual(lines('FROM debian\nRUN DEBIAN_FRONTEND=noninteractive apt-get update && apt-get install -y ...'), [['RUN DEBIAN_FRONTEND=noninteractive apt-get update && apt-get install -y ...']]);
+  assert.deepEqual(lines('FROM debian\nARG DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y ...'), [['ARG DEBIAN_FRONTEND=noninteractive', 'RUN apt-get update && apt-get install -y ...']]);
+});
+
+test('reference LABEL: the replacement for MAINTAINER', () => {
+  assert.deepEqual(labelsOf(planned('FROM a\nLABEL org.opencontainers.image.authors="SvenDowideit@home.org.au"')[0]), { 'org.opencontainers.image.authors': 'SvenDowideit@home.org.au' });
+});
+
+test('reference ARG: BuildKit\'s own build args are never reported unused', () => {
+  const { build } = planStages(parseDockerfile('FROM a'), { buildArgs: new Map([['BUILDKIT_INLINE_CACHE', '1'], ['SOURCE_DATE_EPOCH', '0'], ['BUILDKIT_SYNTAX', 'x']]) });
+  assert.deepEqual(build.unusedBuildArgs, []);
+});
+
 // Heredocs
 function heredocsOf(text: string): [string, string, boolean][] {
   const node = parseDockerfile(text).instructions.at(-1);
