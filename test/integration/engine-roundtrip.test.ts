@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +21,7 @@ import { WalkSnapshotter } from '../../src/snapshot/walk.ts';
 import { extractImage } from '../../src/tar/extract.ts';
 import { baseImageLayout } from '../support/base-images.ts';
 import { run } from '../support/exec.ts';
+import { removeTree } from '../support/mounts.ts';
 
 /** path → type+mode, owner, link target or content hash, device number. */
 function tree(dir: string): Map<string, string> {
@@ -72,7 +73,8 @@ describe('engine round trip on the lab Debian image', () => {
   });
 
   after(async () => {
-    await rm(top, { recursive: true, force: true });
+    // removeTree unmounts first: a failed step may leave its overlay mounted under top.
+    await removeTree(top);
   });
 
   it('a snapshot with no change finds none, in every snapshotter', async () => {

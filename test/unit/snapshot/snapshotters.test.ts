@@ -16,6 +16,7 @@ import { OverlaySnapshotter, overlaySupported } from '../../../src/snapshot/over
 import type { Snapshotter } from '../../../src/snapshot/types.ts';
 import { WalkSnapshotter } from '../../../src/snapshot/walk.ts';
 import { isBuilderError } from '../../../src/util/errors.ts';
+import { removeTree } from '../../support/mounts.ts';
 
 /** path → type, mode, owner, link target, content hash: what an image promises about a tree. */
 function tree(dir: string, ignore: string[] = ['proc', 'sys', 'dev']): Map<string, string> {
@@ -87,7 +88,8 @@ describe('snapshotters', async () => {
     top = await mkdtemp(join(tmpdir(), 'kiln-snap-'));
   });
   after(async () => {
-    await rm(top, { recursive: true, force: true });
+    // removeTree unmounts first: a failed step may leave its overlay mounted under top.
+    await removeTree(top);
   });
 
   const cases: Array<[string, (root: string) => Snapshotter]> = [
