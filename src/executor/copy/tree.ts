@@ -13,6 +13,7 @@ import type { Owner } from '../../context/untar.ts';
 import { BuilderError } from '../../util/errors.ts';
 import type { ModeChange } from './chmod.ts';
 import type { PathMatcher } from './patterns.ts';
+import { makeSpecial } from './special.ts';
 
 export interface TreeOptions {
   srcRoot: string;
@@ -98,7 +99,7 @@ export class TreeCopier {
     } else if (st.isSymbolicLink()) {
       await symlink(await readlink(srcHost), hostTarget);
     } else {
-      throw new BuilderError('BUILD_FAILED', `cannot copy /${srcRel}: device, fifo and socket files are not supported`);
+      await makeSpecial(st, hostTarget, `/${srcRel}`);
     }
     await this.copyInfo(st, hostTarget);
     this.opts.written.add(targetRel);

@@ -2,13 +2,17 @@
 // and compares the whole resulting subtree (types, modes, owners, link targets, contents).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { lstat, mkdtemp, readFile, rm, stat, link as hardlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { copyFiles, type CopyRequest } from '../../../src/executor/copy/copy.ts';
 import { DockerignoreMatcher } from '../../../src/context/dockerignore.ts';
 import { isBuilderError } from '../../../src/util/errors.ts';
 import { describeTree, dir, file, link, makeTree, setTime, type Entry } from '../context/tree.ts';
+
+const execFileAsync = promisify(execFile);
 
 const ROOTFS: Record<string, Entry | string> = {
   etc: { type: 'dir' },
@@ -395,4 +399,24 @@ test('an ignored directory with a `!` exception inside is walked: only the re-in
   // Named directly, the ignored directory still exists as the parent of what is kept.
   await f.copy({ sources: ['build'], dest: '/b/', from: { dir: f.ctx, kind: 'context', ignore } });
   assert.deepEqual(await f.tree('b'), { 'b/keep': dir(), 'b/keep/me.txt': file('K') });
+});
+
+test('fifos and device nodes are recreated, with their numbers, modes and owners', async () => {
+  const f = await fixture({});
+  const stage = join(f.ctx, '..', 'dev-stage');
+  await makeTree(stage, { '.': { type: 'dir' }, dev: { type: 'dir' } });
+  await execFileAsync('mknod', ['-m', '0666', join(stage, 'dev/null'), 'c', '1', '3']);
+  await execFileAsync('mknod', ['-m', '0660', join(stage, 'dev/loop7'), 'b', '7', '7']);
+  await execFileAsync('mkfifo', ['-m', '0600', join(stage, 'dev/pipe')]);
+  await f.copy({ sources: ['/dev'], dest: '/dev/', from: { dir: stage, kind: 'stage', name: 'devs' } });
+  const nul = await lstat(join(f.rootfs, 'dev/null'));
+  const loop = await lstat(join(f.rootfs, 'dev/loop7'));
+  const pipe = await lstat(join(f.rootfs, 'dev/pipe'));
+  assert.ok(nul.isCharacterDevice());
+  assert.equal(nul.rdev, (await lstat(join(stage, 'dev/null'))).rdev);
+  assert.equal(nul.mode & 0o7777, 0o666);
+  assert.ok(loop.isBlockDevice());
+  assert.equal(loop.rdev, (await lstat(join(stage, 'dev/loop7'))).rdev);
+  assert.ok(pipe.isFIFO());
+  assert.equal(pipe.mode & 0o7777, 0o600);
 });
