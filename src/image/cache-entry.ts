@@ -44,7 +44,7 @@ export interface LayerCache {
 }
 
 /** The one-layer image an entry is stored as. */
-export function cacheEntryImage(layer: Layer, meta: CacheEntryMeta, platform: Platform): Image {
+function cacheEntryImage(layer: Layer, meta: CacheEntryMeta, platform: Platform): Image {
   const created = (meta.created ?? new Date()).toISOString();
   // A Docker layer goes into a Docker manifest, an OCI layer into an OCI one: no media types mixed.
   const mediaType = layer.mediaType.startsWith('application/vnd.docker.') ? MediaType.DockerManifest : MediaType.OciManifest;
