@@ -295,3 +295,54 @@ describe('redirects', () => {
     }
   });
 });
+
+describe('token servers without OAuth2', () => {
+  // The token spec's older half: a realm that answers only GET with Basic credentials. The OAuth2
+  // POST gets a 404 and the client falls back to GET, as the spec tells clients to.
+  let registry: Server;
+  let tokens: Server;
+  const seen: string[] = [];
+  const secret = 'get-only-Secret-42';
+
+  before(async () => {
+    tokens = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url?.split('?')[0]} ${req.headers.authorization ? 'basic' : 'none'}`);
+      if (req.method !== 'GET') return void res.writeHead(404).end();
+      const ok = req.headers.authorization === `Basic ${Buffer.from(`u:${secret}`).toString('base64')}`;
+      if (!ok) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"opaque-get-token","expires_in":300}');
+    });
+    await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', () => r()));
+    const realm = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`;
+    registry = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer opaque-get-token') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end();
+      } else {
+        res.writeHead(200).end();
+      }
+    });
+    await new Promise<void>((r) => registry.listen(0, '127.0.0.1', () => r()));
+  });
+  after(() => {
+    registry.close();
+    tokens.close();
+  });
+
+  it('falls back from the POST password grant to GET with Basic', async () => {
+    const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    const c = new RegistryClient({ keychain: keychain({ [host]: basicEntry('u', secret) }) });
+    try {
+      await c.checkAuth(host);
+      assert.deepEqual(seen, ['POST /token none', 'GET /token basic']);
+    } finally {
+      await c.close();
+    }
+    const wrong = new RegistryClient({ keychain: keychain({ [host]: basicEntry('u', 'nope-wrong-1') }) });
+    try {
+      await assert.rejects(wrong.checkAuth(host), (e: unknown) => isBuilderError(e, 'REGISTRY_UNAUTHORIZED') && e.message.startsWith(`${host}: unauthorized`));
+    } finally {
+      await wrong.close();
+    }
+  });
+});
+
