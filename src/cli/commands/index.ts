@@ -8,5 +8,6 @@ import { manifestCommand } from './manifest.ts';
 import { configCommand } from './config.ts';
 import { loginCommand } from './login.ts';
 import { logoutCommand } from './logout.ts';
+import { warmCommand } from './warm.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand];
