@@ -16,6 +16,8 @@ export interface MountPlan {
   ops: MountOp[];
   /** What was created in the rootfs only to be mounted over, parents first. */
   created: Created[];
+  /** The host path of the rootfs's /dev, where our tmpfs goes. */
+  dev: string;
 }
 
 export interface PlanDirs {
@@ -28,6 +30,25 @@ export interface PlanDirs {
 async function mountPoint(root: string, target: string, kind: 'dir' | 'file', plan: MountPlan): Promise<string> {
   const { path, created } = await ensureInRoot(root, target, kind);
   plan.created.push(...created);
+  return path;
+}
+
+// Entries of our /dev that are links or another filesystem: nothing may be mounted through them.
+const DEV_RESERVED = new Set(['fd', 'stdin', 'stdout', 'stderr', 'ptmx', 'pts']);
+
+/**
+ * The mount point for a RUN --mount target. Under /dev it can only be made inside the namespace,
+ * on our fresh tmpfs (BuildKit runs heredoc scripts from /dev/pipes), so the setup script makes
+ * it there and it vanishes with the tmpfs; /proc and /sys are the kernel's.
+ */
+async function userMountPoint(root: string, target: string, kind: 'dir' | 'file', plan: MountPlan): Promise<string> {
+  const parts = posix.resolve('/', target).split('/').filter(Boolean);
+  if (parts[0] !== 'dev' && parts[0] !== 'proc' && parts[0] !== 'sys') return mountPoint(root, target, kind, plan);
+  if (parts[0] !== 'dev' || parts.length === 1 || DEV_RESERVED.has(parts[1])) {
+    throw new BuilderError('BUILD_FAILED', `RUN --mount target ${target}: kiln mounts that path itself and cannot mount over it`);
+  }
+  const path = join(plan.dev, ...parts.slice(1));
+  plan.ops.push({ kind: kind === 'dir' ? 'mkdir' : 'mkfile', source: '-', target: path, option: '' });
   return path;
 }
 
@@ -64,7 +85,7 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
       const st = await lstat(m.source).catch((err: unknown) => {
         throw fromSystemError(err, `RUN --mount=type=bind: source ${m.source}`);
       });
-      const target = await mountPoint(root, m.target, st.isDirectory() ? 'dir' : 'file', plan);
+      const target = await userMountPoint(root, m.target, st.isDirectory() ? 'dir' : 'file', plan);
       const scratch = join(dirs.state, `bind-${index}`);
       if (!m.readWrite) {
         plan.ops.push({ kind: 'bind-ro', source: m.source, target, option: '' });
@@ -84,12 +105,12 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
       await lstat(m.source).catch((err: unknown) => {
         throw fromSystemError(err, `RUN --mount=type=cache: source ${m.source}`);
       });
-      const target = await mountPoint(root, m.target, 'dir', plan);
+      const target = await userMountPoint(root, m.target, 'dir', plan);
       plan.ops.push({ kind: m.readOnly ? 'bind-ro' : 'bind', source: m.source, target, option: '' });
       return;
     }
     case 'tmpfs': {
-      const target = await mountPoint(root, m.target, 'dir', plan);
+      const target = await userMountPoint(root, m.target, 'dir', plan);
       plan.ops.push({ kind: 'tmpfs', source: 'tmpfs', target, option: m.size ? `,size=${m.size}` : '' });
       return;
     }
@@ -99,7 +120,7 @@ async function userMount(root: string, m: RunMount, index: number, dirs: PlanDir
       await writeFile(file, m.data, { mode: 0o400 });
       await chown(file, m.uid ?? 0, m.gid ?? 0);
       await chmod(file, m.mode ?? 0o400);
-      const target = await mountPoint(root, secretTarget(m), 'file', plan);
+      const target = await userMountPoint(root, secretTarget(m), 'file', plan);
       plan.ops.push({ kind: 'bind-ro', source: file, target, option: '' });
       return;
     }
@@ -114,10 +135,11 @@ function byDepth(mounts: RunMount[]): RunMount[] {
 
 export async function planMounts(spec: RunSpec, dirs: PlanDirs): Promise<MountPlan> {
   const root = spec.rootDir;
-  const plan: MountPlan = { ops: [], created: [] };
+  const plan: MountPlan = { ops: [], created: [], dev: '' };
   try {
     plan.ops.push({ kind: 'proc', source: 'proc', target: await mountPoint(root, '/proc', 'dir', plan), option: '' });
-    plan.ops.push({ kind: 'dev', source: 'tmpfs', target: await mountPoint(root, '/dev', 'dir', plan), option: '' });
+    plan.dev = await mountPoint(root, '/dev', 'dir', plan);
+    plan.ops.push({ kind: 'dev', source: 'tmpfs', target: plan.dev, option: '' });
     plan.ops.push({ kind: 'sys', source: 'sysfs', target: await mountPoint(root, '/sys', 'dir', plan), option: '' });
     await networkFile(root, 'resolv.conf', () => hostFile('/etc/resolv.conf', ''), dirs, plan);
     await networkFile(root, 'hosts', () => hostFile('/etc/hosts', DEFAULT_HOSTS), dirs, plan);

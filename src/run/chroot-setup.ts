@@ -3,9 +3,12 @@
 // it is told, says "ready", and then holds the namespaces open until kiln closes its stdin; when it
 // exits, the kernel kills whatever the command left behind in the pid namespace.
 
-/** One mount, on a host path already resolved inside the rootfs and already existing. */
+/**
+ * One step, on a host path already resolved inside the rootfs: a mount on an existing mount
+ * point, or (mkdir, mkfile) making a mount point inside our own /dev tmpfs.
+ */
 export interface MountOp {
-  kind: 'proc' | 'sys' | 'dev' | 'bind' | 'bind-ro' | 'overlay' | 'tmpfs';
+  kind: 'proc' | 'sys' | 'dev' | 'bind' | 'bind-ro' | 'overlay' | 'tmpfs' | 'mkdir' | 'mkfile';
   source: string;
   target: string;
   /** tmpfs: extra options; overlay: a scratch dir for upper/work. */
@@ -48,6 +51,8 @@ while [ $# -ge 4 ]; do
       mkdir "$opt/upper" "$opt/work"
       mount -t overlay -o "lowerdir=$src,upperdir=$opt/upper,workdir=$opt/work" overlay "$dst" ;;
     tmpfs) mount -t tmpfs -o "nosuid,nodev$opt" tmpfs "$dst" ;;
+    mkdir) mkdir -p "$dst" ;;
+    mkfile) mkdir -p "\${dst%/*}"; [ -e "$dst" ] || : > "$dst" ;;
     *) echo "unknown mount kind $kind" >&2; exit 1 ;;
   esac
 done

@@ -177,6 +177,24 @@ test('a secret at a custom target with an owner', async () => {
   await assert.rejects(stat(join(root, 'home/app/.npmrc')), { code: 'ENOENT' });
 });
 
+test('a script mounted under /dev/pipes runs, as BuildKit runs a #! heredoc, and leaves nothing', async () => {
+  const script = { type: 'secret' as const, id: 'EOF', data: Buffer.from('#!/bin/sh\necho "from heredoc as $(id -u)"\n'), target: '/dev/pipes/EOF', mode: 0o755 };
+  assert.equal((await run(['/dev/pipes/EOF'], { mounts: [script], user: 'app' })).out, 'from heredoc as 1000\n');
+  await assert.rejects(stat(join(root, 'dev')), { code: 'ENOENT' });
+  const cache = { type: 'tmpfs' as const, target: '/dev/scratch/a' };
+  assert.equal((await run('touch /dev/scratch/a/x && echo ok', { mounts: [cache] })).out, 'ok\n');
+});
+
+test('mount targets in what kiln mounts itself are refused', async () => {
+  for (const target of ['/proc/x', '/sys', '/dev', '/dev/fd/3', '/dev/pts/x']) {
+    await assert.rejects(
+      run('true', { mounts: [{ type: 'tmpfs', target }] }),
+      (err) => isBuilderError(err, 'BUILD_FAILED') && err.message.includes(target),
+      target,
+    );
+  }
+});
+
 test('cache, tmpfs and bind mounts', async () => {
   const cache = join(work, 'cache');
   const ctx = join(work, 'ctx');
