@@ -14,7 +14,9 @@
 //     network: 'default' | 'none';
 //     mounts: RunMount[];       // bind (read-only, or rw with writes discarded), cache (a host dir
 //                               // kept by the caller), tmpfs, secret (bytes → a 0400 file at
-//                               // /run/secrets/ID or target; never logged)
+//                               // /run/secrets/ID or target; never logged). Targets under
+//                               // /dev live on the RUN's own /dev tmpfs (BuildKit's
+//                               // /dev/pipes heredocs); /proc and /sys are refused.
 //     stdout, stderr: Writable; // the command's output as it comes, not ended by us
 //     signal?: AbortSignal;     // kills the command and everything it started
 //   }
@@ -26,7 +28,8 @@
 // nothing the runner made only to mount over (/proc, /dev, /sys, /etc/hosts, /etc/resolv.conf,
 // /run/secrets placeholders) is left in the rootfs.
 //
-// chroot: namespaces via util-linux unshare/nsenter, chroot, setpriv (chroot.ts).
+// chroot: namespaces via util-linux unshare/nsenter, chroot, setpriv (chroot.ts). The command
+//         is not pid 1: a small holder is, so that everything dies with it.
 // host: kaniko's way inside an unprivileged container, refused elsewhere without force (host.ts);
 //       the snapshotter skips hostIgnorePaths() there.
 import { ChrootRunner } from './chroot.ts';
