@@ -339,13 +339,13 @@ class Converter {
     }
     const dest = args[args.length - 1];
     if (!node.json && parseHeredocWord(dest)) this.fail(node, `${name} cannot take a heredoc as its destination`, dest);
-    const heredocs = node.heredocs.map(chomped);
-    const byName = new Map(heredocs.map((h) => [h.name, h]));
+    const heredocs = node.heredocs.length === 0 ? [] : node.heredocs.map(chomped);
+    const byName = heredocs.length === 0 ? undefined : new Map(heredocs.map((h) => [h.name, h]));
     const sources: string[] = [];
     const contents: SourcesAndDest['contents'] = [];
     for (const src of args.slice(0, -1)) {
-      const doc = node.json ? null : parseHeredocWord(src);
-      const body = doc ? byName.get(doc.name) : undefined;
+      const doc = node.json || !byName ? null : parseHeredocWord(src);
+      const body = doc ? byName?.get(doc.name) : undefined;
       if (doc && body) contents.push({ path: doc.name, data: body.content, expand: doc.expand });
       else sources.push(src);
     }

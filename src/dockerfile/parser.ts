@@ -67,7 +67,6 @@ class DirectiveReader {
   done = false;
   escapeToken = '\\';
   readonly directives: Directive[] = [];
-  private continuation = /\\[ \t]*$/;
 
   constructor(private readonly file: string) {}
 
@@ -89,15 +88,16 @@ class DirectiveReader {
         throw dockerfileError(this.file, position, `invalid escape token "${value}": use \\ or \``);
       }
       this.escapeToken = value;
-      this.continuation = value === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
     }
     this.directives.push({ name, value, position });
   }
 
   /** The line without its continuation token, and whether the logical line ends here. */
   trimContinuation(line: string): [string, boolean] {
-    const m = this.continuation.exec(line);
-    return m ? [line.slice(0, m.index), false] : [line, true];
+    // The escape token followed only by blanks ends the line: the instruction continues.
+    let end = line.length;
+    while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+    return end > 0 && line[end - 1] === this.escapeToken ? [line.slice(0, end - 1), false] : [line, true];
   }
 }
 
