@@ -107,7 +107,8 @@ class Pattern {
             type = 'regexp';
           }
         } else {
-          re += '(.*/)?';
+          // Repeated `**/` means the same as one; keeping one avoids needless backtracking.
+          if (!re.endsWith('(.*/)?')) re += '(.*/)?';
           type = 'regexp';
         }
         if (token === 0) type = 'suffix';

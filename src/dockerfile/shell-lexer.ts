@@ -336,8 +336,11 @@ function patternToRegExp(pattern: string, greedy: boolean, anchored: boolean, gl
   let out = anchored ? '^' : '';
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
-    if (ch === '*') out += greedy ? '[^\\n]*' : '[^\\n]*?';
-    else if (ch === '?') out += '[^\\n]';
+    if (ch === '*') {
+      // A run of stars matches what one star matches; one keeps backtracking down.
+      while (chars[i + 1] === '*') i++;
+      out += greedy ? '[^\\n]*' : '[^\\n]*?';
+    } else if (ch === '?') out += '[^\\n]';
     else if (ch === '\\') {
       const nextCh = chars[i + 1];
       // `}` and `/` are escaped only to get them past the ${} parser.

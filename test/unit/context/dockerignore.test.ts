@@ -149,3 +149,11 @@ test('loadDockerignore: errors name the ignore file and the line', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('repeated **/ in a pattern matches like one and stays fast on long paths', () => {
+  const m = new DockerignoreMatcher(['**/**/**/**/**/x']);
+  const long = Array.from({ length: 200 }, (_, i) => `d${i}`).join('/');
+  const start = performance.now();
+  assert.deepEqual([m.ignored(`${long}/x`, false), m.ignored(`${long}/y`, false), m.ignored('x', false)], [true, false, true]);
+  assert.ok(performance.now() - start < 2000);
+});

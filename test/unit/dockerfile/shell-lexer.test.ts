@@ -187,3 +187,11 @@ test('skipProcessQuotes leaves quotes in heredoc bodies', () => {
   const body = new ShellLexer({ skipProcessQuotes: true });
   assert.equal(body.processWord('echo "hello ${SHELL}" \'$PWD\'\n', env), 'echo "hello bash" \'/home\'\n');
 });
+
+test('many stars in a pattern do not make matching slow', () => {
+  const value = 'a'.repeat(5000);
+  const start = performance.now();
+  assert.equal(lexer.processWord('${v//*b*b*b*b*b*b/x}', lookupIn({ v: value })), value);
+  assert.equal(lexer.processWord('${v%%**********b}', lookupIn({ v: value })), value);
+  assert.ok(performance.now() - start < 2000);
+});
