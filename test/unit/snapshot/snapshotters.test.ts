@@ -13,6 +13,7 @@ import { extractImage } from '../../../src/tar/extract.ts';
 import { countChanges, type Change } from '../../../src/snapshot/changes.ts';
 import { reproducibleMtime, writeLayer } from '../../../src/snapshot/layer-writer.ts';
 import { OverlaySnapshotter, overlaySupported } from '../../../src/snapshot/overlay.ts';
+import { createSnapshotter } from '../../../src/snapshot/select.ts';
 import type { Snapshotter } from '../../../src/snapshot/types.ts';
 import { WalkSnapshotter } from '../../../src/snapshot/walk.ts';
 import { isBuilderError } from '../../../src/util/errors.ts';
@@ -139,6 +140,13 @@ describe('snapshotters', async () => {
     await writeFile(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
     assert.equal((await (await full.begin()).finish()).changes.length, 0);
     assert.deepEqual((await (await redo.begin()).finish()).changes.map((c) => c.path), ['etc/passwd']);
+  });
+
+  it('createSnapshotter picks overlay where it mounts, walk when asked', async () => {
+    const root = join(await mkdtemp(join(top, 'select-')), 'rootfs');
+    await makeBase(root);
+    assert.equal((await createSnapshotter(root, { kind: 'auto', mode: 'redo' })).kind, overlayOk ? 'overlay' : 'walk');
+    assert.equal((await createSnapshotter(root, { kind: 'walk', mode: 'time' })).kind, 'walk');
   });
 
   it('pathsChanged lists what COPY wrote without a scan', async () => {
