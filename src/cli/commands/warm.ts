@@ -3,18 +3,19 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command.ts';
 import type { FlagSpec } from '../flags.ts';
-import { imageFlags, clientFromFlags } from './copy.ts';
+import { transportFlags, transportOptions } from '../transport-flags.ts';
 import { parseDockerfile } from '../../dockerfile/index.ts';
 import { resolveStages } from '../../dockerfile/stages.ts';
 import { parseBuildArgs } from '../../dockerfile/build-args.ts';
 import { DEFAULT_CACHE_DIR, warmImage } from '../../image/base-cache.ts';
 import { parsePlatform } from '../../oci/platform.ts';
 import type { Platform } from '../../oci/types.ts';
+import { RegistryClient } from '../../registry/client.ts';
 import { parseReference, type Reference } from '../../registry/reference.ts';
 import { BuilderError, describeError, fromSystemError, isBuilderError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 
-// The warmer's own flags, with its names and short forms; transport flags as in `kiln copy`.
+// The warmer's own flags, with its names and short forms, then kaniko's transport flags.
 const warmFlags: FlagSpec[] = [
   { name: 'image', aliases: ['i'], type: 'list', value: 'REF', help: 'image to cache (repeatable)' },
   { name: 'cache-dir', aliases: ['c'], type: 'string', default: DEFAULT_CACHE_DIR, value: 'DIR', help: 'directory of the base-image cache' },
@@ -22,7 +23,7 @@ const warmFlags: FlagSpec[] = [
   { name: 'dockerfile', aliases: ['d'], type: 'string', value: 'PATH', help: 'also cache the images this Dockerfile builds FROM' },
   { name: 'build-arg', type: 'list', value: 'NAME[=VALUE]', help: 'build argument for expanding the Dockerfile\'s FROM lines (repeatable)' },
   { name: 'custom-platform', aliases: ['customPlatform', 'platform'], type: 'string', value: 'OS/ARCH[/VARIANT]', help: "the image of this platform out of an index (default: the host's)" },
-  ...imageFlags.filter((f) => f.name !== 'platform'),
+  ...transportFlags,
 ];
 
 interface WarmTarget {
@@ -71,7 +72,7 @@ export const warmCommand: Command = {
     const cacheDir = args.flags['cache-dir'] as string;
     const force = args.flags.force as boolean;
 
-    const client = clientFromFlags(args);
+    const client = new RegistryClient(transportOptions(args));
     const failures: unknown[] = [];
     try {
       // One image failing does not stop the others.
