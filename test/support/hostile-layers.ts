@@ -132,6 +132,8 @@ export function hostileLayers(sentinel: string): HostileCase[] {
     { name: 'device node with a dot-dot name', tar: rawTar([{ name: `${rel}/null`, type: 'CharacterDevice', devmaj: 1, devmin: 3 }]), expect: 'error', message: '".."' },
     { name: 'PAX header larger than the limit', tar: rawTar([{ name: 'x', paxClaimedSize: 64 << 20 }], false), expect: 'error', message: 'exceeds' },
     { name: 'PAX path of 300 kB', tar: rawTar([{ name: 'long', pax: { path: 'a'.repeat(300_000) }, data: 'x' }]), expect: 'error' },
+    { name: 'PAX uid beyond 32 bits', tar: rawTar([{ name: 'f', pax: { uid: String(2 ** 40) }, data: 'x' }]), expect: 'error' },
+    { name: 'PAX size far beyond the stream', tar: rawTar([{ name: 'f', pax: { size: '99999999999999999999' }, data: 'x' }]), expect: 'error', message: 'truncated' },
     { name: 'PAX path with dot-dot', tar: rawTar([{ name: 'innocent', pax: { path: `${rel}/pwned` }, data: 'pwned' }]), expect: 'error', message: '".."' },
     { name: 'malformed PAX record', tar: rawTar([{ name: 'x', pax: { '': 'y' }, data: 'x' }]), expect: 'error', message: 'PAX' },
     { name: 'whiteout of dot-dot', tar: rawTar([{ name: '.wh...', data: '' }]), expect: 'error', message: 'invalid name' },
