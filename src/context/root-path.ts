@@ -1,7 +1,7 @@
 // Resolves a path inside a root directory the way the kernel would after chroot(root): every
 // symlink met on the way is followed with `/` meaning the root and `..` stopping at the root, so
 // no link in a rootfs or an extracted archive (to `/`, `../..`, `/etc`) can lead outside it.
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 
@@ -46,7 +46,7 @@ async function resolveComponents(root: string, p: string, opts: ResolveOptions):
     const host = join(root, ...resolved, name);
     let st;
     try {
-      st = await lstat(host);
+      st = lstatSync(host);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -63,7 +63,7 @@ async function resolveComponents(root: string, p: string, opts: ResolveOptions):
     if (++links > MAX_LINKS) {
       throw new BuilderError('IO', `${posix.join('/', p)}: too many levels of symbolic links`);
     }
-    const target = await readlink(host);
+    const target = readlinkSync(host);
     if (target.startsWith('/')) resolved.length = 0;
     pending = [...components(target), ...pending];
   }
@@ -78,4 +78,15 @@ function normalizeTail(resolved: string[], tail: string[]): string[] {
     else out.push(c);
   }
   return out;
+}
+
+/** lstat, or undefined when nothing is there (missing, or a parent is not a directory). */
+export function lstatIfExists(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }

@@ -2,13 +2,12 @@
 // not climb out, every symlink on an entry's path is resolved inside the directory, and an
 // existing entry is replaced the way BuildKit's archive applier does. Used for `tar://` build
 // contexts and for `ADD` of local archives. node-tar parses (PAX, GNU long names); we write.
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { createWriteStream, chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
-import { resolveRelative } from './root-path.ts';
+import { lstatIfExists, resolveRelative } from './root-path.ts';
 
 export interface Owner {
   uid: number;
@@ -40,7 +39,7 @@ export async function extractTar(input: Readable, root: string, opts: UntarOptio
     }
   }
   // Directory times last, deepest first: writing into a directory moves its mtime.
-  for (const [p, time] of dirTimes.reverse()) await utimes(p, time, time);
+  for (const [p, time] of dirTimes.reverse()) utimesSync(p, time, time);
   return [...written];
 }
 
@@ -109,8 +108,8 @@ async function extractEntry(
   if (rel === '') return;
   await makeParents(root, posix.dirname(rel), opts, written);
   const host = join(root, rel);
-  const existing = await lstat(host).catch(() => undefined);
-  if (existing && !(existing.isDirectory() && isDir)) await rm(host, { recursive: true, force: true });
+  const existing = lstatIfExists(host);
+  if (existing && !(existing.isDirectory() && isDir)) rmSync(host, { recursive: true, force: true });
 
   const owner = opts.owner ?? { uid: entry.uid ?? 0, gid: entry.gid ?? 0 };
   const mode = (entry.mode ?? 0o644) & 0o7777;
@@ -118,7 +117,7 @@ async function extractEntry(
   switch (entry.type) {
     case 'Directory':
     case 'GNUDumpDir':
-      if (!existing) await mkdir(host, { mode: mode & 0o777 });
+      if (!existing) mkdirSync(host, { mode: mode & 0o777 });
       await setOwnerAndMode(host, owner, mode, opts);
       dirTimes.push([host, mtime]);
       break;
@@ -127,22 +126,22 @@ async function extractEntry(
     case 'ContiguousFile':
       await pipeline(entry, createWriteStream(host, { mode: mode & 0o777 }));
       await setOwnerAndMode(host, owner, mode, opts);
-      await utimes(host, mtime, mtime);
+      utimesSync(host, mtime, mtime);
       break;
     case 'SymbolicLink':
-      await symlink(entry.linkpath ?? '', host);
-      if (opts.keepOwnership || opts.owner) await lchown(host, owner.uid, owner.gid);
-      await lutimes(host, mtime, mtime);
+      symlinkSync(entry.linkpath ?? '', host);
+      if (opts.keepOwnership || opts.owner) lchownSync(host, owner.uid, owner.gid);
+      lutimesSync(host, mtime, mtime);
       break;
     case 'Link': {
       const targetName = cleanName(entry.linkpath ?? '');
       if (targetName === '') throw new ArchiveError(`archive hardlink ${entry.path} points at the extraction root`);
       const target = await resolveRelative(root, targetName, { followLeaf: false });
-      await link(join(root, target), host);
-      const st = await lstat(host);
+      linkSync(join(root, target), host);
+      const st = lstatSync(host);
       if (!st.isSymbolicLink()) {
         await setOwnerAndMode(host, owner, mode, opts);
-        await utimes(host, mtime, mtime);
+        utimesSync(host, mtime, mtime);
       }
       break;
     }
@@ -159,10 +158,10 @@ async function makeParents(root: string, dir: string, opts: UntarOptions, writte
   for (const part of dir.split('/')) {
     cur = cur ? `${cur}/${part}` : part;
     const host = join(root, cur);
-    const st = await lstat(host).catch(() => undefined);
+    const st = lstatIfExists(host);
     if (st?.isDirectory()) continue;
     if (st) throw new ArchiveError(`cannot extract into ${cur}: not a directory`);
-    await mkdir(host, { mode: 0o755 });
+    mkdirSync(host, { mode: 0o755 });
     await setOwnerAndMode(host, opts.owner ?? { uid: 0, gid: 0 }, 0o755, opts);
     written.add(cur);
   }
@@ -170,6 +169,6 @@ async function makeParents(root: string, dir: string, opts: UntarOptions, writte
 
 async function setOwnerAndMode(host: string, owner: Owner, mode: number, opts: UntarOptions): Promise<void> {
   // chown before chmod: chown clears set-id bits.
-  if (opts.keepOwnership || opts.owner) await lchown(host, owner.uid, owner.gid);
-  await chmod(host, mode);
+  if (opts.keepOwnership || opts.owner) lchownSync(host, owner.uid, owner.gid);
+  chmodSync(host, mode);
 }

@@ -2,9 +2,9 @@
 // WORKDIR, a trailing `/` or a bare `.` meaning a directory) and creating missing directories
 // inside the rootfs the way fsutil's MkdirAll does: 0755, owned by root or by --chown's user,
 // with the current time (BuildKit sets no time on directories it creates).
-import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { resolveRelative } from '../../context/root-path.ts';
+import { lstatIfExists, resolveRelative } from '../../context/root-path.ts';
 import type { Owner } from '../../context/untar.ts';
 import { BuilderError } from '../../util/errors.ts';
 
@@ -37,13 +37,13 @@ export async function mkdirAllInRoot(
   for (const part of rel === '' ? [] : rel.split('/')) {
     cur = cur ? `${cur}/${part}` : part;
     const host = join(rootfs, cur);
-    const st = await lstat(host).catch(() => undefined);
+    const st = lstatIfExists(host);
     if (st?.isDirectory()) continue;
     if (st) throw new BuilderError('BUILD_FAILED', `mkdir /${cur}: not a directory`);
-    await mkdir(host, { mode: 0o755 });
-    await chown(host, owner?.uid ?? 0, owner?.gid ?? 0);
+    mkdirSync(host, { mode: 0o755 });
+    chownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
     // mkdir's mode passes through the umask; the layer must not depend on it.
-    await chmod(host, 0o755);
+    chmodSync(host, 0o755);
     written.add(cur);
   }
   return rel;

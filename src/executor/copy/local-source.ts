@@ -2,10 +2,10 @@
 // stage's rootfs, an image): the literal path or every wildcard match, each followed through
 // symlinks inside the root (the named path itself is followed; what lies below it is not), and
 // nothing that .dockerignore hides.
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { IgnoreFilter } from '../../context/filter.ts';
-import { resolveRelative } from '../../context/root-path.ts';
+import { lstatIfExists, resolveRelative } from '../../context/root-path.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { hasWildcards, matchGlob } from './wildcard.ts';
 
@@ -40,14 +40,14 @@ export async function resolveLocalSource(
     candidates = [clean];
   } else {
     const base = await resolveRelative(root, parts.slice(0, firstWild).join('/'), { followLeaf: true });
-    const st = await lstat(join(root, base)).catch(() => undefined);
+    const st = lstatIfExists(join(root, base));
     if (!st?.isDirectory() || !visible(ignore, base, true)) throw notFound(src);
     candidates = await globIn(root, base, parts.slice(firstWild).join('/'), ignore);
   }
   const matches: LocalMatch[] = [];
   for (const candidate of candidates) {
     const rel = await resolveRelative(root, candidate, { followLeaf: true });
-    const st = await lstat(join(root, rel)).catch(() => undefined);
+    const st = lstatIfExists(join(root, rel));
     if (!st || !visible(ignore, rel, st.isDirectory())) {
       throw notFound(firstWild < 0 ? src : candidate);
     }
@@ -70,10 +70,10 @@ async function globIn(root: string, base: string, pattern: string, ignore: Ignor
   const depth = pattern.split('/').length;
   const out: string[] = [];
   async function walk(dirRel: string, below: string, level: number): Promise<void> {
-    for (const name of (await readdir(join(root, dirRel))).sort()) {
+    for (const name of (readdirSync(join(root, dirRel))).sort()) {
       const rel = below ? `${below}/${name}` : name;
       const full = dirRel ? `${dirRel}/${name}` : name;
-      const isDir = (await lstat(join(root, full))).isDirectory();
+      const isDir = (lstatSync(join(root, full))).isDirectory();
       if (!visible(ignore, full, isDir)) continue;
       if (matchGlob(pattern, rel)) out.push(full);
       else if (isDir && level + 1 < depth) await walk(full, rel, level + 1);

@@ -5,9 +5,10 @@
 // an existing directory is merged, an existing file or link replaced, and a directory never
 // replaces a non-directory. Directories that are only walked (ignored with exceptions inside,
 // or not matched by --parents' pattern) are created when something inside them is copied.
-import { type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes, link } from 'node:fs/promises';
+import { type Stats, chmodSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, linkSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lstatIfExists } from '../../context/root-path.ts';
 import type { IgnoreFilter } from '../../context/filter.ts';
 import type { Owner } from '../../context/untar.ts';
 import { BuilderError } from '../../util/errors.ts';
@@ -55,8 +56,8 @@ export class TreeCopier {
   private async copy(srcRel: string, components: string, targetRel: string, overwriteMeta: boolean, include: boolean): Promise<void> {
     const srcHost = join(this.opts.srcRoot, srcRel);
     const hostTarget = join(this.opts.rootfs, targetRel);
-    const st = await lstat(srcHost);
-    const targetBefore = await lstat(hostTarget).catch(() => undefined);
+    const st = lstatSync(srcHost);
+    const targetBefore = lstatIfExists(hostTarget);
 
     if (st.isDirectory()) {
       let created = false;
@@ -67,7 +68,7 @@ export class TreeCopier {
       }
       this.pending.push({ src: st, hostTarget, relTarget: targetRel, made: include });
       try {
-        for (const name of (await readdir(srcHost)).sort()) {
+        for (const name of (readdirSync(srcHost)).sort()) {
           await this.child(join(srcRel, name), components ? `${components}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
         }
       } finally {
@@ -77,7 +78,7 @@ export class TreeCopier {
       if (overwriteMeta || created) await this.copyInfo(st, hostTarget);
       else if (targetBefore) {
         // fsutil puts the source's times back on a directory it merged into.
-        await utimes(hostTarget, st.atime, st.mtime);
+        utimesSync(hostTarget, st.atime, st.mtime);
         this.opts.written.add(targetRel);
       }
       return;
@@ -88,16 +89,16 @@ export class TreeCopier {
     if (targetBefore?.isDirectory()) {
       throw new BuilderError('BUILD_FAILED', `cannot replace to directory /${targetRel} with file`);
     }
-    if (targetBefore) await rm(hostTarget, { force: true });
+    if (targetBefore) rmSync(hostTarget, { force: true });
     if (st.isFile()) {
       const seen = st.nlink > 1 ? this.inodes.get(`${st.dev}:${st.ino}`) : undefined;
-      if (seen) await link(seen, hostTarget);
+      if (seen) linkSync(seen, hostTarget);
       else {
         await copyFile(srcHost, hostTarget);
         if (st.nlink > 1) this.inodes.set(`${st.dev}:${st.ino}`, hostTarget);
       }
     } else if (st.isSymbolicLink()) {
-      await symlink(await readlink(srcHost), hostTarget);
+      symlinkSync(readlinkSync(srcHost), hostTarget);
     } else {
       await makeSpecial(st, hostTarget, `/${srcRel}`);
     }
@@ -107,7 +108,7 @@ export class TreeCopier {
 
   /** Decides whether a directory entry is copied, walked only, or skipped. */
   private async child(srcRel: string, components: string, targetRel: string): Promise<void> {
-    const isDir = (await lstat(join(this.opts.srcRoot, srcRel))).isDirectory();
+    const isDir = (lstatSync(join(this.opts.srcRoot, srcRel))).isDirectory();
     let include = this.opts.include ? this.opts.include(components) : true;
     if (this.opts.exclude?.(components)) include = false;
     if (this.opts.ignore.ignored(srcRel, isDir)) {
@@ -122,7 +123,7 @@ export class TreeCopier {
   private async materializePending(): Promise<void> {
     for (const p of this.pending) {
       if (p.made) continue;
-      const before = await lstat(p.hostTarget).catch(() => undefined);
+      const before = lstatIfExists(p.hostTarget);
       const created = await makeDirOnly(p.hostTarget, before, p.src, true, p.relTarget);
       if (created) await this.copyInfo(p.src, p.hostTarget);
       this.opts.written.add(p.relTarget);
@@ -133,13 +134,13 @@ export class TreeCopier {
   /** Owner, mode and times of the source onto the copy (fsutil's copyFileInfo). */
   private async copyInfo(st: Stats, hostTarget: string): Promise<void> {
     const owner = this.opts.owner ?? (this.opts.keepOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
-    await lchown(hostTarget, owner.uid, owner.gid);
+    lchownSync(hostTarget, owner.uid, owner.gid);
     if (!st.isSymbolicLink()) {
       const mode = st.mode & 0o7777;
-      await chmod(hostTarget, this.opts.mode ? this.opts.mode(mode, st.isDirectory()) : mode);
-      await utimes(hostTarget, st.atime, st.mtime);
+      chmodSync(hostTarget, this.opts.mode ? this.opts.mode(mode, st.isDirectory()) : mode);
+      utimesSync(hostTarget, st.atime, st.mtime);
     } else {
-      await lutimes(hostTarget, st.atime, st.mtime);
+      lutimesSync(hostTarget, st.atime, st.mtime);
     }
   }
 }
@@ -147,10 +148,10 @@ export class TreeCopier {
 /** fsutil's copyDirectoryOnly: true when it made the directory. */
 async function makeDirOnly(host: string, before: Stats | undefined, src: Stats, overwriteMeta: boolean, rel: string): Promise<boolean> {
   if (!before) {
-    await mkdir(host, { mode: src.mode & 0o777 });
+    mkdirSync(host, { mode: src.mode & 0o777 });
     return true;
   }
   if (!before.isDirectory()) throw new BuilderError('BUILD_FAILED', `cannot copy to non-directory: /${rel}`);
-  if (overwriteMeta) await chmod(host, src.mode & 0o7777);
+  if (overwriteMeta) chmodSync(host, src.mode & 0o7777);
   return false;
 }
