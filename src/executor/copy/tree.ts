@@ -6,6 +6,8 @@
 // replaces a non-directory. Directories that are only walked (ignored with exceptions inside,
 // or not matched by --parents' pattern) are created when something inside them is copied.
 import { type Stats, chmodSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, linkSync } from 'node:fs';
+// Metadata calls are synchronous (microseconds each; the thread-pool hop of the async form costs
+// more than the call); file contents are copied asynchronously.
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lstatIfExists } from '../../context/root-path.ts';
