@@ -1,59 +1,26 @@
 // `kiln copy SRC DST`, plus what the image inspection commands (digest, manifest, config) share
-// with it: the transport flags, a registry client built from them, and reading a location.
+// with it: the transport flags (src/cli/transport-flags.ts), a client built from them, reading a
+// location.
 import type { Command } from '../command.ts';
 import type { FlagSpec, ParsedArgs } from '../flags.ts';
-import { buildFlags } from '../build-flags.ts';
+import { transportFlags, transportOptions } from '../transport-flags.ts';
 import { copy, parseLocation, readLocation, type Location } from '../../image/copy.ts';
 import { resolveImage } from '../../image/platform.ts';
 import type { Image, ImageOrIndex } from '../../image/types.ts';
-import { DockerKeychain } from '../../auth/keychain.ts';
 import { RegistryClient } from '../../registry/client.ts';
 import { hostPlatform, parsePlatform } from '../../oci/platform.ts';
 import type { Platform } from '../../oci/types.ts';
 import { BuilderError } from '../../util/errors.ts';
 
-// kaniko's transport flags, with the same names, defaults and help as `kiln build`.
-const TRANSPORT_FLAGS = new Set([
-  'insecure',
-  'insecure-pull',
-  'insecure-registry',
-  'skip-tls-verify',
-  'skip-tls-verify-pull',
-  'skip-tls-verify-registry',
-  'registry-certificate',
-  'registry-mirror',
-  'push-retry',
-]);
-
 export const imageFlags: FlagSpec[] = [
-  ...buildFlags.filter((f) => TRANSPORT_FLAGS.has(f.name)),
+  ...transportFlags,
   { name: 'platform', type: 'string', value: 'OS/ARCH[/VARIANT]', help: 'the image of this platform out of an index' },
 ];
 
-function hostEqualsPath(flag: string, items: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new BuilderError('USAGE', `invalid value "${item}" for flag --${flag}: expected HOST=PATH`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 /** A registry client configured by the transport flags; credentials come from the docker config. */
 export function clientFromFlags(args: ParsedArgs): RegistryClient {
-  const f = args.flags;
   return new RegistryClient({
-    keychain: new DockerKeychain(),
-    insecurePush: f.insecure as boolean,
-    insecurePull: f['insecure-pull'] as boolean,
-    insecureRegistries: f['insecure-registry'] as string[],
-    skipTlsVerifyPush: f['skip-tls-verify'] as boolean,
-    skipTlsVerifyPull: f['skip-tls-verify-pull'] as boolean,
-    skipTlsVerifyRegistries: f['skip-tls-verify-registry'] as string[],
-    certificates: hostEqualsPath('registry-certificate', f['registry-certificate'] as string[]),
-    mirrors: f['registry-mirror'] as string[],
-    pushRetry: f['push-retry'] as number,
+    ...transportOptions(args),
     // Every blob in one streamed request, as skopeo does. Chunked uploads cut the stream into
     // 16 MiB buffers, copying every byte once more; in bench/copy.ts that cost kiln a third more
     // CPU and memory. A failed attempt starts over from a fresh stream either way.
