@@ -22,9 +22,9 @@ interface KilnResult {
   stderr: string;
 }
 
-async function kiln(args: string[]): Promise<KilnResult> {
+async function kiln(args: string[], env?: NodeJS.ProcessEnv): Promise<KilnResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args]);
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], env ? { env } : {});
     return { code: 0, stdout, stderr };
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
@@ -122,6 +122,23 @@ describe('kiln warm and the base-image cache', () => {
     assert.deepEqual(lines.map((l) => l.split(' ')[1]), [refs.busybox, refs.multi]);
     const arm = (await cachedImage(dir, parseDigest(lines[1].split(' ')[0]))) as Image;
     assert.equal((await arm.config()).architecture, 'arm64', "the FROM's --platform decides");
+  });
+
+  it('warms from a TLS registry with basic auth through the transport flags, keeping the password out of its output', async () => {
+    const tls = await startRegistry('tls-basic');
+    try {
+      const [ref] = Object.values(await pushBaseImages(tls, ['busybox']));
+      const dir = join(work, 'tls');
+      const env = { ...process.env, DOCKER_AUTH_CONFIG: await readFile(tls.authFile as string, 'utf8'), DOCKER_CONFIG: join(work, 'no-docker-config') };
+      const refused = await kiln(['warm', '--image', ref, '--cache-dir', dir], env);
+      assert.equal(refused.code, 1, 'the lab CA is not trusted without --registry-certificate');
+      const result = await kiln(['warm', '--image', ref, '--cache-dir', dir, `--registry-certificate=${tls.host}=${tls.caFile}`], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `${await baseImageDigest('busybox')} ${ref}\n`);
+      for (const out of [refused, result]) assert.ok(!`${out.stdout}${out.stderr}`.includes(tls.password as string));
+    } finally {
+      await tls.stop();
+    }
   });
 
   it('misses what is not cached, without failing', async () => {
