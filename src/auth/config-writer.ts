@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BuilderError } from '../util/errors.ts';
 import { registerSecret } from '../util/redact.ts';
-import { readDockerConfig, type DockerConfig } from './docker-config.ts';
+import { readDockerConfig, type AuthEntry, type DockerConfig } from './docker-config.ts';
 import { normalizeHost, parseServerKey, serverUrlFor } from './server-key.ts';
 
 function load(path: string): DockerConfig {
@@ -36,15 +36,25 @@ function hostKeys(config: DockerConfig, registry: string): string[] {
   });
 }
 
-/** Stores username and password for a registry, replacing any other spelling of its key. */
-export function saveLogin(path: string, registry: string, username: string, password: string): void {
-  registerSecret(password);
+/** What a login leaves behind: a password, or (like docker) an identity token in its place. */
+export type SavedSecret = { password: string } | { identityToken: string };
+
+/** Stores a login for a registry, replacing any other spelling of its key. */
+export function saveLogin(path: string, registry: string, username: string, secret: SavedSecret): void {
   const config = load(path);
   const auths = { ...(config.auths ?? {}) };
   for (const k of hostKeys(config, registry)) delete auths[k];
+  // docker writes "user:" with an empty password next to an identity token; readers key on the token.
+  const password = 'password' in secret ? secret.password : '';
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  registerSecret(password);
   registerSecret(auth);
-  auths[serverUrlFor(registry)] = { auth };
+  const entry: AuthEntry = { auth };
+  if ('identityToken' in secret) {
+    registerSecret(secret.identityToken);
+    entry.identitytoken = secret.identityToken;
+  }
+  auths[serverUrlFor(registry)] = entry;
   save(path, { ...config, auths });
 }
 

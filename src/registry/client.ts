@@ -97,9 +97,13 @@ export class RegistryClient {
 
   /**
    * Checks that the keychain's credentials for `registry` are accepted: GET /v2/ authorized as a
-   * real request would be (a token with no scopes for token auth). Used by `kiln login`.
+   * real request would be (a token with no scopes for token auth). Used by `kiln login`; with
+   * token auth and a password it also asks for an identity token, which it returns if issued.
    */
-  async checkAuth(registry: string): Promise<void> {
+  async checkAuth(registry: string): Promise<{ identityToken?: string }> {
+    const ep = await this.session.endpoint(registry, 'pull');
+    const credential = await this.session.credential(registry, '');
+    const identityToken = await this.session.auth.identityToken({ host: ep.host, challenge: ep.challenge, credential, scopes: [], direction: 'pull' });
     const res = await this.session.send({
       registry,
       direction: 'pull',
@@ -111,6 +115,7 @@ export class RegistryClient {
       subject: { what: registry, kind: 'ping' },
     });
     await res.body.dump();
+    return identityToken ? { identityToken } : {};
   }
 
   /** Fetches a manifest; docker.io references try the configured mirrors first. */

@@ -33,6 +33,8 @@ export interface AuthTarget {
 
 interface CachedToken {
   token: string;
+  /** An OAuth2 refresh token, when the server issued one (only asked for at login). */
+  refreshToken?: string;
   scopes: Scope[];
   /** Epoch ms after which the token is not used again. */
   expiresAt: number;
@@ -44,8 +46,8 @@ function fingerprint(cred: Credential | undefined): string {
 }
 
 /** Reads a token response: `token` or its OAuth2 twin `access_token`, and when it stops working. */
-export function parseTokenResponse(text: string, now: number = Date.now()): { token: string; expiresAt: number } {
-  const body = JSON.parse(text) as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+export function parseTokenResponse(text: string, now: number = Date.now()): { token: string; expiresAt: number; refreshToken?: string } {
+  const body = JSON.parse(text) as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown; refresh_token?: unknown };
   const token = typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
   if (!token) throw new Error('token response holds no token');
   const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN_S;
@@ -53,7 +55,8 @@ export function parseTokenResponse(text: string, now: number = Date.now()): { to
   const start = Number.isNaN(issued) ? now : Math.min(issued, now);
   // Stop using a token a little early (a tenth of its life, at most 30 s) so it never dies in flight.
   const margin = Math.min(30_000, (expiresIn * 1000) / 10);
-  return { token, expiresAt: start + expiresIn * 1000 - margin };
+  const expiresAt = start + expiresIn * 1000 - margin;
+  return typeof body.refresh_token === 'string' && body.refresh_token ? { token, expiresAt, refreshToken: body.refresh_token } : { token, expiresAt };
 }
 
 export class Authenticator {
@@ -79,9 +82,26 @@ export class Authenticator {
     return `Bearer ${token.token}`;
   }
 
+  /**
+   * Logs in with a password the way `docker login` does: the OAuth2 password grant asking for
+   * offline access. Returns the refresh token (an identity token) when the server issues one, so
+   * config.json can hold it instead of the password; undefined when it does not.
+   */
+  async identityToken(target: AuthTarget): Promise<string | undefined> {
+    if (target.challenge?.scheme !== 'bearer' || target.credential?.kind !== 'basic') return undefined;
+    const token = await this.fetchToken(target, true);
+    this.remember(target, token);
+    return token.refreshToken;
+  }
+
   /** Drops cached tokens for a target, after the registry refused one. */
   forget(target: AuthTarget): void {
     this.cache.delete(this.serverKey(target));
+  }
+
+  private remember(target: AuthTarget, token: CachedToken): void {
+    const key = this.serverKey(target);
+    this.cache.set(key, [...(this.cache.get(key) ?? []), token]);
   }
 
   private serverKey(target: AuthTarget): string {
@@ -100,7 +120,7 @@ export class Authenticator {
     let pending = this.inflight.get(flightKey);
     if (!pending) {
       pending = this.fetchToken(target).then((t) => {
-        this.cache.set(key, [...(this.cache.get(key) ?? []), t]);
+        this.remember(target, t);
         return t;
       });
       this.inflight.set(flightKey, pending);
@@ -110,7 +130,7 @@ export class Authenticator {
     return pending;
   }
 
-  private async fetchToken(target: AuthTarget): Promise<CachedToken> {
+  private async fetchToken(target: AuthTarget, offline = false): Promise<CachedToken> {
     const params = target.challenge?.params ?? {};
     if (!params.realm) throw new BuilderError('REGISTRY_ERROR', `${target.host}: Bearer challenge names no token realm`);
     let realm: URL;
@@ -124,7 +144,8 @@ export class Authenticator {
     if (cred?.kind === 'identityToken') {
       res = await this.send(target, this.oauthRequest(realm, target, { grant_type: 'refresh_token', refresh_token: cred.identityToken }));
     } else if (cred?.kind === 'basic') {
-      res = await this.send(target, this.oauthRequest(realm, target, { grant_type: 'password', username: cred.username, password: cred.password }));
+      const grant = { grant_type: 'password', username: cred.username, password: cred.password, ...(offline ? { access_type: 'offline' } : {}) };
+      res = await this.send(target, this.oauthRequest(realm, target, grant));
       if (res.status === 404 || res.status === 405) {
         await res.body.dump();
         res = await this.send(target, this.getRequest(realm, target, cred));
@@ -145,14 +166,15 @@ export class Authenticator {
       throw statusError(res.status, details, { what: `${target.host} token server ${realm.host}`, kind: 'token' });
     }
     const text = await res.body.text();
-    let parsed: { token: string; expiresAt: number };
+    let parsed: ReturnType<typeof parseTokenResponse>;
     try {
       parsed = parseTokenResponse(text);
     } catch (err) {
       throw new BuilderError('REGISTRY_ERROR', `${target.host}: token server ${realm.host} gave an unreadable answer (${(err as Error).message})`);
     }
     registerSecret(parsed.token);
-    return { token: parsed.token, expiresAt: parsed.expiresAt, scopes: target.scopes };
+    registerSecret(parsed.refreshToken);
+    return { ...parsed, scopes: target.scopes };
   }
 
   private oauthRequest(realm: URL, target: AuthTarget, grant: Record<string, string>): HttpRequest {

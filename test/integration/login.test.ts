@@ -83,12 +83,17 @@ describe('kiln login / logout', () => {
     const path = join(dir, 'docker', 'config.json');
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'docker')).mode & 0o777, 0o700);
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as { auths: Record<string, { auth: string }> };
-    assert.equal(Buffer.from(saved.auths[reg.host].auth, 'base64').toString(), `kiln:${password}`);
+    // The token server issued an identity token for the password: that is what is kept, as docker does.
+    const text = readFileSync(path, 'utf8');
+    const saved = JSON.parse(text) as { auths: Record<string, { auth: string; identitytoken?: string }> };
+    assert.equal(Buffer.from(saved.auths[reg.host].auth, 'base64').toString(), 'kiln:');
+    assert.ok(saved.auths[reg.host].identitytoken);
+    assert.ok(!text.includes(password));
 
     const puller = new RegistryClient({ keychain: new DockerKeychain(env) });
     try {
       assert.equal((await puller.getManifest(ref())).mediaType, MediaType.OciManifest);
+      assert.equal(reg.tokenServer!.log.at(-1)?.grantType, 'refresh_token');
     } finally {
       await puller.close();
     }
@@ -142,7 +147,9 @@ describe('kiln login over TLS with basic auth', () => {
     assert.match(without.stderr, /TLS/);
     const r = await kiln(['login', reg.host, '-u', reg.username!, '--password-stdin', `--registry-certificate=${reg.host}=${reg.caFile}`], env, reg.password!);
     assert.equal(r.code, 0, r.stderr);
-    const saved = JSON.parse(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    // Basic auth has no token server: the password itself is kept.
+    const saved = JSON.parse(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     assert.deepEqual(Object.keys(saved.auths), [reg.host]);
+    assert.equal(Buffer.from(saved.auths[reg.host].auth, 'base64').toString(), `${reg.username}:${reg.password}`);
   });
 });

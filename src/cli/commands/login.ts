@@ -1,6 +1,7 @@
 // `kiln login REGISTRY -u USER --password-stdin`: checks the credentials against the registry the
 // way a pull would authenticate, then stores them in config.json ($DOCKER_CONFIG or ~/.docker),
-// where every later kiln command (and docker, skopeo, buildah) finds them.
+// where every later kiln command (and docker, skopeo, buildah) finds them. Where a token server
+// issues an identity token for the password, that token is stored instead, as docker does.
 import { join } from 'node:path';
 import type { Command } from '../command.ts';
 import type { ParsedArgs } from '../flags.ts';
@@ -52,14 +53,16 @@ export const loginCommand: Command = {
 
     const keychain = singleCredentialKeychain(registry, { kind: 'basic', username, password: secret });
     const client = new RegistryClient(transportOptions(args, keychain));
+    let identityToken: string | undefined;
     try {
-      await client.checkAuth(registry);
+      ({ identityToken } = await client.checkAuth(registry));
     } finally {
       await client.close();
     }
     const path = join(dockerConfigDir(), 'config.json');
-    saveLogin(path, registry, username, secret);
-    log.info(`credentials for ${registry} saved in ${path}`);
+    // Like docker: when the token server hands out an identity token, keep it instead of the password.
+    saveLogin(path, registry, username, identityToken ? { identityToken } : { password: secret });
+    log.info(`${identityToken ? 'identity token' : 'credentials'} for ${registry} saved in ${path}`);
     process.stdout.write('Login Succeeded\n');
     return 0;
   },

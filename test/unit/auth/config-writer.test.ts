@@ -15,7 +15,7 @@ function tmp(t: { after(fn: () => void): void }): string {
 test('saveLogin creates the directory 0700 and the file 0600', (t) => {
   const dir = join(tmp(t), 'new', '.docker');
   const path = join(dir, 'config.json');
-  saveLogin(path, '127.0.0.1:5000', 'bob', 'pa:ss');
+  saveLogin(path, '127.0.0.1:5000', 'bob', { password: 'pa:ss' });
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(statSync(path).mode & 0o777, 0o600);
   const cfg = JSON.parse(readFileSync(path, 'utf8'));
@@ -33,13 +33,20 @@ test('saveLogin keeps other keys and replaces other spellings of the same regist
     }),
     { mode: 0o644 },
   );
-  saveLogin(path, 'registry-1.docker.io', 'new', 'pw');
+  saveLogin(path, 'registry-1.docker.io', 'new', { password: 'pw' });
   const cfg = JSON.parse(readFileSync(path, 'utf8'));
   assert.deepEqual(Object.keys(cfg.auths).sort(), ['docker.io/team', 'https://index.docker.io/v1/', 'other.io']);
   assert.equal(Buffer.from(cfg.auths['https://index.docker.io/v1/'].auth, 'base64').toString(), 'new:pw');
   assert.deepEqual(cfg.credHelpers, { 'gcr.io': 'gcloud' });
   assert.deepEqual(cfg.HttpHeaders, { 'User-Agent': 'x' });
   assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test('an identity token is saved in place of the password, with docker\'s empty-password auth', (t) => {
+  const path = join(tmp(t), 'config.json');
+  saveLogin(path, 'h:5000', 'alice', { identityToken: 'refresh-tok-123' });
+  const cfg = JSON.parse(readFileSync(path, 'utf8'));
+  assert.deepEqual(cfg.auths['h:5000'], { auth: Buffer.from('alice:').toString('base64'), identitytoken: 'refresh-tok-123' });
 });
 
 test('removeLogin removes every host-wide spelling and keeps the rest', (t) => {

@@ -21,3 +21,9 @@ test('a response without a token is refused', () => {
   assert.throws(() => parseTokenResponse('{"expires_in":60}', NOW), /no token/);
   assert.throws(() => parseTokenResponse('not json', NOW));
 });
+
+test('a refresh token in the response is kept', () => {
+  assert.equal(parseTokenResponse('{"token":"t","refresh_token":"r1"}', NOW).refreshToken, 'r1');
+  assert.equal(parseTokenResponse('{"token":"t"}', NOW).refreshToken, undefined);
+});
+
