@@ -59,7 +59,8 @@ class LayerApplier {
   readonly stats: ApplyStats = { entries: 0, bytes: 0 };
   /** Small files being written concurrently, by normalised name. */
   private readonly inflight = new Map<string, Promise<void>>();
-  private failure: unknown;
+  /** The first failed concurrent write, raised at the next drain. */
+  private failure: BuilderError | undefined;
 
   constructor(
     root: string,
@@ -146,7 +147,7 @@ class LayerApplier {
         await this.clear(host, false);
         await this.writeFile(host, entry, data);
       })().catch((err: unknown) => {
-        this.failure ??= err;
+        this.failure ??= withLabel(err, this.what, entry.name);
       });
       this.inflight.set(rel, task);
       return;
@@ -254,15 +255,27 @@ class LayerApplier {
   }
 }
 
-function withLabel(err: unknown, what: string): unknown {
+/** A name short enough for an error line: hostile layers carry names of hundreds of kB. */
+function shortName(name: string): string {
+  return name.length <= 200 ? name : `${name.slice(0, 200)}…(${name.length} chars)`;
+}
+
+/** Any failure while applying a layer as a BuilderError naming the image, layer and entry. */
+function withLabel(err: unknown, what: string, entry?: string): BuilderError {
+  const at = entry ? ` (at entry "${shortName(entry)}")` : '';
   if (err instanceof BuilderError) {
-    return err.message.includes(what) ? err : new BuilderError(err.code, `${what}: ${err.message}`, { cause: err });
+    const labelled = err.message.includes(what);
+    const named = entry === undefined || err.message.includes(`"${shortName(entry)}"`);
+    if (labelled && named) return err;
+    return new BuilderError(err.code, `${labelled ? '' : `${what}: `}${err.message}${named ? '' : at}`, { cause: err });
   }
-  const sys = fromSystemError(err, `${what}: ${(err as NodeJS.ErrnoException).path ?? 'rootfs'}`);
-  if (sys instanceof BuilderError) return sys;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG') return new BuilderError('LAYER_INVALID', `${what}: name too long for the file system${at}`, { cause: err });
+  const sys = fromSystemError(err, `${what}: ${shortName((err as NodeJS.ErrnoException).path ?? 'rootfs')}`);
+  if (sys instanceof BuilderError) return new BuilderError(sys.code, `${sys.message}${at}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
-  // zlib and stream errors from a bad blob, or Node refusing a name: the layer is at fault.
-  return new BuilderError('LAYER_INVALID', `${what}: ${message}`, { cause: err });
+  // zlib and stream errors from a bad blob, or Node refusing a value: the layer is at fault.
+  return new BuilderError('LAYER_INVALID', `${what}: ${message}${at}`, { cause: err });
 }
 
 /** Applies one layer's tar stream onto `rootfs` (which must exist). */
@@ -281,11 +294,7 @@ export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | str
     return applier.stats;
   } catch (err) {
     await applier.settle();
-    const labelled = withLabel(err, what);
-    if (current !== '' && labelled instanceof BuilderError && !labelled.message.includes(current)) {
-      throw new BuilderError(labelled.code, `${labelled.message} (at entry "${current}")`, { cause: err });
-    }
-    throw labelled;
+    throw withLabel(err, what, current || undefined);
   } finally {
     // Stop a source we did not read to the end (an error midway) so its file or socket closes.
     (tar as Partial<Readable>).destroy?.();
