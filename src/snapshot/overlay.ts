@@ -9,9 +9,10 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
 import { normalizeChanges, type Change, type ChangeSet } from './changes.ts';
 import { expandWrittenPaths } from './expand.ts';
-import { IgnoreList } from './ignore.ts';
+import { IgnoreList, mountPointsUnder } from './ignore.ts';
 import { mountOverlay, unmount, type OverlayDirs } from './mount.ts';
 import type { Snapshot, Snapshotter } from './types.ts';
 
@@ -134,8 +135,15 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     let mounted = true;
     const cleanup = async (): Promise<void> => {
-      await rm(dirs.top, { recursive: true, force: true });
       this.busy = false;
+      // A recursive delete would follow a bind mount the runner left behind (the host's /dev)
+      // and delete through it; leave the directory rather than risk that.
+      const left = mountPointsUnder(dirs.top);
+      if (left.length > 0) {
+        log.warn(`leaving ${dirs.top} in place: still mounted under it: ${left.join(', ')}`);
+        return;
+      }
+      await rm(dirs.top, { recursive: true, force: true });
     };
     return {
       runRoot: dirs.merged,

@@ -142,6 +142,20 @@ describe('snapshotters', async () => {
     assert.deepEqual((await (await redo.begin()).finish()).changes.map((c) => c.path), ['etc/passwd']);
   });
 
+  it('overlay: a mount left in the run root fails the step, and nothing is deleted through it', { skip: !overlayOk && 'overlayfs does not mount here' }, async () => {
+    const dir = await mkdtemp(join(top, 'leftover-'));
+    const root = join(dir, 'rootfs');
+    await makeBase(root);
+    const hostDir = join(dir, 'host-dev');
+    await mkdir(hostDir);
+    await writeFile(join(hostDir, 'keep'), 'keep');
+    const step = await new OverlaySnapshotter(root).begin();
+    await mkdir(join(step.runRoot, 'mnt'));
+    execFileSync('mount', ['--bind', hostDir, join(step.runRoot, 'mnt')]);
+    await assert.rejects(step.finish(), (err: unknown) => isBuilderError(err, 'ISOLATION'));
+    assert.equal(readFileSync(join(hostDir, 'keep'), 'utf8'), 'keep');
+  });
+
   it('createSnapshotter picks overlay where it mounts, walk when asked', async () => {
     const root = join(await mkdtemp(join(top, 'select-')), 'rootfs');
     await makeBase(root);
