@@ -1,6 +1,7 @@
 // Builds a conformance case with buildah (the reference, with docker's documented result laid
 // over it where buildah departs) and with kiln (or with buildah again, to prove the harness),
-// unpacks both images with umoci and compares file trees and run configs.
+// describes both file trees (kiln's image through skopeo copy and umoci unpack, the reference
+// from buildah's storage) and compares trees and run configs.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -57,7 +58,8 @@ function tail(text: string, max = 1500): string {
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof CommandError) return tail(`${err.message}\n${err.stdout}`);
+  // The message (with stderr, where the error is) last, so the tail keeps it.
+  if (err instanceof CommandError) return tail(`${err.stdout.trim()}\n${err.message}`);
   return String((err as Error)?.message ?? err);
 }
 
