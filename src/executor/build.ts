@@ -7,6 +7,7 @@ import { DockerKeychain } from '../auth/keychain.ts';
 import { RegistryClient } from '../registry/client.ts';
 import type { Reference } from '../registry/reference.ts';
 import { withConfig } from '../image/mutate.ts';
+import { openLayerCache } from '../image/layer-cache.ts';
 import type { Image } from '../image/types.ts';
 import { openContext, type BuildContext } from '../context/open.ts';
 import { Expander, parseDockerfile, resolveStages, unusedArgsWarning, type ResolvedBuild } from '../dockerfile/index.ts';
@@ -159,6 +160,13 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       secrets,
       cacheMountRoot: cacheMountRoot(),
       progress,
+      cache: options.cache
+        ? {
+            layers: openLayerCache({ cacheRepo: options.cacheRepo, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
+            run: options.cacheRunLayers,
+            copy: options.cacheCopyLayers,
+          }
+        : undefined,
       done: new Map(),
     };
     log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
@@ -169,6 +177,10 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       env.done.set(stage.index, last);
     }
     if (!last) throw new BuilderError('DOCKERFILE_PARSE', `${file}: no stage to build`);
+    if (env.cache) {
+      const flushed = await env.cache.layers.flush();
+      if (flushed.written) log.info(`cached ${flushed.written} layers in ${env.cache.layers.name}`);
+    }
     const image = finalImage(last, options.labels);
     const out = await writeOutputs(image, options, client, destinations);
     const manifest = await image.manifest();

@@ -1,7 +1,7 @@
 // One stage of a build: start from its base, run its instructions in order (ONBUILD triggers of the
 // base first), make a layer of each filesystem change, and commit the stage's image.
 import { mkdir, chown } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import {
   parseDockerfile,
   toInstruction,
@@ -23,10 +23,12 @@ import type { Runner } from '../run/index.ts';
 import { lookupUser } from '../run/user.ts';
 import { buildImage, type BuildStep } from '../image/commit.ts';
 import type { Image, Layer } from '../image/types.ts';
-import { extractImage } from '../tar/extract.ts';
+import { applyLayer, extractImage } from '../tar/extract.ts';
 import { RootResolver } from '../tar/rootfs-path.ts';
 import type { ContainerConfig, ImageConfig, Platform } from '../oci/types.ts';
-import { parsePlatform } from '../oci/platform.ts';
+import { formatPlatform, parsePlatform } from '../oci/platform.ts';
+import { cacheKey, hashFiles } from '../cache/cache-key.ts';
+import type { LayerCache } from '../image/layer-cache.ts';
 import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { copyFiles, type SourceRoot } from './copy/copy.ts';
@@ -58,6 +60,8 @@ export interface BuildEnv {
   secrets: ReadonlyMap<string, Uint8Array>;
   cacheMountRoot: string;
   progress: Progress;
+  /** --cache: the layer cache, and which steps may use it. */
+  cache?: { layers: LayerCache; run: boolean; copy: boolean };
   /** Finished stages by index. */
   done: Map<number, StageResult>;
 }
@@ -68,6 +72,8 @@ export interface StageResult {
   rootfs: string;
   image: Image;
   config: ContainerConfig;
+  /** The cache key after the stage's last step; a stage built FROM this one chains on from it. */
+  cacheKey: string;
 }
 
 // BuildKit gives images built FROM scratch the default PATH.
@@ -86,6 +92,9 @@ export class StageBuilder {
   private snapshotter!: Snapshotter;
   private readonly steps: BuildStep[] = [];
   private pendingPaths = false;
+  /** The layer cache key of the last step (the base image's digest before the first). */
+  private key = 'scratch';
+  private platformText = '';
 
   constructor(
     private readonly env: BuildEnv,
@@ -102,6 +111,7 @@ export class StageBuilder {
     const { stage, env } = this;
     const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
     const triggers = await this.prepareBase(platform);
+    this.platformText = formatPlatform(platform);
     this.snapshotter = this.makeSnapshotter();
 
     const all = [...triggers, ...stage.instructions];
@@ -122,7 +132,7 @@ export class StageBuilder {
       created: env.fixedTime ?? env.created,
       author: this.meta.author,
     });
-    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config };
+    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config, cacheKey: this.key };
   }
 
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
@@ -137,11 +147,13 @@ export class StageBuilder {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError('INTERNAL', `stage ${stage.base.index} has not been built`);
         await copyTree(parent.rootfs, this.rootfs);
+        this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
         await extractImage(this.rootfs, await pulled.image.layers(), { image: pulled.pinned });
+        this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
       }
@@ -164,6 +176,8 @@ export class StageBuilder {
 
   private async execute(instr: Instruction, label: string, platform: Platform): Promise<void> {
     const expanded = this.env.expander.instruction(instr, this.scope.lookup);
+    const previous = this.key;
+    this.key = cacheKey({ parent: previous, instruction: stepText(expanded), env: this.runEnv(), platform: this.platformText });
     switch (expanded.kind) {
       case 'arg':
         return this.declareArgs(expanded);
@@ -200,11 +214,10 @@ export class StageBuilder {
 
   /** The environment of a RUN: the image's Env, then build args in scope, then proxy build args. */
   private runEnv(): string[] {
-    const env = [...(this.meta.config.Env ?? [])];
-    const args = this.scope.argValues();
-    for (const [k, v] of args) env.push(`${k}=${v}`);
-    for (const [k, v] of proxyEnv(this.env.resolved.buildArgs)) if (!args.has(k)) env.push(`${k}=${v}`);
-    return env;
+    const env = envToMap(this.meta.config.Env);
+    for (const [k, v] of this.scope.argValues()) if (!env.has(k)) env.set(k, v);
+    for (const [k, v] of proxyEnv(this.env.resolved.buildArgs)) if (!env.has(k)) env.set(k, v);
+    return [...env].map(([k, v]) => `${k}=${v}`);
   }
 
   private mountSources(platform: Platform): MountSources {
@@ -226,6 +239,7 @@ export class StageBuilder {
       this.steps.push({ history: { created_by: plan.createdBy, comment: 'buildkit.dockerfile.v0' } });
       return;
     }
+    if (await this.fromCache(this.env.cache?.run, plan.createdBy)) return;
     const snap = await this.snapshotter.begin();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);
@@ -238,7 +252,23 @@ export class StageBuilder {
     } finally {
       output.end();
     }
-    await this.addLayer(await snap.finish(), plan.createdBy);
+    await this.addLayer(await snap.finish(), plan.createdBy, this.env.cache?.run);
+  }
+
+  /**
+   * A cached layer for the current key, applied to the rootfs as if the step had run. With the
+   * walk snapshotter the rootfs is indexed again, since the layer changed it behind the index.
+   */
+  private async fromCache(enabled: boolean | undefined, createdBy: string): Promise<boolean> {
+    const cache = this.env.cache;
+    if (!cache || !enabled || this.env.singleSnapshot) return false;
+    const hit = await cache.layers.get(this.key);
+    if (!hit) return false;
+    await applyLayer(this.rootfs, await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest });
+    if (this.snapshotter.kind === 'walk') this.snapshotter = this.makeSnapshotter();
+    log.info(`using cached layer ${hit.layer.digest} from ${cache.layers.name}`);
+    this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
+    return true;
   }
 
   /** The directory COPY --from / mount from= reads: an earlier stage's result or an image. */
@@ -260,6 +290,13 @@ export class StageBuilder {
       instr.kind === 'copy' && instr.from !== undefined
         ? await this.sourceRoot(instr.from, platform)
         : { dir: this.env.context.dir, kind: 'context', ignore: this.env.context.ignore };
+    const createdBy = `${instr.original} # buildkit`;
+    const cacheable = this.env.cache?.copy && from.kind === 'context' && instr.contents.length === 0 && instr.sources.every(isPlainPath);
+    if (cacheable) {
+      const files = await hashFiles(from.dir, instr.sources.map((p) => posix.normalize(p).replace(/^\/+/, '') || '.'));
+      this.key = cacheKey({ parent: this.key, instruction: 'files', env: [], files, platform: this.platformText });
+      if (await this.fromCache(true, createdBy)) return;
+    }
     const written = await copyFiles({
       instruction: instr.kind === 'copy' ? 'COPY' : 'ADD',
       location: this.where(instr),
@@ -278,8 +315,7 @@ export class StageBuilder {
       keepGitDir: instr.kind === 'add' ? instr.keepGitDir : undefined,
       tmpDir: this.env.workspace.tmp,
     });
-    const createdBy = `${instr.original} # buildkit`;
-    await this.pathsWritten(written, createdBy);
+    await this.pathsWritten(written, createdBy, cacheable);
   }
 
   private async workdir(instr: Extract<Instruction, { kind: 'workdir' }>): Promise<void> {
@@ -316,13 +352,13 @@ export class StageBuilder {
     return created;
   }
 
-  private async pathsWritten(paths: string[], createdBy: string): Promise<void> {
+  private async pathsWritten(paths: string[], createdBy: string, cache = false): Promise<void> {
     if (this.env.singleSnapshot) {
       this.pendingPaths = true;
       this.steps.push({ history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
       return;
     }
-    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy);
+    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy, cache);
   }
 
   /** --single-snapshot: one layer for the whole stage, found by comparing with the base. */
@@ -348,9 +384,10 @@ export class StageBuilder {
     });
   }
 
-  private async addLayer(set: ChangeSet, createdBy: string): Promise<void> {
+  private async addLayer(set: ChangeSet, createdBy: string, cache?: boolean): Promise<void> {
     const layer = await this.writeLayer(set);
     if (layer) log.debug(`layer ${layer.digest}: ${set.changes.length} changes, ${layer.size} bytes`);
+    if (layer && cache && this.env.cache) await this.env.cache.layers.put(this.key, layer, { createdBy });
     this.steps.push({ layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
   }
 }
@@ -358,4 +395,15 @@ export class StageBuilder {
 function parseTrigger(text: string, file: string): Instruction {
   const ast = parseDockerfile(`FROM scratch\n${text}\n`, { file });
   return toInstruction(ast.instructions[1], file);
+}
+
+/** The expanded instruction as the cache key sees it: every field but where it stood. */
+function stepText(instr: Instruction): string {
+  const { position: _p, endLine: _e, ...rest } = instr;
+  return JSON.stringify(rest);
+}
+
+/** A COPY source the cache can hash directly: a context path with no wildcard or URL. */
+function isPlainPath(source: string): boolean {
+  return !/[*?[\\]/.test(source) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('git@');
 }

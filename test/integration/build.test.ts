@@ -175,4 +175,25 @@ describe('kiln build', () => {
     assert.equal(await exists(join(bundle, 'rootfs/etc/hosts')), false);
     assert.equal((await readFile(join(bundle, 'rootfs/ok'), 'utf8')), 'ok\n');
   });
+
+  test('--cache: a rebuild takes every RUN and COPY layer from the cache repository and gives the same image', async () => {
+    const dir = await contextWith('cached', {
+      Dockerfile: 'FROM BASE_IMAGE\nRUN date +%s%N > /stamp\nCOPY data.txt /data.txt\nRUN cat /data.txt /stamp > /both\n',
+      'data.txt': 'cached data\n',
+    });
+    const dest = `${reg.host}/cached/app:1`;
+    const flags = ['build', '--context', dir, '--destination', dest, ...registryFlags(), '--cache', '--cache-copy-layers', '--reproducible'];
+    const first = await kiln(flags);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`cached 3 layers in ${reg.host}/cached/app/cache`));
+    const tags = JSON.parse((await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${reg.host}/cached/app/cache`])).stdout) as { Tags: string[] };
+    assert.equal(tags.Tags.length, 3);
+    const second = await kiln(flags);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stderr.match(/using cached layer/g)?.length, 3);
+    const digestOf = (out: string): string => (/built image (sha256:[0-9a-f]{64})/.exec(out) as RegExpExecArray)[1];
+    // /stamp came from the cache, so even a timestamp-writing RUN gives the same digest.
+    assert.equal(digestOf(second.stderr), digestOf(first.stderr));
+  });
 });
+
