@@ -28,7 +28,7 @@ interface Fixture {
 }
 
 async function fixture(context: Record<string, Entry | string>, rootfs: Record<string, Entry | string> = {}): Promise<Fixture> {
-  const tmp = await mkdtemp(join(tmpdir(), 'kiln-copy-test-'));
+  const tmp = await mkdtemp(join(tmpdir(), 'kiln-copy-instr-test-'));
   const ctx = join(tmp, 'ctx');
   const root = join(tmp, 'rootfs');
   await makeTree(ctx, { '.': { type: 'dir' }, ...context });
