@@ -42,23 +42,10 @@ function isComment(text: string): boolean {
   return trimLeft(trimNewline(text)).startsWith('#');
 }
 
-interface PhysicalLine {
-  /** Without its newline. */
-  text: string;
-  /** With its newline, as heredoc bodies keep it. */
-  raw: string;
-}
-
-function splitLines(text: string): PhysicalLine[] {
-  const lines: PhysicalLine[] = [];
-  let start = 0;
-  while (start < text.length) {
-    const nl = text.indexOf('\n', start);
-    const end = nl < 0 ? text.length : nl + 1;
-    const raw = text.slice(start, end);
-    lines.push({ raw, text: nl < 0 ? raw : raw.slice(0, -1) });
-    start = end;
-  }
+/** The lines of the text without their newlines; a final newline does not start a line. */
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
 
@@ -218,7 +205,9 @@ interface SplitArgs {
 class Parser {
   readonly warnings: ParseWarning[] = [];
   private readonly directives: DirectiveReader;
-  private readonly lines: PhysicalLine[];
+  private readonly lines: string[];
+  /** Whether the last line ended with a newline, which a heredoc body keeps. */
+  private readonly finalNewline: boolean;
   private index = 0;
 
   constructor(
@@ -226,7 +215,9 @@ class Parser {
     private readonly file: string,
   ) {
     this.directives = new DirectiveReader(file);
-    this.lines = splitLines(text.startsWith('\ufeff') ? text.slice(1) : text);
+    const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+    this.lines = splitLines(body);
+    this.finalNewline = body.endsWith('\n');
   }
 
   parse(): DockerfileAst {
@@ -235,14 +226,15 @@ class Parser {
     while (this.index < this.lines.length) {
       const first = this.lines[this.index];
       const startLine = ++this.index;
-      if (isComment(first.text)) {
-        const comment = trimBoth(trimLeft(first.text).slice(1));
+      const leftTrimmed = trimLeft(first);
+      if (leftTrimmed.startsWith('#')) {
+        const comment = trimBoth(leftTrimmed.slice(1));
         if (comment === '') comments = [];
         else comments.push(comment);
       }
-      const stripped = trimLeft(trimNewline(first.text));
+      const stripped = trimNewline(leftTrimmed);
       this.directives.read(stripped, startLine);
-      const column = first.text.length - trimLeft(first.text).length + 1;
+      const column = first.length - leftTrimmed.length + 1;
       let [line, ended] = this.directives.trimContinuation(isComment(stripped) ? '' : stripped);
       if (ended && line.length === 0) continue;
       const headLength = line.length;
@@ -250,7 +242,7 @@ class Parser {
       let emptyContinuation = false;
       while (!ended && this.index < this.lines.length) {
         const next = this.lines[this.index++];
-        const text = trimNewline(next.text);
+        const text = trimNewline(next);
         this.directives.read(text, this.index);
         if (isComment(text)) continue;
         if (trimLeft(text).length === 0) {
@@ -386,18 +378,18 @@ class Parser {
       let terminated = false;
       while (this.index < this.lines.length) {
         const physical = this.lines[this.index++];
-        let candidate = trimNewline(physical.text);
+        let candidate = trimNewline(physical);
         if (found.chomp) candidate = candidate.replace(/^\t+/, '');
         if (candidate === found.name) {
           terminated = true;
           break;
         }
-        content += physical.raw;
+        content += this.index < this.lines.length || this.finalNewline ? `${physical}\n` : physical;
       }
       if (!terminated) {
         throw dockerfileError(this.file, node.position, `unterminated heredoc <<${found.chomp ? '-' : ''}${found.name}: no line reads "${found.name}" before the end of the file`);
       }
-      target.heredocs.push({ ...found, content, position: { line: bodyStart, column: 1 } });
+      target.heredocs.push({ name: found.name, expand: found.expand, chomp: found.chomp, fd: found.fd, content, position: { line: bodyStart, column: 1 } });
     }
   }
 }

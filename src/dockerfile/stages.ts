@@ -289,7 +289,9 @@ class Resolver {
         if (instr.kind === 'arg') {
           // Shown with the value the stage ends up with (build arg, default or global value).
           const declared = this.applyScope(scope, instr) as ArgInstruction;
-          return { ...declared, args: declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) })) };
+          const args = declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) }));
+          const shown: ArgInstruction = { kind: 'arg', position: declared.position, endLine: declared.endLine, original: declared.original, args };
+          return shown;
         }
         if (instr.kind === 'env') return this.applyScope(scope, instr);
         return this.expander.instruction(instr, scope.lookup);
