@@ -199,13 +199,28 @@ const NETWORK_MODES = new Set(['default', 'none', 'host']);
 const SECURITY_MODES = new Set(['sandbox', 'insecure']);
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-interface FlagValues {
-  strings: Map<string, string>;
-  lists: Map<string, string[]>;
-  bools: Map<string, boolean>;
+/** Flag values by name: a string, a list for repeatable flags, or a boolean. */
+class FlagValues {
+  private readonly values = new Map<string, string | string[] | boolean>();
+
+  set(name: string, value: string | string[] | boolean): void {
+    this.values.set(name, value);
+  }
+
+  string(name: string): string | undefined {
+    return this.values.get(name) as string | undefined;
+  }
+
+  list(name: string): string[] {
+    return (this.values.get(name) as string[] | undefined) ?? [];
+  }
+
+  bool(name: string): boolean {
+    return (this.values.get(name) as boolean | undefined) ?? false;
+  }
 }
 
-const NO_FLAGS: FlagValues = { strings: new Map(), lists: new Map(), bools: new Map() };
+const NO_FLAGS = new FlagValues();
 
 class Converter {
   constructor(private readonly file: string) {}
@@ -217,7 +232,7 @@ class Converter {
   private flags(node: InstructionNode): FlagValues {
     if (node.flags.length === 0) return NO_FLAGS;
     const specs = FLAG_SPECS[node.command] ?? {};
-    const out: FlagValues = { strings: new Map(), lists: new Map(), bools: new Map() };
+    const out = new FlagValues();
     const seen = new Set<string>();
     const name = node.keyword.toUpperCase();
     for (const word of node.flags) {
@@ -237,13 +252,13 @@ class Converter {
         const v = value?.toLowerCase();
         if (v === '') this.fail(node, `flag --${flag} needs a value after "="`, `--${flag}`);
         if (v !== undefined && v !== 'true' && v !== 'false') this.fail(node, `flag --${flag} takes true or false, not "${value}"`, `--${flag}`);
-        out.bools.set(flag, v !== 'false');
+        out.set(flag, v !== 'false');
       } else if (value === undefined) {
         this.fail(node, `flag --${flag} needs a value: --${flag}=VALUE`, `--${flag}`);
       } else if (kind === 'string') {
-        out.strings.set(flag, value);
+        out.set(flag, value);
       } else {
-        out.lists.set(flag, [...(out.lists.get(flag) ?? []), value]);
+        out.set(flag, [...out.list(flag), value]);
       }
     }
     return out;
@@ -264,15 +279,15 @@ class Converter {
         if (stageName !== undefined && !STAGE_NAME.test(stageName.toLowerCase())) {
           this.fail(node, `invalid stage name "${stageName}": it must start with a letter and hold only letters, digits, "-", "_" and "."`, stageName);
         }
-        return { position, endLine, original, kind: 'from', image: args[0], stageName, platform: flags.strings.get('platform') };
+        return { position, endLine, original, kind: 'from', image: args[0], stageName, platform: flags.string('platform') };
       }
       case 'run': {
         if (args.length === 0 && node.heredocs.length === 0) this.fail(node, 'RUN needs a command');
-        const network = flags.strings.get('network');
+        const network = flags.string('network');
         if (network !== undefined && !NETWORK_MODES.has(network)) this.fail(node, `unsupported network mode "${network}": use default, none or host`, '--network');
-        const security = flags.strings.get('security');
+        const security = flags.string('security');
         if (security !== undefined && !SECURITY_MODES.has(security)) this.fail(node, `unsupported security mode "${security}": use sandbox or insecure`, '--security');
-        return { position, endLine, original, kind: 'run', args, shell: !node.json, mounts: flags.lists.get('mount') ?? [], network, security, heredocs: node.heredocs.map(chomped) };
+        return { position, endLine, original, kind: 'run', args, shell: !node.json, mounts: flags.list('mount'), network, security, heredocs: node.heredocs.map(chomped) };
       }
       case 'cmd':
       case 'entrypoint':
@@ -351,20 +366,20 @@ class Converter {
       if (doc && body) contents.push({ path: doc.name, data: body.content, expand: doc.expand });
       else sources.push(src);
     }
-    const chown = flags.strings.get('chown');
-    const chmod = flags.strings.get('chmod');
-    const link = flags.bools.get('link') ?? false;
-    const exclude = flags.lists.get('exclude') ?? [];
+    const chown = flags.string('chown');
+    const chmod = flags.string('chmod');
+    const link = flags.bool('link');
+    const exclude = flags.list('exclude');
     if (node.command === 'copy') {
-      const from = flags.strings.get('from');
-      const parents = flags.bools.get('parents') ?? false;
+      const from = flags.string('from');
+      const parents = flags.bool('parents');
       return { position, endLine, original, kind: 'copy', sources, contents, dest, chown, chmod, link, exclude, heredocs, from, parents };
     }
-    const checksum = flags.strings.get('checksum');
+    const checksum = flags.string('checksum');
     if (checksum !== undefined && !/^sha(256|384|512):[0-9a-f]+$/.test(checksum)) {
       this.fail(node, `invalid --checksum "${checksum}": expected sha256:HEX`, '--checksum');
     }
-    const keepGitDir = flags.bools.get('keep-git-dir') ?? false;
+    const keepGitDir = flags.bool('keep-git-dir');
     return { position, endLine, original, kind: 'add', sources, contents, dest, chown, chmod, link, exclude, heredocs, checksum, keepGitDir };
   }
 
@@ -403,7 +418,7 @@ class Converter {
       ['start-interval', 'startInterval'],
     ] as const;
     for (const [flag, field] of durations) {
-      const text = flags.strings.get(flag);
+      const text = flags.string(flag);
       if (text === undefined) continue;
       const ns = text === '' ? 0 : parseGoDuration(text);
       if (ns === undefined) this.fail(node, `--${flag}: "${text}" is not a duration (examples: 30s, 1m30s, 500ms)`, `--${flag}`);
@@ -411,7 +426,7 @@ class Converter {
       if (ns !== 0 && ns < 1e6) this.fail(node, `--${flag}: "${text}" cannot be less than 1ms`, `--${flag}`);
       result[field] = ns;
     }
-    const retries = flags.strings.get('retries');
+    const retries = flags.string('retries');
     if (retries !== undefined && retries !== '') {
       if (!/^[-+]?[0-9]+$/.test(retries) || Math.abs(Number(retries)) > 2 ** 31 - 1) this.fail(node, `--retries: "${retries}" is not a whole number`, '--retries');
       if (Number(retries) < 0) this.fail(node, `--retries cannot be negative (${retries})`, '--retries');

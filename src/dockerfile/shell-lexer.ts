@@ -389,6 +389,7 @@ function trimSuffix(pattern: string, value: string, greedy: boolean): string {
 
 export class ShellLexer {
   private readonly opts: Required<ShellLexerOptions>;
+  private readonly special: RegExp;
 
   constructor(options: ShellLexerOptions = {}) {
     this.opts = {
@@ -398,6 +399,7 @@ export class ShellLexer {
       skipProcessQuotes: options.skipProcessQuotes ?? false,
       skipUnsetEnv: options.skipUnsetEnv ?? false,
     };
+    this.special = this.opts.escapeToken === '`' ? /[$"'`]/ : /[$"'\\]/;
   }
 
   get escapeToken(): string {
@@ -406,11 +408,7 @@ export class ShellLexer {
 
   /** True when the word holds nothing the lexer would change: no $, quote or escape token. */
   private isPlain(word: string): boolean {
-    for (let i = 0; i < word.length; i++) {
-      const ch = word[i];
-      if (ch === '$' || ch === '"' || ch === "'" || ch === this.opts.escapeToken) return false;
-    }
-    return true;
+    return !this.special.test(word);
   }
 
   /** Expands `word` into one string; whitespace in it and in variable values is kept. */
