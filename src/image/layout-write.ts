@@ -63,8 +63,16 @@ export async function writeLayout(path: string, source: ImageOrIndex, opts: Layo
     await Promise.all(staged.map((s) => s.discard()));
     throw err;
   }
-  // Staged in dependency order (layers, configs, child manifests, top manifest), committed so too.
-  for (const s of staged) await s.commit();
+  // Staged in dependency order (layers, configs, child manifests, top manifest), committed so too;
+  // if a rename fails, the temps not yet committed are removed.
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      await staged[i].commit();
+    } catch (err) {
+      await Promise.all(staged.slice(i + 1).map((s) => s.discard()));
+      throw err;
+    }
+  }
 
   const top = tree.manifests[tree.manifests.length - 1];
   const entry: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
