@@ -105,3 +105,34 @@ export class StageScope {
     return out;
   }
 }
+
+/** Where an ARG's value can come from, in BuildKit's order after --build-arg. */
+export interface ArgSources {
+  buildArgs: ReadonlyMap<string, string>;
+  metaArgs: ReadonlyMap<string, string | undefined>;
+  platformArgs: ReadonlyMap<string, string>;
+}
+
+/**
+ * Declares the ARGs of an (expanded) ARG instruction in `scope`: a --build-arg wins, then the
+ * ARG's own default, then a meta ARG of the same name, then an automatic platform arg. Returns the
+ * names whose value came from --build-arg (they count as consumed).
+ */
+export function declareArgs(scope: StageScope, args: ReadonlyArray<{ name: string; value?: string }>, sources: ArgSources): string[] {
+  const fromBuildArgs: string[] = [];
+  for (const { name, value: declared } of args) {
+    let value: string | undefined;
+    if (sources.buildArgs.has(name)) {
+      fromBuildArgs.push(name);
+      value = sources.buildArgs.get(name);
+    } else if (declared !== undefined) {
+      value = declared;
+    } else if (sources.metaArgs.has(name)) {
+      value = sources.metaArgs.get(name);
+    } else {
+      value = sources.platformArgs.get(name);
+    }
+    scope.declareArg(name, value);
+  }
+  return fromBuildArgs;
+}

@@ -44,7 +44,7 @@ export { resolveStages, planStages } from './stages.ts';
 export type { Stage, StageBase, ResolveOptions, ResolvedBuild, PlannedStage } from './stages.ts';
 export { Expander } from './expand.ts';
 export { ShellLexer, ExpansionError, lookupIn, type EnvLookup, type ShellLexerOptions } from './shell-lexer.ts';
-export { StageScope, PROXY_ARGS, PLATFORM_ARGS, BUILDKIT_ARGS, isProxyArg, isPlatformArg, isBuildkitArg, platformArgs, parseBuildArgs, proxyEnv } from './build-args.ts';
+export { StageScope, declareArgs, PROXY_ARGS, PLATFORM_ARGS, BUILDKIT_ARGS, isProxyArg, isPlatformArg, isBuildkitArg, platformArgs, parseBuildArgs, proxyEnv } from './build-args.ts';
 export { parseMount, formatMount, type Mount, type MountType } from './mounts.ts';
 export { formatPlan, formatInstruction, unusedArgsWarning } from './plan.ts';
 export { parseGoDuration } from './duration.ts';

@@ -10,7 +10,7 @@ import { toInstruction, type FromInstruction, type Instruction, type ArgInstruct
 import { parseMount } from './mounts.ts';
 import { Expander } from './expand.ts';
 import { ShellLexer, type EnvLookup } from './shell-lexer.ts';
-import { StageScope, isBuildkitArg, isPlatformArg, isProxyArg, platformArgs } from './build-args.ts';
+import { StageScope, declareArgs, isBuildkitArg, isPlatformArg, isProxyArg, platformArgs } from './build-args.ts';
 
 export type StageBase = { kind: 'scratch' } | { kind: 'image'; ref: string } | { kind: 'stage'; index: number };
 
@@ -228,21 +228,7 @@ class Resolver {
   applyScope(scope: StageScope, instr: Instruction, consumed?: Set<string>): Instruction {
     if (instr.kind === 'arg') {
       const expanded = this.expander.instruction(instr, scope.lookup) as ArgInstruction;
-      instr.args.forEach((decl, i) => {
-        const name = expanded.args[i].name;
-        let value: string | undefined;
-        if (this.buildArgs.has(name)) {
-          consumed?.add(name);
-          value = this.buildArgs.get(name);
-        } else if (decl.value !== undefined) {
-          value = expanded.args[i].value;
-        } else if (this.metaArgs.has(name)) {
-          value = this.metaArgs.get(name);
-        } else {
-          value = this.platformArgs.get(name);
-        }
-        scope.declareArg(name, value);
-      });
+      for (const name of declareArgs(scope, expanded.args, { buildArgs: this.buildArgs, metaArgs: this.metaArgs, platformArgs: this.platformArgs })) consumed?.add(name);
       return expanded;
     }
     if (instr.kind === 'env') {

@@ -6,6 +6,7 @@ import {
   parseDockerfile,
   toInstruction,
   StageScope,
+  declareArgs,
   isProxyArg,
   proxyEnv,
   type Expander,
@@ -199,15 +200,7 @@ export class StageBuilder {
   }
 
   private declareArgs(instr: Extract<Instruction, { kind: 'arg' }>): void {
-    const { resolved } = this.env;
-    for (const decl of instr.args) {
-      let value: string | undefined;
-      if (resolved.buildArgs.has(decl.name)) value = resolved.buildArgs.get(decl.name);
-      else if (decl.value !== undefined) value = decl.value;
-      else if (resolved.metaArgs.has(decl.name)) value = resolved.metaArgs.get(decl.name);
-      else value = resolved.platformArgs.get(decl.name);
-      this.scope.declareArg(decl.name, value);
-    }
+    declareArgs(this.scope, instr.args, this.env.resolved);
     const text = instr.args.map((a) => (a.value === undefined ? a.name : `${a.name}=${a.value}`)).join(' ');
     this.steps.push({ history: { created_by: `ARG ${text}`, comment: 'buildkit.dockerfile.v0' } });
   }
