@@ -70,7 +70,7 @@ export function overlaySupported(dir: string): Promise<boolean> {
       try {
         dirs = await overlayDirs(lower);
         await mountOverlay(dirs);
-        await unmount(dirs.merged);
+        await unmount(dirs.merged, true);
         return true;
       } catch {
         return false;
@@ -149,7 +149,13 @@ export class OverlaySnapshotter implements Snapshotter {
       runRoot: dirs.merged,
       finish: async () => {
         try {
-          await unmount(dirs.merged);
+          // A mount the step left behind would be detached silently by a lazy umount; it means a
+          // runner bug, so it fails the step as a plain umount's EBUSY would.
+          const left = mountPointsUnder(dirs.merged);
+          if (left.length > 0) throw new BuilderError('ISOLATION', `a mount was left in the run root after the step: ${left.join(', ')}`);
+          // Lazy: a plain umount of an overlay syncs the upper filesystem, which costs up to a
+          // second on a busy disk; the upper dir is read directly and needs no sync.
+          await unmount(dirs.merged, true);
           mounted = false;
           const upper = await readUpper(dirs.upper);
           const changes = await this.classify(upper);
@@ -185,6 +191,9 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       const replaced = kindOf(lower) !== kindOf(e.st);
       const opaque = !replaced && e.opaque;
+      // Overlay copies a directory up whenever something inside it is touched, even if what was
+      // made there is gone again (a runner's mount placeholder); unchanged, it is no change.
+      if (!replaced && !opaque && e.st.isDirectory() && sameDirMetadata(lower, e)) continue;
       changes.push({ path: e.rel, kind: 'modify', ...(replaced ? { replaced } : {}), ...(opaque ? { opaque } : {}) });
     }
     return changes;
@@ -252,5 +261,15 @@ async function clearOpaque(paths: string[]): Promise<void> {
   if (paths.length === 0) return;
   await new Promise<void>((resolve, reject) =>
     execFile('setfattr', ['-h', '-x', OPAQUE_XATTR, '--', ...paths], (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+function sameDirMetadata(lower: Stats, e: UpperEntry): boolean {
+  return (
+    lower.mode === e.st.mode &&
+    lower.uid === e.st.uid &&
+    lower.gid === e.st.gid &&
+    lower.mtimeMs === e.st.mtimeMs &&
+    (e.xattrs === undefined || e.xattrs.size === 0)
   );
 }
