@@ -9,7 +9,7 @@ import { BuilderError } from '../util/errors.ts';
 import { decompressByContent } from './decompress.ts';
 import { loadDockerignore } from './dockerignore.ts';
 import type { IgnoreFilter } from './filter.ts';
-import { resolveRelative } from './root-path.ts';
+import { resolveRelative } from '../tar/root-path.ts';
 import { parseContextSpec, type ContextSpec } from './spec.ts';
 import { ArchiveError, extractTar } from './untar.ts';
 

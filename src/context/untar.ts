@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
-import { lstatIfExists, resolveRelative } from './root-path.ts';
+import { lstatIfExists, resolveRelative } from '../tar/root-path.ts';
 
 export interface Owner {
   uid: number;

@@ -1,53 +1,14 @@
 // Paths inside a rootfs, resolved the way the kernel would after chroot(rootDir): a symlink in
 // the image (even `/etc -> /host/etc` or `../../..`) never leads a mount or a mkdir out of it.
-import { lstat, mkdir, readlink, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
+import { resolveInRoot as resolveInRootPath, resolveRelative } from '../tar/root-path.ts';
 
-// The kernel gives up after 40 links in one lookup; so do we.
-const MAX_LINKS = 40;
-
-function parts(p: string): string[] {
-  return p.split('/').filter((c) => c !== '' && c !== '.');
-}
-
-/**
- * The host path of `p` inside `root`, every symlink followed inside the root. Components that do
- * not exist are kept as written, so the result can be created.
- */
+/** The host path of `p` inside `root`, every symlink (the last one too) followed inside the root. */
 export async function resolveInRoot(root: string, p: string): Promise<string> {
-  return join(root, ...(await resolveParts(root, p)));
-}
-
-async function resolveParts(root: string, p: string): Promise<string[]> {
-  const done: string[] = [];
-  let todo = parts(p);
-  let links = 0;
-  while (todo.length > 0) {
-    const [name, ...rest] = todo;
-    todo = rest;
-    if (name === '..') {
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, name);
-    const st = await lstat(host).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw err;
-    });
-    if (!st?.isSymbolicLink()) {
-      done.push(name);
-      continue;
-    }
-    if (++links > MAX_LINKS) {
-      throw new BuilderError('BUILD_FAILED', `${p}: too many levels of symbolic links in the rootfs`);
-    }
-    const target = await readlink(host);
-    if (target.startsWith('/')) done.length = 0;
-    todo = [...parts(target), ...todo];
-  }
-  return done;
+  return resolveInRootPath(root, p, { followLeaf: true });
 }
 
 /**
@@ -81,7 +42,7 @@ export async function ensureInRoot(
   p: string,
   kind: 'dir' | 'file',
 ): Promise<{ path: string; created: Created[] }> {
-  const rel = await resolveParts(root, p);
+  const rel = (await resolveRelative(root, p, { followLeaf: true })).split('/').filter(Boolean);
   const path = join(root, ...rel);
   const created: Created[] = [];
   for (let i = 1; i <= rel.length; i++) {

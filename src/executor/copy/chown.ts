@@ -4,7 +4,7 @@
 // Unlike BuildKit, which silently falls back to 0 for a name it cannot find, kiln stops with
 // an error naming it: a silently root-owned tree is a security surprise.
 import { readFile } from 'node:fs/promises';
-import { resolveInRoot } from '../../context/root-path.ts';
+import { resolveInRoot } from '../../tar/root-path.ts';
 import { BuilderError } from '../../util/errors.ts';
 import type { Owner } from '../../context/untar.ts';
 

@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { NO_IGNORE, type IgnoreFilter } from '../../context/filter.ts';
-import { resolveRelative } from '../../context/root-path.ts';
+import { resolveRelative } from '../../tar/root-path.ts';
 import type { Owner } from '../../context/untar.ts';
 import { BuilderError, fromSystemError } from '../../util/errors.ts';
 import { checkoutGit, parseGitRef, type GitRef } from './add-git.ts';

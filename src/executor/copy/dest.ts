@@ -4,7 +4,7 @@
 // with the current time (BuildKit sets no time on directories it creates).
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { lstatIfExists, resolveRelative } from '../../context/root-path.ts';
+import { lstatIfExists, resolveRelative } from '../../tar/root-path.ts';
 import type { Owner } from '../../context/untar.ts';
 import { BuilderError } from '../../util/errors.ts';
 

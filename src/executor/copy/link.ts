@@ -6,7 +6,7 @@
 import { type Stats, chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lstatIfExists } from '../../context/root-path.ts';
+import { lstatIfExists } from '../../tar/root-path.ts';
 
 /** Lays `scratch` over `rootfs`; adds the paths written (relative to the rootfs) to `written`. */
 export async function applyScratch(scratch: string, rootfs: string, written: Set<string>): Promise<void> {

@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { IgnoreFilter } from '../../context/filter.ts';
-import { lstatIfExists, resolveRelative } from '../../context/root-path.ts';
+import { lstatIfExists, resolveRelative } from '../../tar/root-path.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { hasWildcards, matchGlob } from './wildcard.ts';
 

@@ -10,7 +10,7 @@ import { type Stats, chmodSync, lchownSync, lstatSync, lutimesSync, mkdirSync, r
 // more than the call); file contents are copied asynchronously.
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lstatIfExists } from '../../context/root-path.ts';
+import { lstatIfExists } from '../../tar/root-path.ts';
 import type { IgnoreFilter } from '../../context/filter.ts';
 import type { Owner } from '../../context/untar.ts';
 import { BuilderError } from '../../util/errors.ts';

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveRelative } from '../../../src/context/root-path.ts';
+import { resolveRelative } from '../../../src/tar/root-path.ts';
 import { isBuilderError } from '../../../src/util/errors.ts';
-import { makeTree } from './tree.ts';
+import { makeTree } from '../context/tree.ts';
 
 test('paths resolve inside the root whatever the links say', async () => {
   const root = await mkdtemp(join(tmpdir(), 'kiln-rootpath-'));
