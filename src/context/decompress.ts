@@ -6,9 +6,9 @@
 // executor image, while the JS decoders on npm are slow or unmaintained. zstd uses fzstd, which
 // the image layer code already depends on; gzip is node's zlib.
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { Decompress } from 'fzstd';
+import { zstdDecompressor } from '../util/zstd.ts';
 
 export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
 
@@ -75,7 +75,7 @@ function decoderFor(kind: Compression): Duplex | null {
     case 'xz':
       return externalFilter('xz', ['-dc']);
     case 'zstd':
-      return new ZstdDecoder();
+      return zstdDecompressor('zstd archive', 'CONTEXT_INVALID');
     case 'none':
       return null;
   }
@@ -106,27 +106,3 @@ function externalFilter(command: string, args: string[]): Duplex {
   return duplex;
 }
 
-/** zstd through fzstd's streaming decoder (node 20's zlib has no zstd). */
-class ZstdDecoder extends Transform {
-  private readonly decoder = new Decompress((data) => {
-    // fzstd may reuse its window buffer; copy before handing the bytes on.
-    if (data.length > 0) this.push(Buffer.from(data));
-  });
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.feed(chunk, false, done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.feed(new Uint8Array(0), true, done);
-  }
-
-  private feed(chunk: Uint8Array, final: boolean, done: TransformCallback): void {
-    try {
-      this.decoder.push(chunk, final);
-      done();
-    } catch (err) {
-      done(new Error(`invalid zstd data: ${(err as Error).message}`));
-    }
-  }
-}
