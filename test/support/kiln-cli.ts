@@ -12,7 +12,9 @@ export interface KilnResult {
 
 export function kiln(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<KilnResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
+    // $KILN_BIN: a built bundle (npm test sets it to dist/kiln.js); otherwise the sources via tsx.
+    const entry = process.env.KILN_BIN ? [process.env.KILN_BIN] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: opts.cwd ?? repoRoot,
       env: opts.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
