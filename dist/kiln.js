@@ -5068,8 +5068,8 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform8 } = __require("node:stream");
-    var zlib4 = __require("node:zlib");
+    var { Transform: Transform6 } = __require("node:stream");
+    var zlib5 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
@@ -5659,7 +5659,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform8 {
+    var InflateStream = class extends Transform6 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -5672,7 +5672,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib4.createInflate(this.#zlibOptions) : zlib4.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib5.createInflate(this.#zlibOptions) : zlib5.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err2) => this.destroy(err2));
@@ -6464,7 +6464,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           length = null;
         }
         source = object;
-        const parts2 = (async function* () {
+        const parts = (async function* () {
           for (const part of blobParts) {
             if (part.stream) {
               yield* part.stream();
@@ -6473,7 +6473,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         })();
-        action = () => parts2;
+        action = () => parts;
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
@@ -6694,8 +6694,8 @@ var require_client_h1 = __commonJS({
       let mod;
       let useWasmSIMD = true;
       if (process.arch === "ppc64") {
-        const [major, minor] = process.versions.node.split(".").map((n) => parseInt(n, 10));
-        if (major < 24 || major === 24 && minor < 12) {
+        const [major2, minor2] = process.versions.node.split(".").map((n) => parseInt(n, 10));
+        if (major2 < 24 || major2 === 24 && minor2 < 12) {
           useWasmSIMD = false;
         }
       }
@@ -9975,11 +9975,11 @@ var require_socks5_utils = __commonJS({
     var { InvalidArgumentError } = require_errors();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
-        const parts2 = address.split(".").map(Number);
+        const parts = address.split(".").map(Number);
         return {
           type: 1,
           // IPv4
-          buffer: Buffer2.from(parts2)
+          buffer: Buffer2.from(parts)
         };
       }
       if (net.isIPv6(address)) {
@@ -10029,9 +10029,9 @@ var require_socks5_utils = __commonJS({
           bufferIndex += 2;
         }
       } else {
-        const parts2 = normalizedAddress.split(":");
-        for (let i = 0; i < parts2.length; i++) {
-          buffer.writeUInt16BE(parseInt(parts2[i], 16), i * 2);
+        const parts = normalizedAddress.split(":");
+        for (let i = 0; i < parts.length; i++) {
+          buffer.writeUInt16BE(parseInt(parts[i], 16), i * 2);
         }
       }
       return buffer;
@@ -10078,12 +10078,12 @@ var require_socks5_utils = __commonJS({
           if (buffer.length < currentOffset + 18) {
             throw new InvalidArgumentError("Buffer too small for IPv6 address");
           }
-          const parts2 = [];
+          const parts = [];
           for (let i = 0; i < 8; i++) {
             const value = buffer.readUInt16BE(currentOffset + i * 2);
-            parts2.push(value.toString(16));
+            parts.push(value.toString(16));
           }
-          address = parts2.join(":");
+          address = parts.join(":");
           currentOffset += 16;
           break;
         }
@@ -10408,12 +10408,12 @@ var require_socks5_client = __commonJS({
           boundAddress = this.buffer.subarray(offset, offset + domainLength).toString();
           offset += domainLength;
         } else if (addressType === ADDRESS_TYPES.IPV6) {
-          const parts2 = [];
+          const parts = [];
           for (let i = 0; i < 8; i++) {
             const value = this.buffer.readUInt16BE(offset + i * 2);
-            parts2.push(value.toString(16));
+            parts.push(value.toString(16));
           }
-          boundAddress = parts2.join(":");
+          boundAddress = parts.join(":");
           offset += 16;
         }
         const boundPort = this.buffer.readUInt16BE(offset);
@@ -11531,7 +11531,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable8 } = __require("node:stream");
+    var { Readable: Readable9 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -11545,7 +11545,7 @@ var require_readable = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable8 {
+    var BodyReadable = class extends Readable9 {
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -11934,7 +11934,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable8 } = require_readable();
+    var { Readable: Readable9 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     function noop() {
@@ -12015,7 +12015,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType2 = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable8({
+        const res = new Readable9({
           resume,
           abort,
           contentType: contentType2,
@@ -12324,7 +12324,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable8,
+      Readable: Readable9,
       Duplex: Duplex2,
       PassThrough: PassThrough2
     } = __require("node:stream");
@@ -12340,7 +12340,7 @@ var require_api_pipeline = __commonJS({
     function noop() {
     }
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable8 {
+    var PipelineRequest = class extends Readable9 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -12357,7 +12357,7 @@ var require_api_pipeline = __commonJS({
         callback(err2);
       }
     };
-    var PipelineResponse = class extends Readable8 {
+    var PipelineResponse = class extends Readable9 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -13325,7 +13325,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -13373,7 +13373,7 @@ var require_mock_client = __commonJS({
         this[kDispatches] = [];
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -13586,7 +13586,7 @@ var require_mock_call_history = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -13634,7 +13634,7 @@ var require_mock_pool = __commonJS({
         this[kDispatches] = [];
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -13647,13 +13647,13 @@ var require_mock_pool = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform8 } = __require("node:stream");
+    var { Transform: Transform6 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform8({
+        this.transform = new Transform6({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -13958,7 +13958,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile6, readFile: readFile12, mkdir: mkdir17 } = __require("node:fs/promises");
+    var { writeFile: writeFile6, readFile: readFile12, mkdir: mkdir13 } = __require("node:fs/promises");
     var { dirname: dirname5, resolve: resolve6 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
@@ -14009,7 +14009,7 @@ var require_snapshot_recorder = __commonJS({
       return filtered;
     }
     function createRequestHash(formattedRequest) {
-      const parts2 = [
+      const parts = [
         formattedRequest.method,
         formattedRequest.url
       ];
@@ -14017,14 +14017,14 @@ var require_snapshot_recorder = __commonJS({
         const headerKeys = Object.keys(formattedRequest.headers).sort();
         for (const key of headerKeys) {
           const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
-          parts2.push(key);
+          parts.push(key);
           for (const value of values.sort()) {
-            parts2.push(String(value));
+            parts.push(String(value));
           }
         }
       }
-      parts2.push(formattedRequest.body);
-      const content = parts2.join("|");
+      parts.push(formattedRequest.body);
+      const content = parts.join("|");
       return hashId(content);
     }
     var SnapshotRecorder = class {
@@ -14190,7 +14190,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve6(path);
-        await mkdir17(dirname5(resolvedPath), { recursive: true });
+        await mkdir13(dirname5(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -15957,9 +15957,9 @@ var require_cache = __commonJS({
       const values = Array.isArray(varyHeader) ? varyHeader : [varyHeader];
       const output = [];
       for (let i = 0; i < values.length; i++) {
-        const parts2 = values[i].split(",");
-        for (let j2 = 0; j2 < parts2.length; j2++) {
-          output.push(parts2[j2]);
+        const parts = values[i].split(",");
+        for (let j2 = 0; j2 < parts.length; j2++) {
+          output.push(parts[j2]);
         }
       }
       return output;
@@ -16033,18 +16033,18 @@ var require_cache = __commonJS({
         }
       }
     }
-    function makeDeduplicationKey(cacheKey, excludeHeaders) {
+    function makeDeduplicationKey(cacheKey2, excludeHeaders) {
       const headers = {};
-      if (cacheKey.headers) {
-        const sortedHeaders = Object.keys(cacheKey.headers).sort();
+      if (cacheKey2.headers) {
+        const sortedHeaders = Object.keys(cacheKey2.headers).sort();
         for (const header2 of sortedHeaders) {
           if (excludeHeaders?.has(header2.toLowerCase())) {
             continue;
           }
-          headers[header2] = cacheKey.headers[header2];
+          headers[header2] = cacheKey2.headers[header2];
         }
       }
-      return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers]);
+      return JSON.stringify([cacheKey2.origin, cacheKey2.method, cacheKey2.path, headers]);
     }
     module.exports = {
       makeCacheKey,
@@ -16636,7 +16636,7 @@ var require_cache_handler = __commonJS({
         }
       }
     }
-    function getSameOriginPath(cacheKey, location2) {
+    function getSameOriginPath(cacheKey2, location2) {
       if (typeof location2 !== "string") {
         return void 0;
       }
@@ -16644,8 +16644,8 @@ var require_cache_handler = __commonJS({
       let requestUrl;
       let locationUrl;
       try {
-        originUrl = new URL(cacheKey.origin);
-        requestUrl = new URL(cacheKey.path, originUrl);
+        originUrl = new URL(cacheKey2.origin);
+        requestUrl = new URL(cacheKey2.path, originUrl);
         locationUrl = new URL(location2, requestUrl);
       } catch {
         return void 0;
@@ -16655,38 +16655,38 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path) {
+    function deleteCachedUri(store, cacheKey2, path) {
       deleteCachedValue(store, {
-        ...cacheKey,
+        ...cacheKey2,
         path
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
-        if (method !== cacheKey.method) {
+        if (method !== cacheKey2.method) {
           deleteCachedValue(store, {
-            ...cacheKey,
+            ...cacheKey2,
             method,
             path
           });
         }
       }
     }
-    function deleteLocationTargets(store, cacheKey, headerValue) {
+    function deleteLocationTargets(store, cacheKey2, headerValue) {
       if (headerValue === void 0) {
         return;
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path = getSameOriginPath(cacheKey, values[i]);
+        const path = getSameOriginPath(cacheKey2, values[i]);
         if (path !== void 0) {
-          deleteCachedUri(store, cacheKey, path);
+          deleteCachedUri(store, cacheKey2, path);
         }
       }
     }
-    function invalidateUnsafeRequest(store, cacheKey, resHeaders) {
-      deleteCachedUri(store, cacheKey, cacheKey.path);
-      deleteLocationTargets(store, cacheKey, resHeaders.location);
-      deleteLocationTargets(store, cacheKey, resHeaders["content-location"]);
+    function invalidateUnsafeRequest(store, cacheKey2, resHeaders) {
+      deleteCachedUri(store, cacheKey2, cacheKey2.path);
+      deleteLocationTargets(store, cacheKey2, resHeaders.location);
+      deleteLocationTargets(store, cacheKey2, resHeaders["content-location"]);
     }
     function requestCarriesCredentials(headers) {
       return headers != null && (Object.hasOwn(headers, "authorization") || Object.hasOwn(headers, "cookie") || Object.hasOwn(headers, "proxy-authorization"));
@@ -16734,11 +16734,11 @@ var require_cache_handler = __commonJS({
        * @param {import('../../types/cache-interceptor.d.ts').default.CacheKey} cacheKey
        * @param {import('../../types/dispatcher.d.ts').default.DispatchHandler} handler
        */
-      constructor({ store, type, cacheByDefault }, cacheKey, handler) {
+      constructor({ store, type, cacheByDefault }, cacheKey2, handler) {
         this.#store = store;
         this.#cacheType = type;
         this.#cacheByDefault = cacheByDefault;
-        this.#cacheKey = cacheKey;
+        this.#cacheKey = cacheKey2;
         this.#handler = handler;
       }
       onRequestStart(controller, context) {
@@ -17048,15 +17048,15 @@ var require_cache_handler = __commonJS({
         this.#handler.onResponseError?.(controller, err2);
       }
     };
-    function deleteCachedValue(store, cacheKey) {
+    function deleteCachedValue(store, cacheKey2) {
       try {
-        store.delete(cacheKey)?.catch?.(noop);
+        store.delete(cacheKey2)?.catch?.(noop);
       } catch {
       }
     }
-    function deleteCachedValueIfNotModified(statusCode, store, cacheKey) {
+    function deleteCachedValueIfNotModified(statusCode, store, cacheKey2) {
       if (statusCode === 304) {
-        deleteCachedValue(store, cacheKey);
+        deleteCachedValue(store, cacheKey2);
       }
     }
     function revalidationResponseDisallowsCachedReuse(cacheType, resHeaders, cacheControlDirectives) {
@@ -17612,7 +17612,7 @@ var require_cache2 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable8 } = __require("node:stream");
+    var { Readable: Readable9 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -17716,9 +17716,9 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
-    function deleteCachedValue(store, cacheKey) {
+    function deleteCachedValue(store, cacheKey2) {
       try {
-        store.delete(cacheKey)?.catch?.(nop);
+        store.delete(cacheKey2)?.catch?.(nop);
       } catch {
       }
     }
@@ -17745,13 +17745,13 @@ var require_cache2 = __commonJS({
       }
       return headers;
     }
-    function revalidationTargetMatchesCacheKey(cacheKey, context) {
+    function revalidationTargetMatchesCacheKey(cacheKey2, context) {
       const history = context?.history;
       if (!Array.isArray(history) || history.length === 0) {
         return true;
       }
       try {
-        const cachedUrl = new URL(cacheKey.path, cacheKey.origin);
+        const cachedUrl = new URL(cacheKey2.path, cacheKey2.origin);
         const responseUrl = history[history.length - 1];
         return responseUrl.origin === cachedUrl.origin && responseUrl.pathname === cachedUrl.pathname && responseUrl.search === cachedUrl.search;
       } catch {
@@ -17798,7 +17798,7 @@ var require_cache2 = __commonJS({
       const staleWhileRevalidateExpiry = result.staleAt + staleWhileRevalidate * 1e3;
       return now <= staleWhileRevalidateExpiry;
     }
-    function handleUncachedResponse(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl) {
+    function handleUncachedResponse(dispatch, globalOpts, cacheKey2, handler, opts, reqCacheControl) {
       if (reqCacheControl?.["only-if-cached"]) {
         let aborted = false;
         try {
@@ -17826,10 +17826,10 @@ var require_cache2 = __commonJS({
         }
         return true;
       }
-      return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
+      return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable8.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable9.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
@@ -17897,20 +17897,20 @@ var require_cache2 = __commonJS({
         });
       }
     }
-    function handleResult(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl, result) {
+    function handleResult(dispatch, globalOpts, cacheKey2, handler, opts, reqCacheControl, result) {
       if (!result) {
-        return handleUncachedResponse(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl);
+        return handleUncachedResponse(dispatch, globalOpts, cacheKey2, handler, opts, reqCacheControl);
       }
       if (globalOpts.type === "shared" && Object.hasOwn(result.headers, "set-cookie")) {
         if (util.isStream(result.body)) {
           result.body.on("error", nop).destroy();
         }
-        deleteCachedValue(globalOpts.store, cacheKey);
-        return handleUncachedResponse(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl);
+        deleteCachedValue(globalOpts.store, cacheKey2);
+        return handleUncachedResponse(dispatch, globalOpts, cacheKey2, handler, opts, reqCacheControl);
       }
       const now = Date.now();
       if (now > result.deleteAt) {
-        return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
+        return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
       }
       const age = Math.round((now - result.cachedAt) / 1e3);
       const requestMaxAgeExpired = reqCacheControl?.["max-age"] !== void 0 && age >= reqCacheControl["max-age"];
@@ -17918,7 +17918,7 @@ var require_cache2 = __commonJS({
       const revalidate = requestMaxAgeExpired || needsRevalidation(result, reqCacheControl, opts);
       if (stale || revalidate) {
         if (util.isStream(opts.body) && util.bodyLength(opts.body) !== 0) {
-          return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
+          return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
         }
         if (!revalidate && withinStaleWhileRevalidateWindow(result, globalOpts.type)) {
           sendCachedValue(handler, opts, result, age, null, true);
@@ -17929,7 +17929,7 @@ var require_cache2 = __commonJS({
                 ...opts,
                 headers: headers2
               },
-              new CacheHandler(globalOpts, cacheKey, {
+              new CacheHandler(globalOpts, cacheKey2, {
                 // Silent handler that just updates the cache
                 onRequestStart() {
                 },
@@ -17960,8 +17960,8 @@ var require_cache2 = __commonJS({
           if (util.isStream(result.body)) {
             result.body.on("error", nop).destroy();
           }
-          deleteCachedValue(globalOpts.store, cacheKey);
-          return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
+          deleteCachedValue(globalOpts.store, cacheKey2);
+          return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
         };
         return dispatch(
           {
@@ -17972,11 +17972,11 @@ var require_cache2 = __commonJS({
             (success, context, statusCode, headers2) => {
               if (success) {
                 if (statusCode === 304) {
-                  if (!revalidationTargetMatchesCacheKey(cacheKey, context) || !revalidationEtagMatchesCachedValue(result, headers2) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers2)) {
+                  if (!revalidationTargetMatchesCacheKey(cacheKey2, context) || !revalidationEtagMatchesCachedValue(result, headers2) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers2)) {
                     return refetch();
                   }
                   if (revalidationResponseUpdatesCacheControl(headers2)) {
-                    deleteCachedValue(globalOpts.store, cacheKey);
+                    deleteCachedValue(globalOpts.store, cacheKey2);
                   } else if (revalidationResponseAddsVary(result, headers2.vary ? parseVaryHeader(headers2.vary, opts.headers) : void 0)) {
                     return refetch();
                   }
@@ -17986,7 +17986,7 @@ var require_cache2 = __commonJS({
                 result.body.on("error", nop).destroy();
               }
             },
-            new CacheHandler(globalOpts, cacheKey, handler),
+            new CacheHandler(globalOpts, cacheKey2, handler),
             withinStaleIfErrorThreshold
           )
         );
@@ -18061,16 +18061,16 @@ var require_cache2 = __commonJS({
           if (reqCacheControl?.["no-store"]) {
             return dispatch(opts2, handler);
           }
-          const cacheKey = makeCacheKey(opts2);
+          const cacheKey2 = makeCacheKey(opts2);
           if (!arrayIncludes(util.safeHTTPMethods, opts2.method)) {
-            return dispatch(opts2, new CacheHandler(globalOpts, cacheKey, handler));
+            return dispatch(opts2, new CacheHandler(globalOpts, cacheKey2, handler));
           }
-          const result = store.get(cacheKey);
+          const result = store.get(cacheKey2);
           if (result && typeof result.then === "function") {
             return result.then((result2) => handleResult(
               dispatch,
               globalOpts,
-              cacheKey,
+              cacheKey2,
               handler,
               opts2,
               reqCacheControl,
@@ -18104,7 +18104,7 @@ var require_cache2 = __commonJS({
             return handleResult(
               dispatch,
               globalOpts,
-              cacheKey,
+              cacheKey2,
               handler,
               opts2,
               reqCacheControl,
@@ -18371,14 +18371,14 @@ var require_decompress = __commonJS({
        * @throws {Error} - If the number of content-encodings exceeds the maximum allowed
        */
       #createDecompressionChain(encodings) {
-        const parts2 = encodings.split(",");
+        const parts = encodings.split(",");
         const maxContentEncodings = 5;
-        if (parts2.length > maxContentEncodings) {
-          throw new Error(`too many content-encodings in response: ${parts2.length}, maximum allowed is ${maxContentEncodings}`);
+        if (parts.length > maxContentEncodings) {
+          throw new Error(`too many content-encodings in response: ${parts.length}, maximum allowed is ${maxContentEncodings}`);
         }
         const decompressors = [];
-        for (let i = parts2.length - 1; i >= 0; i--) {
-          const encoding = parts2[i].trim();
+        for (let i = parts.length - 1; i >= 0; i--) {
+          const encoding = parts[i].trim();
           if (!encoding) continue;
           if (!supportedEncodings[encoding]) {
             decompressors.length = 0;
@@ -19040,8 +19040,8 @@ var require_deduplicate = __commonJS({
               }
             }
           }
-          const cacheKey = makeCacheKey(opts2);
-          const dedupeKey = makeDeduplicationKey(cacheKey, excludeHeaderNamesSet);
+          const cacheKey2 = makeCacheKey(opts2);
+          const dedupeKey = makeDeduplicationKey(cacheKey2, excludeHeaderNamesSet);
           const pendingHandler = pendingRequests.get(dedupeKey);
           if (pendingHandler) {
             if (pendingHandler.addWaitingHandler(handler)) {
@@ -21225,7 +21225,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState } = require_request2();
-    var zlib4 = __require("node:zlib");
+    var zlib5 = __require("node:zlib");
     var {
       makePolicyContainer,
       clonePolicyContainer,
@@ -21270,7 +21270,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable8, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable9, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -22226,28 +22226,28 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib4.createGunzip({
+                    decoders.push(zlib5.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib4.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib4.constants.Z_SYNC_FLUSH
+                      flush: zlib5.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib5.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib4.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib4.constants.Z_SYNC_FLUSH
+                      flush: zlib5.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib5.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib4.createBrotliDecompress({
-                      flush: zlib4.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib4.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib5.createBrotliDecompress({
+                      flush: zlib5.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib5.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else if (coding === "zstd" && hasZstd) {
-                    decoders.push(zlib4.createZstdDecompress({
-                      flush: zlib4.constants.ZSTD_e_continue,
-                      finishFlush: zlib4.constants.ZSTD_e_end
+                    decoders.push(zlib5.createZstdDecompress({
+                      flush: zlib5.constants.ZSTD_e_continue,
+                      finishFlush: zlib5.constants.ZSTD_e_end
                     }));
                   } else {
                     decoders.length = 0;
@@ -22255,7 +22255,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable8({ read: resume });
+              this.body = new Readable9({ read: resume });
               const onError = this.onError.bind(this);
               resolve6({
                 status,
@@ -25753,7 +25753,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform8 } = __require("node:stream");
+    var { Transform: Transform6 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -25803,7 +25803,7 @@ var require_eventsource_stream = __commonJS({
       error.aborted = false;
       return error;
     }
-    var EventSourceStream = class extends Transform8 {
+    var EventSourceStream = class extends Transform6 {
       /**
        * @type {eventSourceSettings}
        */
@@ -26942,11 +26942,11 @@ function formatDuration(ns2) {
 // src/oci/platform.ts
 var ARCH_ALIASES = { x86_64: "amd64", aarch64: "arm64", armhf: "arm", armel: "arm" };
 function parsePlatform(text2) {
-  const parts2 = text2.trim().split("/");
-  if (parts2.length < 2 || parts2.length > 3 || parts2.some((p3) => p3 === "")) {
+  const parts = text2.trim().split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p3) => p3 === "")) {
     throw new BuilderError("USAGE", `invalid platform "${text2}": expected os/arch[/variant]`);
   }
-  const [os2, archRaw, variant] = parts2;
+  const [os2, archRaw, variant] = parts;
   const architecture = ARCH_ALIASES[archRaw] ?? archRaw;
   const p2 = { os: os2, architecture };
   if (variant) p2.variant = variant;
@@ -27000,13 +27000,26 @@ var PLATFORM_ARGS = [
   "BUILDARCH",
   "BUILDVARIANT"
 ];
+var BUILDKIT_ARGS = [
+  "BUILDKIT_CACHE_MOUNT_NS",
+  "BUILDKIT_CONTEXT_KEEP_GIT_DIR",
+  "BUILDKIT_INLINE_CACHE",
+  "BUILDKIT_MULTI_PLATFORM",
+  "BUILDKIT_SANDBOX_HOSTNAME",
+  "BUILDKIT_SYNTAX",
+  "SOURCE_DATE_EPOCH"
+];
 var PROXY_SET = new Set(PROXY_ARGS);
+var BUILDKIT_SET = new Set(BUILDKIT_ARGS);
 var PLATFORM_SET = new Set(PLATFORM_ARGS);
 function isProxyArg(name) {
   return PROXY_SET.has(name);
 }
 function isPlatformArg(name) {
   return PLATFORM_SET.has(name);
+}
+function isBuildkitArg(name) {
+  return BUILDKIT_SET.has(name);
 }
 function platformArgs(target, build) {
   return /* @__PURE__ */ new Map([
@@ -27056,6 +27069,24 @@ var StageScope = class {
     return out;
   }
 };
+function declareArgs(scope, args, sources) {
+  const fromBuildArgs = [];
+  for (const { name, value: declared } of args) {
+    let value;
+    if (sources.buildArgs.has(name)) {
+      fromBuildArgs.push(name);
+      value = sources.buildArgs.get(name);
+    } else if (declared !== void 0) {
+      value = declared;
+    } else if (sources.metaArgs.has(name)) {
+      value = sources.metaArgs.get(name);
+    } else {
+      value = sources.platformArgs.get(name);
+    }
+    scope.declareArg(name, value);
+  }
+  return fromBuildArgs;
+}
 
 // src/cli/build-flags.ts
 var buildFlags = [
@@ -27231,13 +27262,21 @@ var HELPER_TIMEOUT_MS = 6e4;
 var IDENTITY_TOKEN_USER = "<token>";
 function runHelper(program, input) {
   return new Promise((resolve6, reject) => {
-    const child = spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"], timeout: HELPER_TIMEOUT_MS });
+    const child = spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), HELPER_TIMEOUT_MS);
+    timer.unref();
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
     child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
-    child.on("error", reject);
-    child.on("close", (code) => resolve6({ code, stdout, stderr }));
+    child.on("error", (err2) => {
+      clearTimeout(timer);
+      reject(err2);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve6({ code, stdout, stderr });
+    });
     child.stdin.on("error", () => {
     });
     child.stdin.end(input);
@@ -27590,6 +27629,15 @@ function parseReference(text2) {
   const { registry, repository } = parseName(text2, rest);
   if (tag === void 0 && digest === void 0) tag = DEFAULT_TAG;
   return new Reference(registry, repository, tag, digest);
+}
+function parseRepository(text2) {
+  const input = text2.trim();
+  if (input === "") throw invalid(text2, "empty repository");
+  if (input.includes("@") || input.lastIndexOf(":") > input.lastIndexOf("/")) {
+    throw invalid(text2, "a repository takes no tag or digest");
+  }
+  const { registry, repository } = parseName(text2, input);
+  return { registry, repository, toString: () => `${registry}/${repository}` };
 }
 
 // src/registry/host-policy.ts
@@ -28010,7 +28058,8 @@ function parseTokenResponse(text2, now = Date.now()) {
   const issued = typeof body.issued_at === "string" ? Date.parse(body.issued_at) : NaN;
   const start = Number.isNaN(issued) ? now : Math.min(issued, now);
   const margin = Math.min(3e4, expiresIn * 1e3 / 10);
-  return { token, expiresAt: start + expiresIn * 1e3 - margin };
+  const expiresAt = start + expiresIn * 1e3 - margin;
+  return typeof body.refresh_token === "string" && body.refresh_token ? { token, expiresAt, refreshToken: body.refresh_token } : { token, expiresAt };
 }
 var Authenticator = class {
   cache = /* @__PURE__ */ new Map();
@@ -28032,9 +28081,24 @@ var Authenticator = class {
     const token = await this.token(target);
     return `Bearer ${token.token}`;
   }
+  /**
+   * Logs in with a password the way `docker login` does: the OAuth2 password grant asking for
+   * offline access. Returns the refresh token (an identity token) when the server issues one, so
+   * config.json can hold it instead of the password; undefined when it does not.
+   */
+  async identityToken(target) {
+    if (target.challenge?.scheme !== "bearer" || target.credential?.kind !== "basic") return void 0;
+    const token = await this.fetchToken(target, true);
+    this.remember(target, token);
+    return token.refreshToken;
+  }
   /** Drops cached tokens for a target, after the registry refused one. */
   forget(target) {
     this.cache.delete(this.serverKey(target));
+  }
+  remember(target, token) {
+    const key = this.serverKey(target);
+    this.cache.set(key, [...this.cache.get(key) ?? [], token]);
   }
   serverKey(target) {
     const p2 = target.challenge?.params ?? {};
@@ -28054,7 +28118,7 @@ ${target.scopes.map(formatScope).join(" ")}`;
     let pending = this.inflight.get(flightKey);
     if (!pending) {
       pending = this.fetchToken(target).then((t) => {
-        this.cache.set(key, [...this.cache.get(key) ?? [], t]);
+        this.remember(target, t);
         return t;
       });
       this.inflight.set(flightKey, pending);
@@ -28063,7 +28127,7 @@ ${target.scopes.map(formatScope).join(" ")}`;
     }
     return pending;
   }
-  async fetchToken(target) {
+  async fetchToken(target, offline = false) {
     const params = target.challenge?.params ?? {};
     if (!params.realm) throw new BuilderError("REGISTRY_ERROR", `${target.host}: Bearer challenge names no token realm`);
     let realm;
@@ -28077,7 +28141,8 @@ ${target.scopes.map(formatScope).join(" ")}`;
     if (cred?.kind === "identityToken") {
       res = await this.send(target, this.oauthRequest(realm, target, { grant_type: "refresh_token", refresh_token: cred.identityToken }));
     } else if (cred?.kind === "basic") {
-      res = await this.send(target, this.oauthRequest(realm, target, { grant_type: "password", username: cred.username, password: cred.password }));
+      const grant = { grant_type: "password", username: cred.username, password: cred.password, ...offline ? { access_type: "offline" } : {} };
+      res = await this.send(target, this.oauthRequest(realm, target, grant));
       if (res.status === 404 || res.status === 405) {
         await res.body.dump();
         res = await this.send(target, this.getRequest(realm, target, cred));
@@ -28105,7 +28170,8 @@ ${target.scopes.map(formatScope).join(" ")}`;
       throw new BuilderError("REGISTRY_ERROR", `${target.host}: token server ${realm.host} gave an unreadable answer (${err2.message})`);
     }
     registerSecret(parsed.token);
-    return { token: parsed.token, expiresAt: parsed.expiresAt, scopes: target.scopes };
+    registerSecret(parsed.refreshToken);
+    return { ...parsed, scopes: target.scopes };
   }
   oauthRequest(realm, target, grant) {
     const form = new URLSearchParams({ ...grant, client_id: CLIENT_ID });
@@ -28353,6 +28419,12 @@ function withDigest(loc, digest) {
   url.searchParams.set("digest", digest);
   return /^[a-z]+:\/\//i.test(loc) ? url.toString() : `${url.pathname}${url.search}`;
 }
+function hasCode(err2, code) {
+  for (let e = err2, depth = 0; e && depth < 6; e = e.cause, depth++) {
+    if (e.code === code) return true;
+  }
+  return false;
+}
 var BlobUploader = class {
   session;
   opts;
@@ -28364,13 +28436,13 @@ var BlobUploader = class {
     return { registry: repo.registry, direction: "push", repository: repo.repository, scopes };
   }
   /** Streams bytes through a counter that reports progress and hashes what is sent. */
-  counted(repo, blob, source, counter, offset = 0) {
+  counted(repo, blob, source, counter) {
     const onProgress = this.opts.onProgress;
     const repository = `${repo.registry}/${repo.repository}`;
-    let done = offset;
+    let done = 0;
     const t = new Transform({
       transform(chunk, _enc, cb) {
-        counter.update(chunk);
+        counter?.update(chunk);
         done += chunk.length;
         onProgress?.({ phase: "upload", repository, digest: blob.digest, done, total: blob.size });
         cb(null, chunk);
@@ -28423,16 +28495,24 @@ var BlobUploader = class {
     else await this.chunked(repo, blob, opener, what, scopes, loc);
   }
   async monolithic(repo, blob, opener, what, scopes, loc) {
-    const res = await this.session.send({
-      ...this.base(repo, scopes),
-      method: "PUT",
-      path: withDigest(loc, blob.digest),
-      headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-      body: async () => this.counted(repo, blob, await opener(), new DigestCounter(digestAlgorithm(blob.digest))),
-      replayable: false,
-      ok: [201, 204],
-      subject: { what, kind: "upload" }
-    });
+    let res;
+    try {
+      res = await this.session.send({
+        ...this.base(repo, scopes),
+        method: "PUT",
+        path: withDigest(loc, blob.digest),
+        headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
+        body: async () => this.counted(repo, blob, await opener()),
+        replayable: false,
+        ok: [201, 204],
+        subject: { what, kind: "upload" }
+      });
+    } catch (err2) {
+      if (hasCode(err2, "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH")) {
+        throw new BuilderError("DIGEST_MISMATCH", `${what}: content is not the declared ${blob.size} bytes`, { cause: err2 });
+      }
+      throw err2;
+    }
     await res.body.dump();
   }
   /** Opens the bytes afresh and skips what the registry already has; the hash covers them all. */
@@ -28618,7 +28698,7 @@ function manifestMediaType(res, bytes) {
   return fromHeader ?? "application/octet-stream";
 }
 async function readLimited(res, limit, what) {
-  const parts2 = [];
+  const parts = [];
   let size = 0;
   for await (const chunk of res.body) {
     size += chunk.length;
@@ -28626,9 +28706,9 @@ async function readLimited(res, limit, what) {
       res.body.destroy();
       throw new BuilderError("REGISTRY_ERROR", `${what}: manifest is larger than ${limit} bytes`);
     }
-    parts2.push(chunk);
+    parts.push(chunk);
   }
-  return Buffer.concat(parts2);
+  return Buffer.concat(parts);
 }
 var RegistryClient = class {
   options;
@@ -28654,9 +28734,13 @@ var RegistryClient = class {
   }
   /**
    * Checks that the keychain's credentials for `registry` are accepted: GET /v2/ authorized as a
-   * real request would be (a token with no scopes for token auth). Used by `kiln login`.
+   * real request would be (a token with no scopes for token auth). Used by `kiln login`; with
+   * token auth and a password it also asks for an identity token, which it returns if issued.
    */
   async checkAuth(registry) {
+    const ep = await this.session.endpoint(registry, "pull");
+    const credential = await this.session.credential(registry, "");
+    const identityToken = await this.session.auth.identityToken({ host: ep.host, challenge: ep.challenge, credential, scopes: [], direction: "pull" });
     const res = await this.session.send({
       registry,
       direction: "pull",
@@ -28668,6 +28752,7 @@ var RegistryClient = class {
       subject: { what: registry, kind: "ping" }
     });
     await res.body.dump();
+    return identityToken ? { identityToken } : {};
   }
   /** Fetches a manifest; docker.io references try the configured mirrors first. */
   async getManifest(ref) {
@@ -28802,8 +28887,8 @@ var RegistryClient = class {
       });
       const body = await res.body.json();
       tags.push(...body.tags ?? []);
-      const link5 = header(res, "link");
-      path = link5?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1];
+      const link2 = header(res, "link");
+      path = link2?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1];
     }
     return tags;
   }
@@ -28869,52 +28954,38 @@ var RegistryClient = class {
 import { pipeline as pipeline3 } from "node:stream";
 
 // src/cache/digest-stream.ts
-import { Transform as Transform3 } from "node:stream";
+import { Readable as Readable3 } from "node:stream";
 function digestMismatch(what, expected, actual) {
   return new BuilderError("DIGEST_MISMATCH", `${what}: content does not match its digest (expected ${expected}, got ${actual})`);
 }
 function sizeMismatch(what, expected, actual) {
   return new BuilderError("DIGEST_MISMATCH", `${what}: expected ${expected} bytes, got ${actual}`);
 }
-var VerifyingStream2 = class extends Transform3 {
-  /** `what` names the blob in the error, e.g. "layer sha256:… of oci-layout:/tmp/x". */
-  constructor(expected, expectedSize, what) {
-    super();
-    this.expected = expected;
-    this.expectedSize = expectedSize;
-    this.what = what;
-    this.counter = new DigestCounter(digestAlgorithm(expected));
-  }
-  expected;
-  expectedSize;
-  what;
-  counter;
-  _transform(chunk, _enc, done) {
-    this.counter.update(chunk);
-    if (this.expectedSize !== void 0 && this.counter.size > this.expectedSize) {
-      done(sizeMismatch(this.what, this.expectedSize, this.counter.size));
-      return;
-    }
-    done(null, chunk);
-  }
-  _flush(done) {
-    if (this.expectedSize !== void 0 && this.counter.size !== this.expectedSize) {
-      done(sizeMismatch(this.what, this.expectedSize, this.counter.size));
-      return;
-    }
-    const actual = this.counter.digest();
-    done(actual === this.expected ? null : digestMismatch(this.what, this.expected, actual));
-  }
-};
 function verified(source, expected, size, what) {
-  const check = new VerifyingStream2(expected, size, what);
-  source.on("error", (err2) => check.destroy(err2));
-  return source.pipe(check);
+  async function* check() {
+    const counter = new DigestCounter(digestAlgorithm(expected));
+    try {
+      for await (const chunk of source) {
+        counter.update(chunk);
+        if (size !== void 0 && counter.size > size) throw sizeMismatch(what, size, counter.size);
+        yield chunk;
+      }
+    } finally {
+      source.destroy?.();
+    }
+    if (size !== void 0 && counter.size !== size) throw sizeMismatch(what, size, counter.size);
+    const actual = counter.digest();
+    if (actual !== expected) throw digestMismatch(what, expected, actual);
+  }
+  return Readable3.from(check(), { objectMode: false });
 }
 
 // src/image/decompress.ts
+import zlib2 from "node:zlib";
+
+// src/util/zstd.ts
 import zlib from "node:zlib";
-import { Transform as Transform4 } from "node:stream";
+import { Transform as Transform3 } from "node:stream";
 
 // node_modules/fzstd/esm/index.mjs
 var ab = ArrayBuffer;
@@ -29586,17 +29657,19 @@ var Decompress = /* @__PURE__ */ (function() {
   return Decompress2;
 })();
 
-// src/image/decompress.ts
+// src/util/zstd.ts
 var nativeZstd = zlib.createZstdDecompress;
-var FzstdStream = class extends Transform4 {
-  constructor(what) {
+var FzstdStream = class extends Transform3 {
+  constructor(what, code) {
     super();
     this.what = what;
+    this.code = code;
     this.decoder = new Decompress((data) => {
       if (data.length > 0) this.push(Buffer.from(data));
     });
   }
   what;
+  code;
   decoder;
   _transform(chunk, _enc, done) {
     this.feed(chunk, false, done);
@@ -29609,16 +29682,21 @@ var FzstdStream = class extends Transform4 {
       this.decoder.push(chunk, final);
       done();
     } catch (err2) {
-      done(new BuilderError("LAYER_INVALID", `${this.what}: invalid zstd data (${err2.message})`, { cause: err2 }));
+      done(new BuilderError(this.code, `${this.what}: invalid zstd data (${err2.message})`, { cause: err2 }));
     }
   }
 };
+function zstdDecompressor(what, code) {
+  return nativeZstd ? nativeZstd() : new FzstdStream(what, code);
+}
+
+// src/image/decompress.ts
 function decompressor(mediaType, what) {
   switch (layerCompression(mediaType)) {
     case "gzip":
-      return withMessage(zlib.createGunzip(), what, "gzip");
+      return withMessage(zlib2.createGunzip(), what, "gzip");
     case "zstd":
-      return nativeZstd ? withMessage(nativeZstd(), what, "zstd") : new FzstdStream(what);
+      return withMessage(zstdDecompressor(what, "LAYER_INVALID"), what, "zstd");
     case "none":
       return null;
   }
@@ -29701,24 +29779,24 @@ function configMediaType(manifestMediaType2) {
   return manifestMediaType2 === MediaType.DockerManifest ? MediaType.DockerConfig : MediaType.OciConfig;
 }
 var ComputedImage = class {
-  constructor(parts2) {
-    this.parts = parts2;
+  constructor(parts) {
+    this.parts = parts;
   }
   parts;
   built = once(async () => {
-    const parts2 = await this.parts();
-    const rawConfig = Buffer.from(JSON.stringify(parts2.config));
+    const parts = await this.parts();
+    const rawConfig = Buffer.from(JSON.stringify(parts.config));
     const manifest = {
       schemaVersion: 2,
-      mediaType: parts2.mediaType,
-      config: { mediaType: configMediaType(parts2.mediaType), digest: sha256(rawConfig), size: rawConfig.length },
-      layers: parts2.layers.map(layerDescriptor)
+      mediaType: parts.mediaType,
+      config: { mediaType: configMediaType(parts.mediaType), digest: sha256(rawConfig), size: rawConfig.length },
+      layers: parts.layers.map(layerDescriptor)
     };
-    if (parts2.annotations && Object.keys(parts2.annotations).length && parts2.mediaType !== MediaType.DockerManifest) {
-      manifest.annotations = parts2.annotations;
+    if (parts.annotations && Object.keys(parts.annotations).length && parts.mediaType !== MediaType.DockerManifest) {
+      manifest.annotations = parts.annotations;
     }
     const rawManifest = Buffer.from(JSON.stringify(manifest));
-    return { parts: parts2, rawConfig, manifest, rawManifest };
+    return { parts, rawConfig, manifest, rawManifest };
   });
   async rawManifest() {
     return (await this.built()).rawManifest;
@@ -29753,19 +29831,833 @@ function mutate(base, change) {
   return imageFromParts(async () => change(await partsOf(base)));
 }
 function withConfig(base, change) {
-  return mutate(base, (parts2) => ({ ...parts2, config: { ...change(parts2.config), rootfs: parts2.config.rootfs } }));
+  return mutate(base, (parts) => ({ ...parts, config: { ...change(parts.config), rootfs: parts.config.rootfs } }));
+}
+
+// src/cache/layer-cache-ttl.ts
+function isExpired(created, ttlMs, now = /* @__PURE__ */ new Date()) {
+  const at2 = created === void 0 ? NaN : Date.parse(created);
+  if (Number.isNaN(at2)) return true;
+  return at2 + ttlMs < now.getTime();
+}
+
+// src/cache/layer-cache-writes.ts
+var BackgroundWrites = class {
+  /** `limit` writes at once, so cache pushes leave bandwidth to the build's own pulls. */
+  constructor(limit = 2) {
+    this.limit = limit;
+  }
+  limit;
+  queue = [];
+  running = /* @__PURE__ */ new Set();
+  written = 0;
+  failed = 0;
+  /** Starts `write` when a slot is free; `what` names it in the warning if it fails. */
+  add(what, write) {
+    this.queue.push(async () => {
+      try {
+        await write();
+        this.written++;
+      } catch (err2) {
+        this.failed++;
+        log.warn(`could not write ${what} to the layer cache: ${describeError(err2)}`);
+      }
+    });
+    this.pump();
+  }
+  pump() {
+    while (this.running.size < this.limit && this.queue.length > 0) {
+      const task = this.queue.shift()();
+      this.running.add(task);
+      void task.finally(() => {
+        this.running.delete(task);
+        this.pump();
+      });
+    }
+  }
+  /** Resolves once every write added so far (and any added meanwhile) has finished. */
+  async flush() {
+    while (this.running.size > 0 || this.queue.length > 0) await Promise.all([...this.running]);
+    return { written: this.written, failed: this.failed };
+  }
+};
+
+// src/image/cache-entry.ts
+function cacheEntryImage(layer, meta, platform) {
+  const created = (meta.created ?? /* @__PURE__ */ new Date()).toISOString();
+  const mediaType = layer.mediaType.startsWith("application/vnd.docker.") ? MediaType.DockerManifest : MediaType.OciManifest;
+  const config = {
+    created,
+    architecture: platform.architecture,
+    os: platform.os,
+    ...platform.variant ? { variant: platform.variant } : {},
+    rootfs: { type: "layers", diff_ids: [layer.diffId] },
+    history: [{ created, created_by: meta.createdBy, author: "kiln" }]
+  };
+  return imageFromParts(async () => ({ mediaType, config, layers: [layer] }));
+}
+var EntryImageCache = class {
+  constructor(name, ttlMs, platform) {
+    this.name = name;
+    this.ttlMs = ttlMs;
+    this.platform = platform;
+  }
+  name;
+  ttlMs;
+  platform;
+  writes = new BackgroundWrites();
+  /** Entries written by this build and not yet flushed: a later identical step hits them at once. */
+  pending = /* @__PURE__ */ new Map();
+  /** Set once the cache proved unreachable: the rest of the build runs uncached. */
+  unreachable = false;
+  /** Set once a write was refused (no push rights): later writes would be refused too. */
+  writesRefused = false;
+  async get(key) {
+    const written = this.pending.get(key);
+    if (written) return written;
+    if (this.unreachable) return void 0;
+    const where = `${this.name}:${key}`;
+    try {
+      const image = await this.find(key);
+      if (!image) {
+        log.debug(`no cached layer at ${where}`);
+        return void 0;
+      }
+      const [config, layers] = await Promise.all([image.config(), image.layers()]);
+      if (layers.length !== 1) {
+        log.warn(`ignoring cache entry ${where}: it has ${layers.length} layers, not 1`);
+        return void 0;
+      }
+      if (isExpired(config.created, this.ttlMs)) {
+        log.info(`cache entry ${where} expired (created ${config.created ?? "at an unknown time"})`);
+        return void 0;
+      }
+      log.info(`found cached layer ${where}`);
+      const createdBy = config.history?.find((h) => !h.empty_layer)?.created_by;
+      return { key, layer: layers[0], created: new Date(config.created), createdBy };
+    } catch (err2) {
+      switch (this.scopeOf(err2)) {
+        case "unreachable":
+          this.giveUp(err2);
+          break;
+        case "refused":
+          log.info(`no cached layer at ${where}: ${describeError(err2)}`);
+          break;
+        case "entry":
+          log.warn(`layer cache: reading ${where} failed, treating it as a miss: ${describeError(err2)}`);
+      }
+      return void 0;
+    }
+  }
+  async put(key, layer, meta) {
+    if (this.unreachable || this.writesRefused) return;
+    const created = meta.created ?? /* @__PURE__ */ new Date();
+    this.pending.set(key, { key, layer, created, createdBy: meta.createdBy });
+    const image = cacheEntryImage(layer, { ...meta, created }, this.platform);
+    this.writes.add(`${this.name}:${key}`, async () => {
+      try {
+        if (this.unreachable || this.writesRefused) return;
+        await this.store(key, image);
+      } catch (err2) {
+        const scope = this.scopeOf(err2);
+        if (scope === "unreachable") this.unreachable = true;
+        if (scope === "refused") this.writesRefused = true;
+        throw err2;
+      } finally {
+        this.pending.delete(key);
+      }
+    });
+  }
+  flush() {
+    return this.writes.flush();
+  }
+  giveUp(err2) {
+    if (!this.unreachable) log.warn(`layer cache ${this.name} cannot be used, building without it: ${describeError(err2)}`);
+    this.unreachable = true;
+  }
+};
+
+// src/image/layout.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import { join as join3, resolve } from "node:path";
+
+// src/cache/blob-store.ts
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { join as join2 } from "node:path";
+var TEMP_PREFIX = ".tmp-";
+var BlobStore = class {
+  /** `root` holds the `blobs/` directory; `label` names the store in messages. */
+  constructor(root, label = root) {
+    this.root = root;
+    this.label = label;
+  }
+  root;
+  label;
+  path(digest) {
+    return join2(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
+  }
+  async size(digest) {
+    try {
+      const st2 = await stat(this.path(digest));
+      return st2.isFile() ? st2.size : void 0;
+    } catch (err2) {
+      if (err2.code === "ENOENT") return void 0;
+      throw fromSystemError(err2, this.path(digest));
+    }
+  }
+  async has(digest) {
+    return await this.size(digest) !== void 0;
+  }
+  /** A fresh stream of a stored blob, verified against its digest as it is read. */
+  async open(digest) {
+    const size = await this.size(digest);
+    if (size === void 0) throw new BuilderError("BLOB_UNKNOWN", `blob ${digest} not found in ${this.label}`);
+    return verified(createReadStream(this.path(digest)), digest, size, `blob ${digest} in ${this.label}`);
+  }
+  /** Writes a blob and returns its digest; with `expected`, refuses bytes that do not match it. */
+  async write(source, expected) {
+    const staged = await this.stage(source, expected);
+    await staged.commit();
+    return { digest: staged.digest, size: staged.size };
+  }
+  async writeBytes(bytes, expected) {
+    return this.write([bytes], expected);
+  }
+  /**
+   * Writes and verifies a blob under a temp name without publishing it, so a caller can put
+   * several blobs in place only once all of them are known to be good.
+   */
+  async stage(source, expected) {
+    const algorithm = expected ? digestAlgorithm(expected.digest) : "sha256";
+    const dir = join2(this.root, "blobs", algorithm);
+    const temp = join2(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`);
+    const counter = new DigestCounter(algorithm);
+    const what = expected ? `blob ${expected.digest} for ${this.label}` : `blob for ${this.label}`;
+    const limit = expected?.size;
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(temp, "wx", 420);
+      try {
+        for await (const chunk of source) {
+          counter.update(chunk);
+          if (limit !== void 0 && counter.size > limit) throw sizeMismatch(what, limit, counter.size);
+          for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err2) {
+      await rm(temp, { force: true });
+      throw fromSystemError(err2, `${what}: ${temp}`);
+    }
+    const digest = counter.digest();
+    const problem = expected && limit !== void 0 && counter.size !== limit ? sizeMismatch(what, limit, counter.size) : expected && digest !== expected.digest ? digestMismatch(what, expected.digest, digest) : void 0;
+    if (problem) {
+      await rm(temp, { force: true });
+      throw problem;
+    }
+    const final = join2(dir, digestHex(digest));
+    return {
+      digest,
+      size: counter.size,
+      commit: async () => {
+        try {
+          await rename(temp, final);
+          await syncDir(dir);
+        } catch (err2) {
+          await rm(temp, { force: true });
+          throw fromSystemError(err2, final);
+        }
+      },
+      discard: () => rm(temp, { force: true })
+    };
+  }
+};
+async function syncDir(dir) {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// src/image/parse.ts
+function invalid2(what, why) {
+  return new BuilderError("MANIFEST_UNKNOWN", `${what}: ${why}`);
+}
+function parseJson(bytes, what) {
+  let value;
+  try {
+    value = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw invalid2(what, "not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid2(what, "not a JSON object");
+  return value;
+}
+function checkDescriptor(d, what) {
+  const desc = d;
+  if (!desc || typeof desc.mediaType !== "string" || typeof desc.digest !== "string" || !isDigest(desc.digest) || typeof desc.size !== "number") {
+    throw invalid2(what, `malformed descriptor ${JSON.stringify(d)}`);
+  }
+  return desc;
+}
+function detectMediaType(bytes, declared, what) {
+  const json2 = parseJson(bytes, what);
+  if (json2.schemaVersion === 1 || declared === MediaType.DockerManifestV1Signed) {
+    throw invalid2(what, "Docker schema 1 manifests are not supported; push the image again with a current tool");
+  }
+  const own = typeof json2.mediaType === "string" ? json2.mediaType : void 0;
+  const type = own ?? (declared && declared !== "application/json" ? declared : void 0);
+  if (type) return type;
+  if (Array.isArray(json2.manifests)) return MediaType.OciIndex;
+  if (json2.config) return MediaType.OciManifest;
+  throw invalid2(what, "neither an image manifest nor an index");
+}
+function parseManifest(bytes, what) {
+  const json2 = parseJson(bytes, what);
+  if (json2.mediaType !== void 0 && !isManifestMediaType(json2.mediaType)) {
+    throw invalid2(what, `media type ${String(json2.mediaType)} is not an image manifest`);
+  }
+  if (json2.schemaVersion !== 2 || !Array.isArray(json2.layers)) throw invalid2(what, "not a schema 2 image manifest");
+  checkDescriptor(json2.config, what);
+  json2.layers.forEach((l) => checkDescriptor(l, what));
+  return json2;
+}
+function parseIndex(bytes, what) {
+  const json2 = parseJson(bytes, what);
+  if (json2.mediaType !== void 0 && !isIndexMediaType(json2.mediaType)) {
+    throw invalid2(what, `media type ${String(json2.mediaType)} is not an image index`);
+  }
+  if (json2.schemaVersion !== 2 || !Array.isArray(json2.manifests)) throw invalid2(what, "not a schema 2 image index");
+  json2.manifests.forEach((m2) => checkDescriptor(m2, what));
+  return json2;
+}
+function parseConfig(bytes, what) {
+  const json2 = parseJson(bytes, what);
+  const rootfs = json2.rootfs;
+  if (!rootfs || !Array.isArray(rootfs.diff_ids) || !rootfs.diff_ids.every((d) => typeof d === "string" && isDigest(d))) {
+    throw invalid2(what, "image config has no valid rootfs.diff_ids");
+  }
+  return json2;
+}
+
+// src/image/source.ts
+import { createHash as createHash3 } from "node:crypto";
+var MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+async function readSmallBlob(source, desc, what) {
+  if (desc.size > MAX_CONFIG_BYTES) throw new BuilderError("MANIFEST_UNKNOWN", `${what}: ${desc.size} bytes is too large for a config`);
+  const chunks = [];
+  for await (const chunk of await source.openBlob(desc)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+function digestOf(bytes, algorithm) {
+  return algorithm === "sha256" ? sha256(bytes) : `sha512:${createHash3("sha512").update(bytes).digest("hex")}`;
+}
+function checkManifestBytes(bytes, desc, what) {
+  const actual = digestOf(bytes, digestAlgorithm(desc.digest));
+  if (actual !== desc.digest) throw digestMismatch(what, desc.digest, actual);
+  return bytes;
+}
+var SourceImage = class {
+  constructor(source, bytes, type) {
+    this.source = source;
+    this.bytes = bytes;
+    this.type = type;
+    this.origin = source.origin;
+    this.what = `image ${sha256(bytes)} in ${source.name}`;
+    this.parsed = parseManifest(bytes, this.what);
+  }
+  source;
+  bytes;
+  type;
+  origin;
+  parsed;
+  what;
+  async rawManifest() {
+    return this.bytes;
+  }
+  async manifest() {
+    return this.parsed;
+  }
+  async mediaType() {
+    return this.type;
+  }
+  async digest() {
+    return sha256(this.bytes);
+  }
+  rawConfig = once(() => readSmallBlob(this.source, this.parsed.config, `config of ${this.what}`));
+  config = once(async () => parseConfig(await this.rawConfig(), `config of ${this.what}`));
+  layers = once(async () => {
+    const diffIds = (await this.config()).rootfs.diff_ids;
+    if (diffIds.length !== this.parsed.layers.length) {
+      throw new BuilderError("LAYER_INVALID", `${this.what}: ${this.parsed.layers.length} layers but ${diffIds.length} diff_ids in its config`);
+    }
+    return this.parsed.layers.map((desc, i) => describedLayer(desc, diffIds[i], () => this.source.openBlob(desc), this.origin));
+  });
+};
+var SourceIndex = class {
+  constructor(source, bytes, type) {
+    this.source = source;
+    this.bytes = bytes;
+    this.type = type;
+    this.origin = source.origin;
+    this.what = `index ${sha256(bytes)} in ${source.name}`;
+    this.parsed = parseIndex(bytes, this.what);
+  }
+  source;
+  bytes;
+  type;
+  origin;
+  parsed;
+  what;
+  async rawManifest() {
+    return this.bytes;
+  }
+  async manifest() {
+    return this.parsed;
+  }
+  async mediaType() {
+    return this.type;
+  }
+  async digest() {
+    return sha256(this.bytes);
+  }
+  async image(desc) {
+    const child = await this.child(desc);
+    if (child.kind !== "image") throw new BuilderError("MANIFEST_UNKNOWN", `${desc.digest} in ${this.what} is an index, not an image`);
+    return child.image;
+  }
+  async index(desc) {
+    const child = await this.child(desc);
+    if (child.kind !== "index") throw new BuilderError("MANIFEST_UNKNOWN", `${desc.digest} in ${this.what} is an image, not an index`);
+    return child.index;
+  }
+  async child(desc) {
+    const what = `manifest ${desc.digest} of ${this.what}`;
+    const bytes = checkManifestBytes(await this.source.readManifest(desc), desc, what);
+    return openManifest(this.source, bytes, desc.mediaType);
+  }
+};
+function openManifest(source, bytes, declared) {
+  const what = `manifest ${sha256(bytes)} in ${source.name}`;
+  const type = detectMediaType(bytes, declared, what);
+  if (isIndexMediaType(type)) return { kind: "index", index: new SourceIndex(source, bytes, type) };
+  if (isManifestMediaType(type)) return { kind: "image", image: new SourceImage(source, bytes, type) };
+  throw new BuilderError("MANIFEST_UNKNOWN", `${what}: unsupported media type ${type}`);
+}
+
+// src/image/store.ts
+import { readFile } from "node:fs/promises";
+var BlobStoreSource = class {
+  constructor(store, name) {
+    this.store = store;
+    this.name = name;
+  }
+  store;
+  name;
+  async openBlob(desc) {
+    const size = await this.store.size(desc.digest);
+    if (size === void 0) throw new BuilderError("BLOB_UNKNOWN", `blob ${desc.digest} is missing from ${this.name}`);
+    if (size !== desc.size) throw new BuilderError("DIGEST_MISMATCH", `blob ${desc.digest} in ${this.name}: ${size} bytes on disk, ${desc.size} in its descriptor`);
+    return this.store.open(desc.digest);
+  }
+  async readManifest(desc) {
+    const path = this.store.path(desc.digest);
+    try {
+      return checkManifestBytes(await readFile(path), desc, `manifest ${desc.digest} in ${this.name}`);
+    } catch (err2) {
+      if (err2.code === "ENOENT") throw new BuilderError("MANIFEST_UNKNOWN", `manifest ${desc.digest} is missing from ${this.name}`);
+      throw fromSystemError(err2, path);
+    }
+  }
+};
+
+// src/image/layout.ts
+var REF_NAME = "org.opencontainers.image.ref.name";
+var LAYOUT_VERSION = "1.0.0";
+function layoutName(path, tag) {
+  return `oci-layout:${path}${tag ? `:${tag}` : ""}`;
+}
+async function readLayoutIndex(dir) {
+  const name = layoutName(dir);
+  let marker;
+  try {
+    marker = await readFile2(join3(dir, "oci-layout"), "utf8");
+  } catch (err2) {
+    if (err2.code === "ENOENT") throw new BuilderError("FILE_NOT_FOUND", `${name}: not an OCI layout (no oci-layout file)`);
+    throw fromSystemError(err2, join3(dir, "oci-layout"));
+  }
+  let version;
+  try {
+    version = JSON.parse(marker).imageLayoutVersion;
+  } catch {
+    version = void 0;
+  }
+  if (version !== LAYOUT_VERSION) throw new BuilderError("FILE_NOT_FOUND", `${name}: unsupported oci-layout version ${JSON.stringify(version)}`);
+  let bytes;
+  try {
+    bytes = await readFile2(join3(dir, "index.json"));
+  } catch (err2) {
+    throw fromSystemError(err2, join3(dir, "index.json"));
+  }
+  return parseIndex(bytes, `${name}/index.json`);
+}
+function findLayoutEntry(index, dir, tag) {
+  if (tag !== void 0) {
+    const found = index.manifests.filter((d) => d.annotations?.[REF_NAME] === tag);
+    if (found.length === 0) {
+      const names = index.manifests.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
+      throw new BuilderError("MANIFEST_UNKNOWN", `${layoutName(dir, tag)}: no image tagged "${tag}" (tags: ${names.join(", ") || "none"})`);
+    }
+    return found[found.length - 1];
+  }
+  if (index.manifests.length !== 1) {
+    throw new BuilderError("USAGE", `${layoutName(dir)} holds ${index.manifests.length} images; name one as oci-layout:${dir}:TAG`);
+  }
+  return index.manifests[0];
+}
+async function readLayout(path, tag) {
+  const dir = resolve(path);
+  const entry = findLayoutEntry(await readLayoutIndex(dir), path, tag);
+  const name = layoutName(path, tag);
+  const source = new BlobStoreSource(new BlobStore(dir, name), name);
+  const bytes = await source.readManifest(entry);
+  return openManifest(source, bytes, entry.mediaType);
+}
+
+// src/image/layout-write.ts
+import { mkdir as mkdir2, readFile as readFile3 } from "node:fs/promises";
+import { join as join4, resolve as resolve2 } from "node:path";
+import { Readable as Readable5 } from "node:stream";
+
+// src/cache/atomic-file.ts
+import { open as open2, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { randomBytes as randomBytes2 } from "node:crypto";
+async function writeFileAtomic(path, data) {
+  const temp = `${path}.tmp-${process.pid}-${randomBytes2(6).toString("hex")}`;
+  try {
+    const fh = await open2(temp, "wx", 420);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename2(temp, path);
+  } catch (err2) {
+    await rm2(temp, { force: true });
+    throw fromSystemError(err2, path);
+  }
+}
+
+// src/cache/file-lock.ts
+import { open as open3, rm as rm3, stat as stat2 } from "node:fs/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
+var RETRY_MS = 25;
+var WAIT_MS = 3e4;
+var STALE_MS = 12e4;
+async function withFileLock(lockPath, work) {
+  const deadline = Date.now() + WAIT_MS;
+  for (; ; ) {
+    try {
+      const fh = await open3(lockPath, "wx");
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err2) {
+      if (err2.code !== "EEXIST") throw fromSystemError(err2, lockPath);
+      const age = await stat2(lockPath).then((s3) => Date.now() - s3.mtimeMs, () => 0);
+      if (age > STALE_MS) await rm3(lockPath, { force: true });
+      else if (Date.now() > deadline) throw new BuilderError("IO", `${lockPath}: still locked by another process after ${WAIT_MS / 1e3} s`);
+      else await sleep2(RETRY_MS);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm3(lockPath, { force: true });
+  }
+}
+
+// src/image/concurrency.ts
+async function forEachLimit(items, limit, work) {
+  let next = 0;
+  let failure;
+  async function worker() {
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  }
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+  await Promise.all(workers);
+  if (failure) throw failure.error;
+}
+
+// src/image/walk.ts
+import { Readable as Readable4 } from "node:stream";
+async function walkImage(source) {
+  const tree = { blobs: [], manifests: [], foreign: 0 };
+  const seenBlobs = /* @__PURE__ */ new Set();
+  const seenManifests = /* @__PURE__ */ new Set();
+  const addBlob = (blob) => {
+    if (seenBlobs.has(blob.digest)) return;
+    seenBlobs.add(blob.digest);
+    tree.blobs.push(blob);
+  };
+  const addManifest = async (m2) => {
+    const digest = await m2.digest();
+    if (seenManifests.has(digest)) return;
+    seenManifests.add(digest);
+    tree.manifests.push({ digest, mediaType: await m2.mediaType(), bytes: await m2.rawManifest() });
+  };
+  const visitImage = async (image) => {
+    for (const layer of await image.layers()) {
+      if (isForeignLayer(layer)) {
+        tree.foreign++;
+        continue;
+      }
+      addBlob({ digest: layer.digest, size: layer.size, kind: "layer", origin: layer.origin, open: () => layer.compressed() });
+    }
+    const config = (await image.manifest()).config;
+    addBlob({ digest: config.digest, size: config.size, kind: "config", origin: image.origin, open: async () => Readable4.from([await image.rawConfig()]) });
+    await addManifest(image);
+  };
+  const visitIndex = async (index) => {
+    for (const desc of (await index.manifest()).manifests) {
+      if (isIndexMediaType(desc.mediaType)) await visitIndex(await index.index(desc));
+      else await visitImage(await index.image(desc));
+    }
+    await addManifest(index);
+  };
+  if (source.kind === "image") await visitImage(source.image);
+  else await visitIndex(source.index);
+  tree.blobs.sort((a, b2) => a.kind === b2.kind ? 0 : a.kind === "layer" ? -1 : 1);
+  return tree;
+}
+
+// src/image/layout-write.ts
+async function isLayout(dir) {
+  try {
+    await readFile3(join4(dir, "oci-layout"));
+  } catch (err2) {
+    if (err2.code === "ENOENT") return false;
+    throw fromSystemError(err2, dir);
+  }
+  await readLayoutIndex(dir);
+  return true;
+}
+async function initLayout(dir) {
+  await writeFileAtomic(join4(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+  await writeFileAtomic(join4(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+}
+async function writeLayout(path, source, opts = {}) {
+  const dir = resolve2(path);
+  const name = layoutName(path, opts.tag);
+  await mkdir2(dir, { recursive: true });
+  const existed = await isLayout(dir);
+  const store = new BlobStore(dir, name);
+  const tree = await walkImage(source);
+  const staged = [];
+  try {
+    await forEachLimit(tree.blobs, opts.concurrency ?? 4, async (blob) => {
+      if (await store.has(blob.digest)) return;
+      staged.push(await store.stage(await blob.open(), { digest: blob.digest, size: blob.size }));
+    });
+    for (const m2 of tree.manifests) {
+      if (!await store.has(m2.digest)) staged.push(await store.stage(Readable5.from([m2.bytes]), { digest: m2.digest, size: m2.bytes.length }));
+    }
+  } catch (err2) {
+    await Promise.all(staged.map((s3) => s3.discard()));
+    throw err2;
+  }
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      await staged[i].commit();
+    } catch (err2) {
+      await Promise.all(staged.slice(i + 1).map((s3) => s3.discard()));
+      throw err2;
+    }
+  }
+  const top = tree.manifests[tree.manifests.length - 1];
+  const entry = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+  if (opts.tag) entry.annotations = { [REF_NAME]: opts.tag };
+  await withFileLock(join4(dir, "index.json.lock"), async () => {
+    if (!existed && !await isLayout(dir)) await initLayout(dir);
+    const index = await readLayoutIndex(dir);
+    const keep = index.manifests.filter(
+      (d) => opts.tag ? d.annotations?.[REF_NAME] !== opts.tag : d.digest !== entry.digest || d.annotations?.[REF_NAME] !== void 0
+    );
+    await writeFileAtomic(join4(dir, "index.json"), JSON.stringify({ ...index, manifests: [...keep, entry] }));
+  });
+  log.info(`wrote ${top.digest} to ${name}`, { blobs: staged.length });
+  return entry;
+}
+
+// src/image/cache-layout.ts
+var LayoutLayerCache = class extends EntryImageCache {
+  constructor(path, ttlMs, platform) {
+    super(`oci:${path}`, ttlMs, platform);
+    this.path = path;
+  }
+  path;
+  async find(key) {
+    let found;
+    try {
+      found = await readLayout(this.path, key);
+    } catch (err2) {
+      if (isBuilderError(err2, "FILE_NOT_FOUND") || isBuilderError(err2, "MANIFEST_UNKNOWN")) return void 0;
+      throw err2;
+    }
+    return found.kind === "image" ? found.image : void 0;
+  }
+  async store(key, image) {
+    await writeLayout(this.path, { kind: "image", image }, { tag: key });
+  }
+  scopeOf(err2) {
+    return isBuilderError(err2, "IO") || isBuilderError(err2, "DISK_FULL") ? "unreachable" : "entry";
+  }
+};
+
+// src/image/push.ts
+async function pushImage(client, ref, source, opts = {}) {
+  const tree = await walkImage(source);
+  const repo = ref.context();
+  const result = { mounted: 0, present: 0, uploaded: 0, uploadedBytes: 0 };
+  const mountable = (blob) => blob.origin && blob.origin.registry === ref.registry && blob.origin.repository !== ref.repository ? blob.origin.repository : void 0;
+  for (const kind of ["layer", "config"]) {
+    await forEachLimit(
+      tree.blobs.filter((b2) => b2.kind === kind),
+      opts.concurrency ?? 4,
+      async (blob) => {
+        const from = mountable(blob);
+        if (from && await client.mountBlob(repo, blob.digest, from)) {
+          result.mounted++;
+          return;
+        }
+        if (await client.uploadBlob(repo, { digest: blob.digest, size: blob.size }, blob.open)) {
+          result.uploaded++;
+          result.uploadedBytes += blob.size;
+        } else {
+          result.present++;
+        }
+      }
+    );
+  }
+  const top = tree.manifests[tree.manifests.length - 1];
+  for (const m2 of tree.manifests.slice(0, -1)) {
+    await client.putManifest(new Reference(ref.registry, ref.repository, void 0, m2.digest), m2.bytes, m2.mediaType);
+  }
+  await client.putManifest(ref, top.bytes, top.mediaType);
+  log.info(
+    `pushed ${ref.registry}/${ref.repository}@${top.digest}: ${result.mounted} blobs mounted, ${result.present} already present, ${result.uploaded} uploaded, ${result.uploadedBytes} bytes uploaded`
+  );
+  if (tree.foreign) log.info(`${tree.foreign} foreign layers left out (they stay at their URLs)`);
+  return { digest: top.digest, ...result };
+}
+
+// src/image/remote.ts
+var RegistrySource = class {
+  constructor(client, ref) {
+    this.client = client;
+    this.ref = ref;
+    this.name = `${ref.registry}/${ref.repository}`;
+    this.origin = { registry: ref.registry, repository: ref.repository };
+  }
+  client;
+  ref;
+  name;
+  origin;
+  openBlob(desc) {
+    return this.client.getBlob(this.ref.context(), desc.digest, desc.size);
+  }
+  async readManifest(desc) {
+    const child = new Reference(this.ref.registry, this.ref.repository, void 0, desc.digest);
+    return (await this.client.getManifest(child)).bytes;
+  }
+};
+async function readRemote(client, ref) {
+  const found = await client.getManifest(ref);
+  return openManifest(new RegistrySource(client, found.source), found.bytes, found.mediaType);
+}
+
+// src/image/cache-repo.ts
+var RegistryLayerCache = class extends EntryImageCache {
+  constructor(client, repo, ttlMs, platform) {
+    super(`${repo.registry}/${repo.repository}`, ttlMs, platform);
+    this.client = client;
+    this.repo = repo;
+  }
+  client;
+  repo;
+  ref(key) {
+    return new Reference(this.repo.registry, this.repo.repository, key);
+  }
+  async find(key) {
+    let found;
+    try {
+      found = await readRemote(this.client, this.ref(key));
+    } catch (err2) {
+      if (isBuilderError(err2, "MANIFEST_UNKNOWN")) return void 0;
+      throw err2;
+    }
+    if (found.kind !== "image") throw new BuilderError("LAYER_INVALID", `${this.ref(key)} is an index, not a cache entry`);
+    return found.image;
+  }
+  async store(key, image) {
+    await pushImage(this.client, this.ref(key), { kind: "image", image });
+  }
+  scopeOf(err2) {
+    if (isBuilderError(err2, "REGISTRY_UNREACHABLE")) return "unreachable";
+    if (isBuilderError(err2, "REGISTRY_UNAUTHORIZED") || isBuilderError(err2, "REGISTRY_DENIED")) return "refused";
+    return "entry";
+  }
+};
+
+// src/image/layer-cache.ts
+var LAYOUT_PREFIX = "oci:";
+function defaultCacheRepo(destinations) {
+  if (destinations.length === 0) {
+    throw new BuilderError("USAGE", "--cache needs --cache-repo, or a --destination to derive the cache repository from");
+  }
+  const ref = parseReference(destinations[0]);
+  return `${ref.registry}/${ref.repository}/cache`;
+}
+function openLayerCache(opts) {
+  const platform = opts.platform ?? hostPlatform();
+  const repo = opts.cacheRepo || defaultCacheRepo(opts.destinations);
+  if (repo.startsWith(LAYOUT_PREFIX)) {
+    const path = repo.slice(LAYOUT_PREFIX.length);
+    if (path === "") throw new BuilderError("USAGE", `invalid value "${repo}" for flag --cache-repo: oci: needs a directory`);
+    return new LayoutLayerCache(path, opts.ttlMs, platform);
+  }
+  try {
+    return new RegistryLayerCache(opts.client, parseRepository(repo), opts.ttlMs, platform);
+  } catch (err2) {
+    if (!isBuilderError(err2, "REFERENCE_INVALID")) throw err2;
+    throw new BuilderError("USAGE", `invalid value "${repo}" for flag --cache-repo: ${err2.message}`, { cause: err2 });
+  }
 }
 
 // src/context/open.ts
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm as rm2, stat } from "node:fs/promises";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { mkdtemp, rm as rm4, stat as stat3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join5 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join8 } from "node:path";
 
 // src/context/decompress.ts
 import { spawn as spawn2 } from "node:child_process";
-import { Duplex, PassThrough, Readable as Readable3, Transform as Transform5 } from "node:stream";
-import zlib2 from "node:zlib";
+import { Duplex, PassThrough, Readable as Readable6 } from "node:stream";
+import zlib3 from "node:zlib";
 var MAGICS = [
   ["gzip", [31, 139, 8]],
   ["bzip2", [66, 90, 104]],
@@ -29803,7 +30695,7 @@ async function decompressByContent(input) {
       await iterator.return?.();
     }
   }
-  const raw = Readable3.from(whole(), { objectMode: false });
+  const raw = Readable6.from(whole(), { objectMode: false });
   const compression = detectCompression(first);
   const decoder = decoderFor(compression);
   if (!decoder) return { stream: raw, compression };
@@ -29815,13 +30707,13 @@ async function decompressByContent(input) {
 function decoderFor(kind) {
   switch (kind) {
     case "gzip":
-      return zlib2.createGunzip();
+      return zlib3.createGunzip();
     case "bzip2":
       return externalFilter("bzip2", ["-dc"]);
     case "xz":
       return externalFilter("xz", ["-dc"]);
     case "zstd":
-      return new ZstdDecoder();
+      return zstdDecompressor("zstd archive", "CONTEXT_INVALID");
     case "none":
       return null;
   }
@@ -29848,29 +30740,10 @@ function externalFilter(command2, args) {
   });
   return duplex;
 }
-var ZstdDecoder = class extends Transform5 {
-  decoder = new Decompress((data) => {
-    if (data.length > 0) this.push(Buffer.from(data));
-  });
-  _transform(chunk, _enc, done) {
-    this.feed(chunk, false, done);
-  }
-  _flush(done) {
-    this.feed(new Uint8Array(0), true, done);
-  }
-  feed(chunk, final, done) {
-    try {
-      this.decoder.push(chunk, final);
-      done();
-    } catch (err2) {
-      done(new Error(`invalid zstd data: ${err2.message}`));
-    }
-  }
-};
 
 // src/context/dockerignore.ts
-import { readFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join as join2, posix, relative, sep } from "node:path";
+import { readFile as readFile4 } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join as join5, posix, relative, sep } from "node:path";
 function clean(path) {
   if (path === "") return ".";
   const normalized = posix.normalize(path);
@@ -29949,7 +30822,7 @@ var Pattern = class {
             type = "regexp";
           }
         } else {
-          re2 += "(.*/)?";
+          if (!re2.endsWith("(.*/)?")) re2 += "(.*/)?";
           type = "regexp";
         }
         if (token === 0) type = "suffix";
@@ -30061,16 +30934,16 @@ function mayMatchInside(patternSegments, dirSegments) {
 }
 async function readIfExists(path) {
   try {
-    return await readFile(path, "utf8");
+    return await readFile4(path, "utf8");
   } catch (err2) {
     if (err2.code === "ENOENT" || err2.code === "ENOTDIR") return void 0;
     throw fromSystemError(err2, path);
   }
 }
 async function loadDockerignore(contextDir, dockerfile) {
-  const dockerfilePath = dockerfile === void 0 ? void 0 : isAbsolute(dockerfile) ? dockerfile : join2(contextDir, dockerfile);
-  const candidates = dockerfilePath ? [join2(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`)] : [];
-  candidates.push(join2(contextDir, ".dockerignore"));
+  const dockerfilePath = dockerfile === void 0 ? void 0 : isAbsolute(dockerfile) ? dockerfile : join5(contextDir, dockerfile);
+  const candidates = dockerfilePath ? [join5(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`)] : [];
+  candidates.push(join5(contextDir, ".dockerignore"));
   const alwaysInclude = [".dockerignore"];
   if (dockerfilePath) {
     const rel = relative(contextDir, dockerfilePath);
@@ -30085,15 +30958,15 @@ async function loadDockerignore(contextDir, dockerfile) {
   return { matcher: new DockerignoreMatcher([], { alwaysInclude }) };
 }
 
-// src/context/root-path.ts
-import { lstat, readlink } from "node:fs/promises";
-import { join as join3, posix as posix2 } from "node:path";
+// src/tar/root-path.ts
+import { lstatSync, readlinkSync } from "node:fs";
+import { join as join6, posix as posix2 } from "node:path";
 var MAX_LINKS = 40;
 function components(p2) {
   return p2.split("/").filter((c) => c !== "" && c !== ".");
 }
 async function resolveInRoot(root, p2, opts) {
-  return join3(root, ...await resolveComponents(root, p2, opts));
+  return join6(root, ...await resolveComponents(root, p2, opts));
 }
 async function resolveRelative(root, p2, opts) {
   return (await resolveComponents(root, p2, opts)).join("/");
@@ -30110,10 +30983,10 @@ async function resolveComponents(root, p2, opts) {
       continue;
     }
     const isLeaf = pending.length === 0;
-    const host = join3(root, ...resolved, name);
+    const host = join6(root, ...resolved, name);
     let st2;
     try {
-      st2 = await lstat(host);
+      st2 = lstatSync(host);
     } catch (err2) {
       const code = err2.code;
       if (code === "ENOENT") {
@@ -30129,7 +31002,7 @@ async function resolveComponents(root, p2, opts) {
     if (++links > MAX_LINKS) {
       throw new BuilderError("IO", `${posix2.join("/", p2)}: too many levels of symbolic links`);
     }
-    const target = await readlink(host);
+    const target = readlinkSync(host);
     if (target.startsWith("/")) resolved.length = 0;
     pending = [...components(target), ...pending];
   }
@@ -30143,19 +31016,28 @@ function normalizeTail(resolved, tail) {
   }
   return out;
 }
+function lstatIfExists(path) {
+  try {
+    return lstatSync(path);
+  } catch (err2) {
+    const code = err2.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    throw err2;
+  }
+}
 
 // src/context/spec.ts
-import { resolve } from "node:path";
+import { resolve as resolve3 } from "node:path";
 var LATER = ["gs", "s3", "https", "http", "git"];
 function parseContextSpec(value, cwd = process.cwd()) {
   if (value === "tar://stdin") return { kind: "stdin" };
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value)?.[1]?.toLowerCase();
-  if (scheme === void 0) return { kind: "dir", path: resolve(cwd, value === "" ? "." : value) };
+  if (scheme === void 0) return { kind: "dir", path: resolve3(cwd, value === "" ? "." : value) };
   const rest = value.slice(scheme.length + 3);
-  if (scheme === "dir") return { kind: "dir", path: resolve(cwd, rest === "" ? "." : rest) };
+  if (scheme === "dir") return { kind: "dir", path: resolve3(cwd, rest === "" ? "." : rest) };
   if (scheme === "tar") {
     if (rest === "") throw new BuilderError("CONTEXT_INVALID", `--context=${value}: tar:// needs a path or "stdin"`);
-    return { kind: "tar", path: resolve(cwd, rest) };
+    return { kind: "tar", path: resolve3(cwd, rest) };
   }
   const later = LATER.includes(scheme);
   throw new BuilderError(
@@ -30165,9 +31047,8 @@ function parseContextSpec(value, cwd = process.cwd()) {
 }
 
 // src/context/untar.ts
-import { createWriteStream } from "node:fs";
-import { chmod, lchown, link, lstat as lstat2, lutimes, mkdir, rm, symlink, utimes } from "node:fs/promises";
-import { join as join4, posix as posix3 } from "node:path";
+import { createWriteStream, chmodSync, lchownSync, linkSync, lstatSync as lstatSync2, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { join as join7, posix as posix3 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -33152,7 +34033,7 @@ async function extractTar(input, root, opts) {
       entry.resume();
     }
   }
-  for (const [p2, time] of dirTimes.reverse()) await utimes(p2, time, time);
+  for (const [p2, time] of dirTimes.reverse()) utimesSync(p2, time, time);
   return [...written];
 }
 async function* tarEntries(input) {
@@ -33209,16 +34090,16 @@ async function extractEntry(entry, root, opts, written, dirTimes) {
   const rel = await resolveRelative(root, name, { followLeaf: isDir });
   if (rel === "") return;
   await makeParents(root, posix3.dirname(rel), opts, written);
-  const host = join4(root, rel);
-  const existing = await lstat2(host).catch(() => void 0);
-  if (existing && !(existing.isDirectory() && isDir)) await rm(host, { recursive: true, force: true });
+  const host = join7(root, rel);
+  const existing = lstatIfExists(host);
+  if (existing && !(existing.isDirectory() && isDir)) rmSync(host, { recursive: true, force: true });
   const owner = opts.owner ?? { uid: entry.uid ?? 0, gid: entry.gid ?? 0 };
   const mode = (entry.mode ?? 420) & 4095;
   const mtime = entry.mtime ?? /* @__PURE__ */ new Date(0);
   switch (entry.type) {
     case "Directory":
     case "GNUDumpDir":
-      if (!existing) await mkdir(host, { mode: mode & 511 });
+      if (!existing) mkdirSync(host, { mode: mode & 511 });
       await setOwnerAndMode(host, owner, mode, opts);
       dirTimes.push([host, mtime]);
       break;
@@ -33227,22 +34108,22 @@ async function extractEntry(entry, root, opts, written, dirTimes) {
     case "ContiguousFile":
       await pipeline4(entry, createWriteStream(host, { mode: mode & 511 }));
       await setOwnerAndMode(host, owner, mode, opts);
-      await utimes(host, mtime, mtime);
+      utimesSync(host, mtime, mtime);
       break;
     case "SymbolicLink":
-      await symlink(entry.linkpath ?? "", host);
-      if (opts.keepOwnership || opts.owner) await lchown(host, owner.uid, owner.gid);
-      await lutimes(host, mtime, mtime);
+      symlinkSync(entry.linkpath ?? "", host);
+      if (opts.keepOwnership || opts.owner) lchownSync(host, owner.uid, owner.gid);
+      lutimesSync(host, mtime, mtime);
       break;
     case "Link": {
       const targetName = cleanName(entry.linkpath ?? "");
       if (targetName === "") throw new ArchiveError(`archive hardlink ${entry.path} points at the extraction root`);
       const target = await resolveRelative(root, targetName, { followLeaf: false });
-      await link(join4(root, target), host);
-      const st2 = await lstat2(host);
+      linkSync(join7(root, target), host);
+      const st2 = lstatSync2(host);
       if (!st2.isSymbolicLink()) {
         await setOwnerAndMode(host, owner, mode, opts);
-        await utimes(host, mtime, mtime);
+        utimesSync(host, mtime, mtime);
       }
       break;
     }
@@ -33256,18 +34137,18 @@ async function makeParents(root, dir, opts, written) {
   let cur = "";
   for (const part of dir.split("/")) {
     cur = cur ? `${cur}/${part}` : part;
-    const host = join4(root, cur);
-    const st2 = await lstat2(host).catch(() => void 0);
+    const host = join7(root, cur);
+    const st2 = lstatIfExists(host);
     if (st2?.isDirectory()) continue;
     if (st2) throw new ArchiveError(`cannot extract into ${cur}: not a directory`);
-    await mkdir(host, { mode: 493 });
+    mkdirSync(host, { mode: 493 });
     await setOwnerAndMode(host, opts.owner ?? { uid: 0, gid: 0 }, 493, opts);
     written.add(cur);
   }
 }
 async function setOwnerAndMode(host, owner, mode, opts) {
-  if (opts.keepOwnership || opts.owner) await lchown(host, owner.uid, owner.gid);
-  await chmod(host, mode);
+  if (opts.keepOwnership || opts.owner) lchownSync(host, owner.uid, owner.gid);
+  chmodSync(host, mode);
 }
 
 // src/context/open.ts
@@ -33286,7 +34167,7 @@ async function openContext(spec, opts = {}) {
 }
 async function materialize(parsed, spec, opts) {
   if (parsed.kind === "dir") {
-    const st2 = await stat(parsed.path).catch(() => void 0);
+    const st2 = await stat3(parsed.path).catch(() => void 0);
     if (!st2) throw new BuilderError("CONTEXT_NOT_FOUND", `--context=${spec}: build context directory ${parsed.path} does not exist`);
     if (!st2.isDirectory()) {
       throw new BuilderError("CONTEXT_INVALID", `--context=${spec}: ${parsed.path} is not a directory (use tar:// for an archive)`);
@@ -33296,17 +34177,17 @@ async function materialize(parsed, spec, opts) {
   let input;
   let what;
   if (parsed.kind === "tar") {
-    const st2 = await stat(parsed.path).catch(() => void 0);
+    const st2 = await stat3(parsed.path).catch(() => void 0);
     if (!st2) throw new BuilderError("CONTEXT_NOT_FOUND", `--context=${spec}: build context archive ${parsed.path} does not exist`);
     if (!st2.isFile()) throw new BuilderError("CONTEXT_INVALID", `--context=${spec}: ${parsed.path} is not a file`);
-    input = createReadStream(parsed.path);
+    input = createReadStream2(parsed.path);
     what = parsed.path;
   } else {
     input = opts.stdin ?? process.stdin;
     what = "stdin";
   }
-  const root = await mkdtemp(join5(opts.tmpDir ?? tmpdir(), "kiln-context-"));
-  const cleanup = () => rm2(root, { recursive: true, force: true });
+  const root = await mkdtemp(join8(opts.tmpDir ?? tmpdir(), "kiln-context-"));
+  const cleanup = () => rm4(root, { recursive: true, force: true });
   try {
     const { stream } = await decompressByContent(input);
     await extractTar(stream, root, { keepOwnership: false });
@@ -33321,16 +34202,16 @@ async function materialize(parsed, spec, opts) {
 async function narrow(root, spec, subPath) {
   if (subPath === void 0 || subPath === "" || subPath === ".") return root;
   const rel = await resolveRelative(root, subPath, { followLeaf: true });
-  const dir = join5(root, rel);
-  const st2 = await stat(dir).catch(() => void 0);
+  const dir = join8(root, rel);
+  const st2 = await stat3(dir).catch(() => void 0);
   if (!st2) throw new BuilderError("CONTEXT_NOT_FOUND", `--context-sub-path=${subPath}: no such directory in the build context ${spec}`);
   if (!st2.isDirectory()) throw new BuilderError("CONTEXT_INVALID", `--context-sub-path=${subPath}: not a directory in the build context ${spec}`);
   return dir;
 }
 async function locateDockerfile(dir, path) {
   if (path === "-") return "-";
-  const file = isAbsolute2(path) ? path : join5(dir, path);
-  const st2 = await stat(file).catch(() => void 0);
+  const file = isAbsolute2(path) ? path : join8(dir, path);
+  const st2 = await stat3(file).catch(() => void 0);
   if (!st2?.isFile()) {
     throw new BuilderError("FILE_NOT_FOUND", `--dockerfile=${path}: no Dockerfile at ${file}`);
   }
@@ -33630,8 +34511,10 @@ function patternToRegExp(pattern, greedy, anchored, global = false) {
   let out = anchored ? "^" : "";
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
-    if (ch === "*") out += greedy ? "[^\\n]*" : "[^\\n]*?";
-    else if (ch === "?") out += "[^\\n]";
+    if (ch === "*") {
+      while (chars[i + 1] === "*") i++;
+      out += greedy ? "[^\\n]*" : "[^\\n]*?";
+    } else if (ch === "?") out += "[^\\n]";
     else if (ch === "\\") {
       const nextCh = chars[i + 1];
       if (nextCh === "}" || nextCh === "/") continue;
@@ -33671,6 +34554,7 @@ function trimSuffix(pattern, value, greedy) {
 }
 var ShellLexer = class _ShellLexer {
   opts;
+  special;
   constructor(options = {}) {
     this.opts = {
       escapeToken: options.escapeToken ?? "\\",
@@ -33679,17 +34563,14 @@ var ShellLexer = class _ShellLexer {
       skipProcessQuotes: options.skipProcessQuotes ?? false,
       skipUnsetEnv: options.skipUnsetEnv ?? false
     };
+    this.special = this.opts.escapeToken === "`" ? /[$"'`]/ : /[$"'\\]/;
   }
   get escapeToken() {
     return this.opts.escapeToken;
   }
   /** True when the word holds nothing the lexer would change: no $, quote or escape token. */
   isPlain(word) {
-    for (let i = 0; i < word.length; i++) {
-      const ch = word[i];
-      if (ch === "$" || ch === '"' || ch === "'" || ch === this.opts.escapeToken) return false;
-    }
-    return true;
+    return !this.special.test(word);
   }
   /** Expands `word` into one string; whitespace in it and in variable values is kept. */
   processWord(word, env) {
@@ -33732,15 +34613,8 @@ function isComment(text2) {
   return trimLeft(trimNewline(text2)).startsWith("#");
 }
 function splitLines(text2) {
-  const lines = [];
-  let start = 0;
-  while (start < text2.length) {
-    const nl = text2.indexOf("\n", start);
-    const end = nl < 0 ? text2.length : nl + 1;
-    const raw = text2.slice(start, end);
-    lines.push({ raw, text: nl < 0 ? raw : raw.slice(0, -1) });
-    start = end;
-  }
+  const lines = text2.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
   return lines;
 }
 var DirectiveReader = class {
@@ -33751,7 +34625,6 @@ var DirectiveReader = class {
   done = false;
   escapeToken = "\\";
   directives = [];
-  continuation = /\\[ \t]*$/;
   read(line, lineNo) {
     if (this.done) return;
     const m2 = DIRECTIVE.exec(line);
@@ -33770,14 +34643,14 @@ var DirectiveReader = class {
         throw dockerfileError(this.file, position, `invalid escape token "${value}": use \\ or \``);
       }
       this.escapeToken = value;
-      this.continuation = value === "`" ? /`[ \t]*$/ : /\\[ \t]*$/;
     }
     this.directives.push({ name, value, position });
   }
   /** The line without its continuation token, and whether the logical line ends here. */
   trimContinuation(line) {
-    const m2 = this.continuation.exec(line);
-    return m2 ? [line.slice(0, m2.index), false] : [line, true];
+    let end = line.length;
+    while (end > 0 && (line[end - 1] === " " || line[end - 1] === "	")) end--;
+    return end > 0 && line[end - 1] === this.escapeToken ? [line.slice(0, end - 1), false] : [line, true];
   }
 };
 function splitWords(rest, escapeToken) {
@@ -33881,12 +34754,16 @@ var Parser = class {
   constructor(text2, file) {
     this.file = file;
     this.directives = new DirectiveReader(file);
-    this.lines = splitLines(text2.startsWith("\uFEFF") ? text2.slice(1) : text2);
+    const body = text2.startsWith("\uFEFF") ? text2.slice(1) : text2;
+    this.lines = splitLines(body);
+    this.finalNewline = body.endsWith("\n");
   }
   file;
   warnings = [];
   directives;
   lines;
+  /** Whether the last line ended with a newline, which a heredoc body keeps. */
+  finalNewline;
   index = 0;
   parse() {
     const instructions = [];
@@ -33894,21 +34771,22 @@ var Parser = class {
     while (this.index < this.lines.length) {
       const first = this.lines[this.index];
       const startLine = ++this.index;
-      if (isComment(first.text)) {
-        const comment = trimBoth(trimLeft(first.text).slice(1));
+      const leftTrimmed = trimLeft(first);
+      if (leftTrimmed.startsWith("#")) {
+        const comment = trimBoth(leftTrimmed.slice(1));
         if (comment === "") comments = [];
         else comments.push(comment);
       }
-      const stripped = trimLeft(trimNewline(first.text));
+      const stripped = trimNewline(leftTrimmed);
       this.directives.read(stripped, startLine);
-      const column = first.text.length - trimLeft(first.text).length + 1;
+      const column = first.length - leftTrimmed.length + 1;
       let [line, ended] = this.directives.trimContinuation(isComment(stripped) ? "" : stripped);
       if (ended && line.length === 0) continue;
       const headLength = line.length;
       let emptyContinuation = false;
       while (!ended && this.index < this.lines.length) {
         const next = this.lines[this.index++];
-        const text2 = trimNewline(next.text);
+        const text2 = trimNewline(next);
         this.directives.read(text2, this.index);
         if (isComment(text2)) continue;
         if (trimLeft(text2).length === 0) {
@@ -34036,18 +34914,19 @@ var Parser = class {
       let terminated = false;
       while (this.index < this.lines.length) {
         const physical = this.lines[this.index++];
-        let candidate = trimNewline(physical.text);
+        let candidate = trimNewline(physical);
         if (found.chomp) candidate = candidate.replace(/^\t+/, "");
         if (candidate === found.name) {
           terminated = true;
           break;
         }
-        content += physical.raw;
+        content += this.index < this.lines.length || this.finalNewline ? `${physical}
+` : physical;
       }
       if (!terminated) {
         throw dockerfileError(this.file, node.position, `unterminated heredoc <<${found.chomp ? "-" : ""}${found.name}: no line reads "${found.name}" before the end of the file`);
       }
-      target.heredocs.push({ ...found, content, position: { line: bodyStart, column: 1 } });
+      target.heredocs.push({ name: found.name, expand: found.expand, chomp: found.chomp, fd: found.fd, content, position: { line: bodyStart, column: 1 } });
     }
   }
 };
@@ -34120,7 +34999,22 @@ var FLAG_SPECS = {
 var NETWORK_MODES = /* @__PURE__ */ new Set(["default", "none", "host"]);
 var SECURITY_MODES = /* @__PURE__ */ new Set(["sandbox", "insecure"]);
 var STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
-var NO_FLAGS = { strings: /* @__PURE__ */ new Map(), lists: /* @__PURE__ */ new Map(), bools: /* @__PURE__ */ new Map() };
+var FlagValues = class {
+  values = /* @__PURE__ */ new Map();
+  set(name, value) {
+    this.values.set(name, value);
+  }
+  string(name) {
+    return this.values.get(name);
+  }
+  list(name) {
+    return this.values.get(name) ?? [];
+  }
+  bool(name) {
+    return this.values.get(name) ?? false;
+  }
+};
+var NO_FLAGS = new FlagValues();
 var Converter = class {
   constructor(file) {
     this.file = file;
@@ -34132,7 +35026,7 @@ var Converter = class {
   flags(node) {
     if (node.flags.length === 0) return NO_FLAGS;
     const specs = FLAG_SPECS[node.command] ?? {};
-    const out = { strings: /* @__PURE__ */ new Map(), lists: /* @__PURE__ */ new Map(), bools: /* @__PURE__ */ new Map() };
+    const out = new FlagValues();
     const seen = /* @__PURE__ */ new Set();
     const name = node.keyword.toUpperCase();
     for (const word of node.flags) {
@@ -34152,19 +35046,19 @@ var Converter = class {
         const v2 = value?.toLowerCase();
         if (v2 === "") this.fail(node, `flag --${flag2} needs a value after "="`, `--${flag2}`);
         if (v2 !== void 0 && v2 !== "true" && v2 !== "false") this.fail(node, `flag --${flag2} takes true or false, not "${value}"`, `--${flag2}`);
-        out.bools.set(flag2, v2 !== "false");
+        out.set(flag2, v2 !== "false");
       } else if (value === void 0) {
         this.fail(node, `flag --${flag2} needs a value: --${flag2}=VALUE`, `--${flag2}`);
       } else if (kind === "string") {
-        out.strings.set(flag2, value);
+        out.set(flag2, value);
       } else {
-        out.lists.set(flag2, [...out.lists.get(flag2) ?? [], value]);
+        out.set(flag2, [...out.list(flag2), value]);
       }
     }
     return out;
   }
   convert(node, inOnbuild = false) {
-    const base = { position: node.position, endLine: node.endLine, original: node.original };
+    const { position, endLine, original } = node;
     const name = node.keyword.toUpperCase();
     const flags = this.flags(node);
     const args = node.args;
@@ -34177,53 +35071,53 @@ var Converter = class {
         if (stageName !== void 0 && !STAGE_NAME.test(stageName.toLowerCase())) {
           this.fail(node, `invalid stage name "${stageName}": it must start with a letter and hold only letters, digits, "-", "_" and "."`, stageName);
         }
-        return { ...base, kind: "from", image: args[0], stageName, platform: flags.strings.get("platform") };
+        return { position, endLine, original, kind: "from", image: args[0], stageName, platform: flags.string("platform") };
       }
       case "run": {
         if (args.length === 0 && node.heredocs.length === 0) this.fail(node, "RUN needs a command");
-        const network = flags.strings.get("network");
+        const network = flags.string("network");
         if (network !== void 0 && !NETWORK_MODES.has(network)) this.fail(node, `unsupported network mode "${network}": use default, none or host`, "--network");
-        const security = flags.strings.get("security");
+        const security = flags.string("security");
         if (security !== void 0 && !SECURITY_MODES.has(security)) this.fail(node, `unsupported security mode "${security}": use sandbox or insecure`, "--security");
-        return { ...base, kind: "run", args, shell: !node.json, mounts: flags.lists.get("mount") ?? [], network, security, heredocs: node.heredocs.map(chomped) };
+        return { position, endLine, original, kind: "run", args, shell: !node.json, mounts: flags.list("mount"), network, security, heredocs: node.heredocs.map(chomped) };
       }
       case "cmd":
       case "entrypoint":
-        return { ...base, kind: node.command, args, shell: !node.json };
+        return { position, endLine, original, kind: node.command, args, shell: !node.json };
       case "shell":
         if (!node.json) this.fail(node, 'SHELL must be written in JSON form: SHELL ["executable", "parameters"]');
         if (args.length === 0) this.fail(node, "SHELL needs at least the shell executable");
-        return { ...base, kind: "shell", shell: args };
+        return { position, endLine, original, kind: "shell", shell: args };
       case "label":
       case "env": {
         const pairs2 = node.pairs ?? [];
         if (pairs2.length === 0) this.fail(node, `${name} needs at least one NAME=VALUE`);
         for (const p2 of pairs2) if (p2.key === "") this.fail(node, `${name} names may not be blank`);
         const kv = pairs2.map((p2) => ({ key: p2.key, value: p2.value }));
-        return node.command === "env" ? { ...base, kind: "env", vars: kv } : { ...base, kind: "label", labels: kv };
+        return node.command === "env" ? { position, endLine, original, kind: "env", vars: kv } : { position, endLine, original, kind: "label", labels: kv };
       }
       case "maintainer":
         if (args.length !== 1) this.fail(node, "MAINTAINER needs a name");
-        return { ...base, kind: "maintainer", maintainer: args[0] };
+        return { position, endLine, original, kind: "maintainer", maintainer: args[0] };
       case "expose":
         if (args.length === 0) this.fail(node, "EXPOSE needs at least one port");
-        return { ...base, kind: "expose", ports: args };
+        return { position, endLine, original, kind: "expose", ports: args };
       case "copy":
       case "add":
-        return this.sourcesAndDest(node, base, flags);
+        return this.sourcesAndDest(node, flags);
       case "volume":
         if (args.length === 0) this.fail(node, "VOLUME needs at least one path");
         for (const v2 of args) if (v2.trim() === "") this.fail(node, "VOLUME paths may not be empty");
-        return { ...base, kind: "volume", volumes: args };
+        return { position, endLine, original, kind: "volume", volumes: args };
       case "user":
         if (args.length !== 1) this.fail(node, "USER needs exactly one argument: USER NAME[:GROUP]");
-        return { ...base, kind: "user", user: args[0] };
+        return { position, endLine, original, kind: "user", user: args[0] };
       case "workdir":
         if (args.length !== 1) this.fail(node, "WORKDIR needs exactly one path");
-        return { ...base, kind: "workdir", path: args[0] };
+        return { position, endLine, original, kind: "workdir", path: args[0] };
       case "stopsignal":
         if (args.length !== 1) this.fail(node, "STOPSIGNAL needs exactly one signal");
-        return { ...base, kind: "stopsignal", signal: args[0] };
+        return { position, endLine, original, kind: "stopsignal", signal: args[0] };
       case "arg": {
         if (args.length === 0) this.fail(node, "ARG needs at least one NAME or NAME=DEFAULT");
         const decls = args.map((word) => {
@@ -34232,19 +35126,20 @@ var Converter = class {
           if (argName === "") this.fail(node, `ARG names may not be blank ("${word}")`, word);
           return eq < 0 ? { name: argName } : { name: argName, value: word.slice(eq + 1) };
         });
-        return { ...base, kind: "arg", args: decls };
+        return { position, endLine, original, kind: "arg", args: decls };
       }
       case "onbuild":
-        return this.onbuild(node, base, inOnbuild);
+        return this.onbuild(node, inOnbuild);
       case "healthcheck":
-        return this.healthcheck(node, base, flags);
+        return this.healthcheck(node, flags);
       default: {
         const hint = closest(node.keyword.toUpperCase(), INSTRUCTION_KEYWORDS);
         this.fail(node, `unknown instruction: ${node.keyword}${hint ? ` (did you mean ${hint}?)` : ""}`);
       }
     }
   }
-  sourcesAndDest(node, base, flags) {
+  sourcesAndDest(node, flags) {
+    const { position, endLine, original } = node;
     const name = node.keyword.toUpperCase();
     const args = node.args;
     if (args.length < 2) {
@@ -34252,35 +35147,34 @@ var Converter = class {
     }
     const dest = args[args.length - 1];
     if (!node.json && parseHeredocWord(dest)) this.fail(node, `${name} cannot take a heredoc as its destination`, dest);
-    const heredocs = node.heredocs.map(chomped);
-    const byName = new Map(heredocs.map((h) => [h.name, h]));
+    const heredocs = node.heredocs.length === 0 ? [] : node.heredocs.map(chomped);
+    const byName = heredocs.length === 0 ? void 0 : new Map(heredocs.map((h) => [h.name, h]));
     const sources = [];
     const contents = [];
     for (const src of args.slice(0, -1)) {
-      const doc = node.json ? null : parseHeredocWord(src);
-      const body = doc ? byName.get(doc.name) : void 0;
+      const doc = node.json || !byName ? null : parseHeredocWord(src);
+      const body = doc ? byName?.get(doc.name) : void 0;
       if (doc && body) contents.push({ path: doc.name, data: body.content, expand: doc.expand });
       else sources.push(src);
     }
-    const common = {
-      ...base,
-      sources,
-      contents,
-      dest,
-      chown: flags.strings.get("chown"),
-      chmod: flags.strings.get("chmod"),
-      link: flags.bools.get("link") ?? false,
-      exclude: flags.lists.get("exclude") ?? [],
-      heredocs
-    };
-    if (node.command === "copy") return { ...common, kind: "copy", from: flags.strings.get("from"), parents: flags.bools.get("parents") ?? false };
-    const checksum = flags.strings.get("checksum");
+    const chown6 = flags.string("chown");
+    const chmod7 = flags.string("chmod");
+    const link2 = flags.bool("link");
+    const exclude = flags.list("exclude");
+    if (node.command === "copy") {
+      const from = flags.string("from");
+      const parents = flags.bool("parents");
+      return { position, endLine, original, kind: "copy", sources, contents, dest, chown: chown6, chmod: chmod7, link: link2, exclude, heredocs, from, parents };
+    }
+    const checksum = flags.string("checksum");
     if (checksum !== void 0 && !/^sha(256|384|512):[0-9a-f]+$/.test(checksum)) {
       this.fail(node, `invalid --checksum "${checksum}": expected sha256:HEX`, "--checksum");
     }
-    return { ...common, kind: "add", checksum, keepGitDir: flags.bools.get("keep-git-dir") ?? false };
+    const keepGitDir = flags.bool("keep-git-dir");
+    return { position, endLine, original, kind: "add", sources, contents, dest, chown: chown6, chmod: chmod7, link: link2, exclude, heredocs, checksum, keepGitDir };
   }
-  onbuild(node, base, inOnbuild) {
+  onbuild(node, inOnbuild) {
+    const { position, endLine, original } = node;
     if (inOnbuild) this.fail(node, "ONBUILD ONBUILD is not allowed: an ONBUILD trigger cannot register another");
     const trigger = node.trigger;
     if (!trigger) this.fail(node, "ONBUILD needs an instruction to run in the child build");
@@ -34288,17 +35182,19 @@ var Converter = class {
     if (keyword === "ONBUILD") this.fail(node, "ONBUILD ONBUILD is not allowed: an ONBUILD trigger cannot register another");
     if (keyword === "FROM" || keyword === "MAINTAINER") this.fail(node, `${keyword} is not allowed as an ONBUILD trigger`);
     const expression = node.original.replace(/^\s*onbuild\s*/i, "");
-    return { ...base, kind: "onbuild", expression, trigger: this.convert(trigger, true) };
+    return { position, endLine, original, kind: "onbuild", expression, trigger: this.convert(trigger, true) };
   }
-  healthcheck(node, base, flags) {
+  healthcheck(node, flags) {
+    const { position, endLine, original } = node;
     const args = node.args;
     if (args.length === 0) this.fail(node, "HEALTHCHECK needs CMD followed by a command, or NONE");
     const type = args[0].toUpperCase();
-    const result = { ...base, kind: "healthcheck", test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
+    const result = { position, endLine, original, kind: "healthcheck", test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
     if (type === "NONE") {
       if (args.length > 1) this.fail(node, "HEALTHCHECK NONE takes no arguments");
       if (node.flags.length > 0) this.fail(node, "HEALTHCHECK NONE takes no flags");
-      return { ...result, test: ["NONE"] };
+      result.test = ["NONE"];
+      return result;
     }
     if (type !== "CMD") this.fail(node, `unknown HEALTHCHECK type "${args[0]}": use CMD or NONE`, args[0]);
     const command2 = args.slice(1);
@@ -34311,7 +35207,7 @@ var Converter = class {
       ["start-interval", "startInterval"]
     ];
     for (const [flag2, field] of durations) {
-      const text2 = flags.strings.get(flag2);
+      const text2 = flags.string(flag2);
       if (text2 === void 0) continue;
       const ns2 = text2 === "" ? 0 : parseGoDuration(text2);
       if (ns2 === void 0) this.fail(node, `--${flag2}: "${text2}" is not a duration (examples: 30s, 1m30s, 500ms)`, `--${flag2}`);
@@ -34319,7 +35215,7 @@ var Converter = class {
       if (ns2 !== 0 && ns2 < 1e6) this.fail(node, `--${flag2}: "${text2}" cannot be less than 1ms`, `--${flag2}`);
       result[field] = ns2;
     }
-    const retries = flags.strings.get("retries");
+    const retries = flags.string("retries");
     if (retries !== void 0 && retries !== "") {
       if (!/^[-+]?[0-9]+$/.test(retries) || Math.abs(Number(retries)) > 2 ** 31 - 1) this.fail(node, `--retries: "${retries}" is not a whole number`, "--retries");
       if (Number(retries) < 0) this.fail(node, `--retries cannot be negative (${retries})`, "--retries");
@@ -34493,14 +35389,16 @@ var Expander = class {
   optional(instr, word, env) {
     return word === void 0 ? void 0 : this.word(instr, word, env);
   }
-  sources(instr, env) {
+  sourcesAndDest(instr, env) {
     return {
-      ...instr,
-      sources: instr.sources.map((s3) => this.word(instr, s3, env)),
+      sources: instr.sources.map((src) => this.word(instr, src, env)),
       dest: this.word(instr, instr.dest, env),
       chown: this.optional(instr, instr.chown, env),
       chmod: this.optional(instr, instr.chmod, env),
-      contents: instr.contents.map((c) => c.expand ? { ...c, data: this.heredocBody(instr, c.data, env) } : c)
+      contents: instr.contents.map((c) => c.expand ? { path: c.path, data: this.heredocBody(instr, c.data, env), expand: true } : c),
+      link: instr.link,
+      exclude: instr.exclude,
+      heredocs: instr.heredocs
     };
   }
   /**
@@ -34508,31 +35406,36 @@ var Expander = class {
    * earlier pairs: every pair is expanded against `env` as it was before the instruction.
    */
   instruction(instr, env) {
+    const { position, endLine, original } = instr;
     switch (instr.kind) {
       case "env":
-        return { ...instr, vars: this.pairs(instr, instr.vars, env) };
+        return { position, endLine, original, kind: "env", vars: this.pairs(instr, instr.vars, env) };
       case "label":
-        return { ...instr, labels: this.pairs(instr, instr.labels, env) };
+        return { position, endLine, original, kind: "label", labels: this.pairs(instr, instr.labels, env) };
       case "arg":
-        return { ...instr, args: instr.args.map((a) => ({ name: this.word(instr, a.name, env), value: this.optional(instr, a.value, env) })) };
+        return { position, endLine, original, kind: "arg", args: instr.args.map((a) => ({ name: this.word(instr, a.name, env), value: this.optional(instr, a.value, env) })) };
       case "expose":
-        return { ...instr, ports: instr.ports.flatMap((p2) => this.words(instr, p2, env)) };
+        return { position, endLine, original, kind: "expose", ports: instr.ports.flatMap((p2) => this.words(instr, p2, env)) };
       case "volume":
-        return { ...instr, volumes: instr.volumes.map((v2) => this.word(instr, v2, env)) };
+        return { position, endLine, original, kind: "volume", volumes: instr.volumes.map((v2) => this.word(instr, v2, env)) };
       case "user":
-        return { ...instr, user: this.word(instr, instr.user, env) };
+        return { position, endLine, original, kind: "user", user: this.word(instr, instr.user, env) };
       case "workdir":
-        return { ...instr, path: this.word(instr, instr.path, env) };
+        return { position, endLine, original, kind: "workdir", path: this.word(instr, instr.path, env) };
       case "stopsignal":
-        return { ...instr, signal: this.word(instr, instr.signal, env) };
+        return { position, endLine, original, kind: "stopsignal", signal: this.word(instr, instr.signal, env) };
       case "from":
-        return { ...instr, image: this.word(instr, instr.image, env), platform: this.optional(instr, instr.platform, env) };
-      case "copy":
-        return { ...this.sources(instr, env), from: this.optional(instr, instr.from, env) };
-      case "add":
-        return this.sources(instr, env);
+        return { position, endLine, original, kind: "from", image: this.word(instr, instr.image, env), stageName: instr.stageName, platform: this.optional(instr, instr.platform, env) };
+      case "copy": {
+        const s3 = this.sourcesAndDest(instr, env);
+        return { position, endLine, original, kind: "copy", sources: s3.sources, contents: s3.contents, dest: s3.dest, chown: s3.chown, chmod: s3.chmod, link: s3.link, exclude: s3.exclude, heredocs: s3.heredocs, from: this.optional(instr, instr.from, env), parents: instr.parents };
+      }
+      case "add": {
+        const s3 = this.sourcesAndDest(instr, env);
+        return { position, endLine, original, kind: "add", sources: s3.sources, contents: s3.contents, dest: s3.dest, chown: s3.chown, chmod: s3.chmod, link: s3.link, exclude: s3.exclude, heredocs: s3.heredocs, checksum: instr.checksum, keepGitDir: instr.keepGitDir };
+      }
       case "run":
-        return { ...instr, mounts: instr.mounts.map((m2) => this.word(instr, m2, env)) };
+        return { position, endLine, original, kind: "run", args: instr.args, shell: instr.shell, mounts: instr.mounts.map((m2) => this.word(instr, m2, env)), network: instr.network, security: instr.security, heredocs: instr.heredocs };
       default:
         return instr;
     }
@@ -34587,7 +35490,7 @@ var Resolver = class {
     const target = this.findTarget(stages);
     const build = this.stagesToBuild(stages, target);
     for (const stage of build) for (const name of this.stageConsumed.get(stage.index) ?? []) this.consumed.add(name);
-    const unusedBuildArgs = [...this.buildArgs.keys()].filter((k2) => !this.consumed.has(k2) && !isProxyArg(k2) && !isPlatformArg(k2)).sort();
+    const unusedBuildArgs = [...this.buildArgs.keys()].filter((k2) => !this.consumed.has(k2) && !isProxyArg(k2) && !isPlatformArg(k2) && !isBuildkitArg(k2)).sort();
     return {
       file: this.file,
       metaArgs: this.metaArgs,
@@ -34696,21 +35599,7 @@ var Resolver = class {
   applyScope(scope, instr, consumed) {
     if (instr.kind === "arg") {
       const expanded = this.expander.instruction(instr, scope.lookup);
-      instr.args.forEach((decl, i) => {
-        const name = expanded.args[i].name;
-        let value;
-        if (this.buildArgs.has(name)) {
-          consumed?.add(name);
-          value = this.buildArgs.get(name);
-        } else if (decl.value !== void 0) {
-          value = expanded.args[i].value;
-        } else if (this.metaArgs.has(name)) {
-          value = this.metaArgs.get(name);
-        } else {
-          value = this.platformArgs.get(name);
-        }
-        scope.declareArg(name, value);
-      });
+      for (const name of declareArgs(scope, expanded.args, { buildArgs: this.buildArgs, metaArgs: this.metaArgs, platformArgs: this.platformArgs })) consumed?.add(name);
       return expanded;
     }
     if (instr.kind === "env") {
@@ -34752,7 +35641,9 @@ var Resolver = class {
       const instructions = stage.instructions.map((instr) => {
         if (instr.kind === "arg") {
           const declared = this.applyScope(scope, instr);
-          return { ...declared, args: declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) })) };
+          const args = declared.args.map((a) => ({ name: a.name, value: scope.args.get(a.name) }));
+          const shown = { kind: "arg", position: declared.position, endLine: declared.endLine, original: declared.original, args };
+          return shown;
         }
         if (instr.kind === "env") return this.applyScope(scope, instr);
         return this.expander.instruction(instr, scope.lookup);
@@ -34790,7 +35681,7 @@ function heredocBodies(docs) {
 ${d.content}${d.name}`).join("");
 }
 function formatInstruction(instr) {
-  const words = (...parts2) => parts2.flat().filter((p2) => p2 !== "").join(" ");
+  const words = (...parts) => parts.flat().filter((p2) => p2 !== "").join(" ");
   switch (instr.kind) {
     case "from":
       return words("FROM", flag("platform", instr.platform), instr.image, instr.stageName ? `AS ${instr.stageName}` : "");
@@ -34900,9 +35791,9 @@ function parseDockerfile(text2, options = {}) {
 
 // src/run/chroot.ts
 import { spawn as spawn3 } from "node:child_process";
-import { access, constants as constants3, mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
+import { access, constants as constants3, mkdtemp as mkdtemp2, rm as rm5 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join9, posix as posix5 } from "node:path";
+import { join as join12, posix as posix5 } from "node:path";
 
 // src/run/chroot-setup.ts
 var SETUP_SCRIPT = `
@@ -34938,6 +35829,8 @@ while [ $# -ge 4 ]; do
       mkdir "$opt/upper" "$opt/work"
       mount -t overlay -o "lowerdir=$src,upperdir=$opt/upper,workdir=$opt/work" overlay "$dst" ;;
     tmpfs) mount -t tmpfs -o "nosuid,nodev$opt" tmpfs "$dst" ;;
+    mkdir) mkdir -p "$dst" ;;
+    mkfile) mkdir -p "\${dst%/*}"; [ -e "$dst" ] || : > "$dst" ;;
     *) echo "unknown mount kind $kind" >&2; exit 1 ;;
   esac
 done
@@ -34950,51 +35843,18 @@ function setupArgs(network, ipPath, ops) {
 }
 
 // src/run/chroot-mounts.ts
-import { chmod as chmod2, chown, copyFile, lstat as lstat4, mkdir as mkdir3, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join7, posix as posix4 } from "node:path";
+import { chmod, chown, copyFile, lstat as lstat2, mkdir as mkdir4, readFile as readFile5, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join10, posix as posix4 } from "node:path";
 
 // src/run/in-root.ts
-import { lstat as lstat3, mkdir as mkdir2, readlink as readlink2, rmdir, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir as mkdir3, rmdir, unlink, writeFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
-import { dirname as dirname2, join as join6 } from "node:path";
-var MAX_LINKS2 = 40;
-function parts(p2) {
-  return p2.split("/").filter((c) => c !== "" && c !== ".");
-}
+import { dirname as dirname2, join as join9 } from "node:path";
 async function resolveInRoot2(root, p2) {
-  return join6(root, ...await resolveParts(root, p2));
-}
-async function resolveParts(root, p2) {
-  const done = [];
-  let todo = parts(p2);
-  let links = 0;
-  while (todo.length > 0) {
-    const [name, ...rest] = todo;
-    todo = rest;
-    if (name === "..") {
-      done.pop();
-      continue;
-    }
-    const host = join6(root, ...done, name);
-    const st2 = await lstat3(host).catch((err2) => {
-      if (err2.code === "ENOENT" || err2.code === "ENOTDIR") return void 0;
-      throw err2;
-    });
-    if (!st2?.isSymbolicLink()) {
-      done.push(name);
-      continue;
-    }
-    if (++links > MAX_LINKS2) {
-      throw new BuilderError("BUILD_FAILED", `${p2}: too many levels of symbolic links in the rootfs`);
-    }
-    const target = await readlink2(host);
-    if (target.startsWith("/")) done.length = 0;
-    todo = [...parts(target), ...todo];
-  }
-  return done;
+  return resolveInRoot(root, p2, { followLeaf: true });
 }
 async function mtimeNs(path) {
-  return (await lstat3(path, { bigint: true })).mtimeNs;
+  return (await lstat(path, { bigint: true })).mtimeNs;
 }
 function setMtimeNs(path, ns2) {
   const stamp = `@${ns2 / 1000000000n}.${(ns2 % 1000000000n).toString().padStart(9, "0")}`;
@@ -35003,13 +35863,13 @@ function setMtimeNs(path, ns2) {
   });
 }
 async function ensureInRoot(root, p2, kind) {
-  const rel = await resolveParts(root, p2);
-  const path = join6(root, ...rel);
+  const rel = (await resolveRelative(root, p2, { followLeaf: true })).split("/").filter(Boolean);
+  const path = join9(root, ...rel);
   const created = [];
   for (let i = 1; i <= rel.length; i++) {
-    const host = join6(root, ...rel.slice(0, i));
+    const host = join9(root, ...rel.slice(0, i));
     const leaf = i === rel.length;
-    const st2 = await lstat3(host).catch(() => void 0);
+    const st2 = await lstat(host).catch(() => void 0);
     if (st2) {
       const want = leaf && kind === "file" ? st2.isFile() : st2.isDirectory();
       if (!want) {
@@ -35021,7 +35881,7 @@ async function ensureInRoot(root, p2, kind) {
     const dir = dirname2(host);
     const mtimeBefore = created.length === 0 ? await mtimeNs(dir) : void 0;
     if (leaf && kind === "file") await writeFile(host, "", { mode: 420, flag: "wx" });
-    else await mkdir2(host, { mode: 493 });
+    else await mkdir3(host, { mode: 493 });
     created.push(
       mtimeBefore === void 0 ? { path: host } : { path: host, parent: { dir, mtimeBefore, mtimeAfter: await mtimeNs(dir) } }
     );
@@ -35029,20 +35889,28 @@ async function ensureInRoot(root, p2, kind) {
   return { path, created };
 }
 async function removeCreated(created) {
-  for (const { path, parent } of [...created].reverse()) {
-    const st2 = await lstat3(path).catch(() => void 0);
+  const parents = /* @__PURE__ */ new Map();
+  for (const { parent } of created) {
+    if (!parent) continue;
+    const seen = parents.get(parent.dir);
+    parents.set(parent.dir, { before: seen?.before ?? parent.mtimeBefore, after: parent.mtimeAfter });
+  }
+  const restore = [];
+  for (const [dir, { before, after }] of parents) {
+    if (await mtimeNs(dir).catch(() => void 0) === after) restore.push([dir, before]);
+  }
+  for (const { path } of [...created].reverse()) {
+    const st2 = await lstat(path).catch(() => void 0);
     if (!st2) continue;
-    const untouched = parent !== void 0 && await mtimeNs(parent.dir) === parent.mtimeAfter;
     try {
       if (st2.isDirectory()) await rmdir(path);
       else await unlink(path);
     } catch (err2) {
       const code = err2.code;
-      if (code === "ENOTEMPTY" || code === "EEXIST") continue;
-      throw err2;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err2;
     }
-    if (untouched) await setMtimeNs(parent.dir, parent.mtimeBefore);
   }
+  await Promise.all(restore.map(([dir, ns2]) => setMtimeNs(dir, ns2)));
 }
 
 // src/run/secrets.ts
@@ -35062,17 +35930,28 @@ async function mountPoint(root, target, kind, plan3) {
   plan3.created.push(...created);
   return path;
 }
+var DEV_RESERVED = /* @__PURE__ */ new Set(["fd", "stdin", "stdout", "stderr", "ptmx", "pts"]);
+async function userMountPoint(root, target, kind, plan3) {
+  const parts = posix4.resolve("/", target).split("/").filter(Boolean);
+  if (parts[0] !== "dev" && parts[0] !== "proc" && parts[0] !== "sys") return mountPoint(root, target, kind, plan3);
+  if (parts[0] !== "dev" || parts.length === 1 || DEV_RESERVED.has(parts[1])) {
+    throw new BuilderError("BUILD_FAILED", `RUN --mount target ${target}: kiln mounts that path itself and cannot mount over it`);
+  }
+  const path = join10(plan3.dev, ...parts.slice(1));
+  plan3.ops.push({ kind: kind === "dir" ? "mkdir" : "mkfile", source: "-", target: path, option: "" });
+  return path;
+}
 async function networkFile(root, name, content, dirs, plan3) {
   const inRoot = `/etc/${name}`;
-  const st2 = await lstat4(join7(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
+  const st2 = await lstat2(join10(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
   if (st2 && !st2.isFile()) return;
-  const copy2 = join7(dirs.state, name);
+  const copy2 = join10(dirs.state, name);
   await writeFile2(copy2, await content(), { mode: 420 });
   plan3.ops.push({ kind: "bind", source: copy2, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
 }
 async function hostFile(path, fallback) {
   try {
-    return await readFile2(path, "utf8");
+    return await readFile5(path, "utf8");
   } catch (err2) {
     if (err2.code === "ENOENT" && fallback !== void 0) return fallback;
     throw err2;
@@ -35086,16 +35965,16 @@ function checkOverlayPath(p2) {
 async function userMount(root, m2, index, dirs, plan3) {
   switch (m2.type) {
     case "bind": {
-      const st2 = await lstat4(m2.source).catch((err2) => {
+      const st2 = await lstat2(m2.source).catch((err2) => {
         throw fromSystemError(err2, `RUN --mount=type=bind: source ${m2.source}`);
       });
-      const target = await mountPoint(root, m2.target, st2.isDirectory() ? "dir" : "file", plan3);
-      const scratch = join7(dirs.state, `bind-${index}`);
+      const target = await userMountPoint(root, m2.target, st2.isDirectory() ? "dir" : "file", plan3);
+      const scratch = join10(dirs.state, `bind-${index}`);
       if (!m2.readWrite) {
         plan3.ops.push({ kind: "bind-ro", source: m2.source, target, option: "" });
       } else if (st2.isDirectory()) {
         checkOverlayPath(m2.source);
-        await mkdir3(scratch);
+        await mkdir4(scratch);
         plan3.ops.push({ kind: "overlay", source: m2.source, target, option: scratch });
       } else {
         await copyFile(m2.source, scratch);
@@ -35104,25 +35983,25 @@ async function userMount(root, m2, index, dirs, plan3) {
       return;
     }
     case "cache": {
-      await lstat4(m2.source).catch((err2) => {
+      await lstat2(m2.source).catch((err2) => {
         throw fromSystemError(err2, `RUN --mount=type=cache: source ${m2.source}`);
       });
-      const target = await mountPoint(root, m2.target, "dir", plan3);
+      const target = await userMountPoint(root, m2.target, "dir", plan3);
       plan3.ops.push({ kind: m2.readOnly ? "bind-ro" : "bind", source: m2.source, target, option: "" });
       return;
     }
     case "tmpfs": {
-      const target = await mountPoint(root, m2.target, "dir", plan3);
+      const target = await userMountPoint(root, m2.target, "dir", plan3);
       plan3.ops.push({ kind: "tmpfs", source: "tmpfs", target, option: m2.size ? `,size=${m2.size}` : "" });
       return;
     }
     case "secret": {
       guardSecret(m2);
-      const file = join7(dirs.secrets, `secret-${index}`);
+      const file = join10(dirs.secrets, `secret-${index}`);
       await writeFile2(file, m2.data, { mode: 256 });
       await chown(file, m2.uid ?? 0, m2.gid ?? 0);
-      await chmod2(file, m2.mode ?? 256);
-      const target = await mountPoint(root, secretTarget(m2), "file", plan3);
+      await chmod(file, m2.mode ?? 256);
+      const target = await userMountPoint(root, secretTarget(m2), "file", plan3);
       plan3.ops.push({ kind: "bind-ro", source: file, target, option: "" });
       return;
     }
@@ -35134,10 +36013,11 @@ function byDepth(mounts) {
 }
 async function planMounts(spec, dirs) {
   const root = spec.rootDir;
-  const plan3 = { ops: [], created: [] };
+  const plan3 = { ops: [], created: [], dev: "" };
   try {
     plan3.ops.push({ kind: "proc", source: "proc", target: await mountPoint(root, "/proc", "dir", plan3), option: "" });
-    plan3.ops.push({ kind: "dev", source: "tmpfs", target: await mountPoint(root, "/dev", "dir", plan3), option: "" });
+    plan3.dev = await mountPoint(root, "/dev", "dir", plan3);
+    plan3.ops.push({ kind: "dev", source: "tmpfs", target: plan3.dev, option: "" });
     plan3.ops.push({ kind: "sys", source: "sysfs", target: await mountPoint(root, "/sys", "dir", plan3), option: "" });
     await networkFile(root, "resolv.conf", () => hostFile("/etc/resolv.conf", ""), dirs, plan3);
     await networkFile(root, "hosts", () => hostFile("/etc/hosts", DEFAULT_HOSTS), dirs, plan3);
@@ -35215,13 +36095,13 @@ var RunFailedError = class extends BuilderError {
 };
 
 // src/run/spec.ts
-import { stat as stat2 } from "node:fs/promises";
-import { resolve as resolve2 } from "node:path";
+import { stat as stat4 } from "node:fs/promises";
+import { resolve as resolve4 } from "node:path";
 async function checkSpec(spec) {
   spec.signal?.throwIfAborted();
   if (spec.argv.length === 0) throw new BuilderError("BUILD_FAILED", "RUN needs a command: the argument list is empty");
-  const rootDir = resolve2(spec.rootDir);
-  const st2 = await stat2(rootDir).catch((err2) => {
+  const rootDir = resolve4(spec.rootDir);
+  const st2 = await stat4(rootDir).catch((err2) => {
     throw fromSystemError(err2, `RUN root directory ${rootDir}`);
   });
   if (!st2.isDirectory()) throw new BuilderError("INTERNAL", `RUN root directory ${rootDir} is not a directory`);
@@ -35230,11 +36110,11 @@ async function checkSpec(spec) {
 
 // src/run/tools.ts
 import { accessSync, constants as constants2 } from "node:fs";
-import { delimiter, join as join8 } from "node:path";
+import { delimiter, join as join11 } from "node:path";
 function findTool(name, pkg, isolation) {
   const dirs = (process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter);
   for (const dir of dirs) {
-    const candidate = join8(dir, name);
+    const candidate = join11(dir, name);
     try {
       accessSync(candidate, constants2.X_OK);
       return candidate;
@@ -35245,7 +36125,7 @@ function findTool(name, pkg, isolation) {
 }
 
 // src/run/user.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile6 } from "node:fs/promises";
 var MAX_ID = 2 ** 31 - 1;
 function numeric(s3) {
   if (!/^\d+$/.test(s3)) return void 0;
@@ -35301,7 +36181,7 @@ function resolveUser(spec, passwdText, groupText) {
 }
 async function readInRoot(rootDir, path) {
   try {
-    return await readFile3(await resolveInRoot2(rootDir, path), "utf8");
+    return await readFile6(await resolveInRoot2(rootDir, path), "utf8");
   } catch (err2) {
     if (err2.code === "ENOENT") return "";
     throw err2;
@@ -35346,8 +36226,8 @@ var ChrootRunner = class {
     const cwd = posix5.resolve("/", spec.cwd || "/");
     await ensureInRoot(spec.rootDir, cwd, "dir");
     const ip = spec.network === "none" ? findTool("ip", "iproute2", "chroot") : "";
-    const state = await mkdtemp2(join9(tmpdir2(), "kiln-run-"));
-    const secrets2 = await mkdtemp2(join9(await secretBase(), "kiln-secrets-"));
+    const state = await mkdtemp2(join12(tmpdir2(), "kiln-run-"));
+    const secrets2 = await mkdtemp2(join12(await secretBase(), "kiln-secrets-"));
     let created = [];
     try {
       const plan3 = await planMounts(spec, { state, secrets: secrets2 });
@@ -35395,8 +36275,8 @@ var ChrootRunner = class {
       if (failure) throw failure;
     } finally {
       await removeCreated(created);
-      await rm3(state, { recursive: true, force: true });
-      await rm3(secrets2, { recursive: true, force: true });
+      await rm5(state, { recursive: true, force: true });
+      await rm5(secrets2, { recursive: true, force: true });
     }
   }
   spawnCommand(spec, user, cwd, holderPid) {
@@ -35466,8 +36346,8 @@ async function secretBase() {
 import { spawn as spawn4 } from "node:child_process";
 
 // src/run/container.ts
-import { access as access2, readFile as readFile4 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { access as access2, readFile as readFile7 } from "node:fs/promises";
+import { join as join13 } from "node:path";
 var RUNTIME_HINTS = /\/docker[/-]|\/kubepods|\/containerd|\/libpod|\/lxc\/|\/ecs\/|\/docker\/containers\/|\/kubelet\/pods\/|\/containers\/storage\/|\/buildkit\//;
 async function exists(path) {
   return access2(path).then(
@@ -35476,17 +36356,17 @@ async function exists(path) {
   );
 }
 async function text(path) {
-  return readFile4(path, "utf8").catch(() => "");
+  return readFile7(path, "utf8").catch(() => "");
 }
 async function detectContainer(probe = {}) {
   const root = probe.root ?? "/";
   const env = probe.env ?? process.env;
-  if (await exists(join10(root, ".dockerenv"))) return { inContainer: true, evidence: "/.dockerenv exists" };
-  if (await exists(join10(root, "run/.containerenv"))) return { inContainer: true, evidence: "/run/.containerenv exists" };
+  if (await exists(join13(root, ".dockerenv"))) return { inContainer: true, evidence: "/.dockerenv exists" };
+  if (await exists(join13(root, "run/.containerenv"))) return { inContainer: true, evidence: "/run/.containerenv exists" };
   if (env.container) return { inContainer: true, evidence: `container=${env.container} in the environment` };
   if (env.KUBERNETES_SERVICE_HOST) return { inContainer: true, evidence: "KUBERNETES_SERVICE_HOST is set (a Kubernetes pod)" };
   for (const file of ["proc/1/cgroup", "proc/self/mountinfo"]) {
-    const m2 = RUNTIME_HINTS.exec(await text(join10(root, file)));
+    const m2 = RUNTIME_HINTS.exec(await text(join13(root, file)));
     if (m2) return { inContainer: true, evidence: `/${file} mentions ${m2[0]}` };
   }
   return { inContainer: false };
@@ -35522,7 +36402,7 @@ async function detectIsolation(probe) {
 
 // src/run/host.ts
 import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod3, chown as chown2, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod as chmod2, chown as chown2, writeFile as writeFile3 } from "node:fs/promises";
 import { posix as posix6 } from "node:path";
 var DRAIN_MS2 = 200;
 var HostRunner = class _HostRunner {
@@ -35611,10 +36491,10 @@ async function placeSecret(m2) {
     throw new BuilderError("BUILD_FAILED", `RUN --mount=type=secret,id=${m2.id}: ${target} already exists, and host isolation cannot mount over it`);
   }
   try {
-    await chmod3(path, 256);
+    await chmod2(path, 256);
     await writeFile3(path, m2.data);
     await chown2(path, m2.uid ?? 0, m2.gid ?? 0);
-    await chmod3(path, m2.mode ?? 256);
+    await chmod2(path, m2.mode ?? 256);
   } catch (err2) {
     await removeCreated(created);
     throw err2;
@@ -35630,8 +36510,8 @@ async function createRunner(opts = {}) {
 
 // src/snapshot/overlay.ts
 import { execFile as execFile4 } from "node:child_process";
-import { lstat as lstat5, mkdir as mkdir4, mkdtemp as mkdtemp3, readdir, rename, rm as rm4, chown as chown3, chmod as chmod4, lutimes as lutimes2 } from "node:fs/promises";
-import { basename as basename2, dirname as dirname3, join as join12 } from "node:path";
+import { lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir, rename as rename3, rm as rm6, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
+import { basename as basename2, dirname as dirname3, join as join15 } from "node:path";
 
 // src/tar/xattr.ts
 import { execFile as execFile2, spawn as spawn6 } from "node:child_process";
@@ -35743,7 +36623,7 @@ function normalizeChanges(changes) {
   const byPath = /* @__PURE__ */ new Map();
   for (const c of changes) {
     const prev = byPath.get(c.path);
-    if (prev && prev.kind === "delete" && c.kind !== "delete") byPath.set(c.path, { ...c, kind: "modify", replaced: c.replaced || prev.replaced });
+    if (prev && prev.kind === "delete" && c.kind !== "delete") byPath.set(c.path, { ...c, kind: "modify", ...c.replaced || prev.replaced ? { replaced: true } : {} });
     else if (prev && prev.kind !== "delete" && c.kind === "delete") byPath.set(c.path, prev);
     else byPath.set(c.path, c);
   }
@@ -35758,16 +36638,16 @@ function normalizeChanges(changes) {
 }
 
 // src/snapshot/expand.ts
-import { lstatSync, readdirSync } from "node:fs";
-import { join as join11 } from "node:path";
+import { lstatSync as lstatSync3, readdirSync } from "node:fs";
+import { join as join14 } from "node:path";
 function expandWrittenPaths(rootfs, paths, ignore) {
   const out = /* @__PURE__ */ new Set();
   const visit = (rel) => {
     if (ignore.has(rel) || out.has(rel)) return;
-    const host = join11(rootfs, rel);
+    const host = join14(rootfs, rel);
     let isDir;
     try {
-      isDir = lstatSync(host).isDirectory();
+      isDir = lstatSync3(host).isDirectory();
     } catch (err2) {
       throw fromSystemError(err2, host);
     }
@@ -35864,20 +36744,20 @@ function kindOf(st2) {
 }
 async function lstatOrNull(path) {
   try {
-    return await lstat5(path);
+    return await lstat3(path);
   } catch (err2) {
     if (err2.code === "ENOENT" || err2.code === "ENOTDIR") return null;
     throw err2;
   }
 }
 async function overlayDirs(rootfs) {
-  const top = await mkdtemp3(join12(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
-  const dirs = { top, lower: rootfs, upper: join12(top, "upper"), work: join12(top, "work"), merged: join12(top, "merged") };
-  await Promise.all([mkdir4(dirs.upper), mkdir4(dirs.work), mkdir4(dirs.merged)]);
-  const root = await lstat5(rootfs);
+  const top = await mkdtemp3(join15(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
+  const dirs = { top, lower: rootfs, upper: join15(top, "upper"), work: join15(top, "work"), merged: join15(top, "merged") };
+  await Promise.all([mkdir5(dirs.upper), mkdir5(dirs.work), mkdir5(dirs.merged)]);
+  const root = await lstat3(rootfs);
   await chown3(dirs.upper, root.uid, root.gid);
-  await chmod4(dirs.upper, root.mode & 4095);
-  await lutimes2(dirs.upper, root.atime, root.mtime);
+  await chmod3(dirs.upper, root.mode & 4095);
+  await lutimes(dirs.upper, root.atime, root.mtime);
   return dirs;
 }
 var supported = /* @__PURE__ */ new Map();
@@ -35885,20 +36765,20 @@ function overlaySupported(dir) {
   let answer = supported.get(dir);
   if (!answer) {
     answer = (async () => {
-      const probeRoot = await mkdtemp3(join12(dir, ".kiln-overlay-probe-"));
-      const lower = join12(probeRoot, "lower");
-      await mkdir4(lower);
+      const probeRoot = await mkdtemp3(join15(dir, ".kiln-overlay-probe-"));
+      const lower = join15(probeRoot, "lower");
+      await mkdir5(lower);
       let dirs;
       try {
         dirs = await overlayDirs(lower);
         await mountOverlay(dirs);
-        await unmount(dirs.merged);
+        await unmount(dirs.merged, true);
         return true;
       } catch {
         return false;
       } finally {
-        await rm4(probeRoot, { recursive: true, force: true });
-        if (dirs) await rm4(dirs.top, { recursive: true, force: true });
+        await rm6(probeRoot, { recursive: true, force: true });
+        if (dirs) await rm6(dirs.top, { recursive: true, force: true });
       }
     })();
     supported.set(dir, answer);
@@ -35907,19 +36787,19 @@ function overlaySupported(dir) {
 }
 async function readUpper(upper) {
   const entries = [];
-  const walk = async (dir, rel) => {
+  const walk2 = async (dir, rel) => {
     for (const name of await readdir(dir)) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const st2 = await lstat5(join12(dir, name));
+      const st2 = await lstat3(join15(dir, name));
       entries.push({ rel: childRel, st: st2, whiteout: isWhiteout(st2), opaque: false });
-      if (st2.isDirectory()) await walk(join12(dir, name), childRel);
+      if (st2.isDirectory()) await walk2(join15(dir, name), childRel);
     }
   };
-  await walk(upper, "");
+  await walk2(upper, "");
   const dirs = entries.filter((e) => e.st.isDirectory());
-  const attrs = await readXattrs(dirs.map((e) => join12(upper, e.rel)), true);
+  const attrs = await readXattrs(dirs.map((e) => join15(upper, e.rel)), true);
   for (const e of dirs) {
-    const xattrs = attrs.get(join12(upper, e.rel));
+    const xattrs = attrs.get(join15(upper, e.rel));
     if (!xattrs) continue;
     e.opaque = xattrs.get(OPAQUE_XATTR)?.toString() === "y";
     e.xattrs = new Map([...xattrs].filter(([name]) => !isHostXattr(name)));
@@ -35948,20 +36828,27 @@ var OverlaySnapshotter = class {
     try {
       await mountOverlay(dirs);
     } catch (err2) {
-      await rm4(dirs.top, { recursive: true, force: true });
+      await rm6(dirs.top, { recursive: true, force: true });
       this.busy = false;
       throw err2;
     }
     let mounted = true;
     const cleanup = async () => {
-      await rm4(dirs.top, { recursive: true, force: true });
       this.busy = false;
+      const left = mountPointsUnder(dirs.top);
+      if (left.length > 0) {
+        log.warn(`leaving ${dirs.top} in place: still mounted under it: ${left.join(", ")}`);
+        return;
+      }
+      await rm6(dirs.top, { recursive: true, force: true });
     };
     return {
       runRoot: dirs.merged,
       finish: async () => {
         try {
-          await unmount(dirs.merged);
+          const left = mountPointsUnder(dirs.merged);
+          if (left.length > 0) throw new BuilderError("ISOLATION", `a mount was left in the run root after the step: ${left.join(", ")}`);
+          await unmount(dirs.merged, true);
           mounted = false;
           const upper = await readUpper(dirs.upper);
           const changes = await this.classify(upper);
@@ -35985,7 +36872,7 @@ var OverlaySnapshotter = class {
     const changes = [];
     for (const e of upper) {
       if (ignore.has(e.rel)) continue;
-      const lower = await lstatOrNull(join12(this.rootfs, e.rel));
+      const lower = await lstatOrNull(join15(this.rootfs, e.rel));
       if (e.whiteout) {
         if (lower) changes.push({ path: e.rel, kind: "delete" });
         continue;
@@ -35996,6 +36883,7 @@ var OverlaySnapshotter = class {
       }
       const replaced = kindOf(lower) !== kindOf(e.st);
       const opaque = !replaced && e.opaque;
+      if (!replaced && !opaque && e.st.isDirectory() && sameDirMetadata(lower, e)) continue;
       changes.push({ path: e.rel, kind: "modify", ...replaced ? { replaced } : {}, ...opaque ? { opaque } : {} });
     }
     return changes;
@@ -36009,14 +36897,14 @@ var OverlaySnapshotter = class {
     const byRel = new Map(upper.map((e) => [e.rel, e]));
     const moved = [];
     const merge = async (rel) => {
-      const upperDir = rel === "" ? upperRoot : join12(upperRoot, rel);
+      const upperDir = rel === "" ? upperRoot : join15(upperRoot, rel);
       for (const name of await readdir(upperDir)) {
         const childRel = rel === "" ? name : `${rel}/${name}`;
         const e = byRel.get(childRel);
-        const target = join12(this.rootfs, childRel);
+        const target = join15(this.rootfs, childRel);
         const lower = await lstatOrNull(target);
         if (e.whiteout) {
-          if (lower) await rm4(target, { recursive: true, force: true });
+          if (lower) await rm6(target, { recursive: true, force: true });
           continue;
         }
         if (e.st.isDirectory() && lower?.isDirectory() && !e.opaque) {
@@ -36024,17 +36912,17 @@ var OverlaySnapshotter = class {
           await this.copyDirMetadata(target, e);
           continue;
         }
-        if (lower) await rm4(target, { recursive: true, force: true });
-        await rename(join12(upperRoot, childRel), target);
+        if (lower) await rm6(target, { recursive: true, force: true });
+        await rename3(join15(upperRoot, childRel), target);
         if (e.st.isDirectory()) moved.push(childRel);
       }
     };
     try {
       await merge("");
       const strays = upper.filter((e) => moved.some((m2) => e.rel === m2 || e.rel.startsWith(`${m2}/`)));
-      for (const e of strays) if (e.whiteout) await rm4(join12(this.rootfs, e.rel), { force: true });
-      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join12(this.rootfs, e.rel)));
-      const root = await lstat5(upperRoot);
+      for (const e of strays) if (e.whiteout) await rm6(join15(this.rootfs, e.rel), { force: true });
+      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join15(this.rootfs, e.rel)));
+      const root = await lstat3(upperRoot);
       const rootEntry = { rel: "", st: root, whiteout: false, opaque: false };
       await this.copyDirMetadata(this.rootfs, rootEntry);
     } catch (err2) {
@@ -36043,9 +36931,9 @@ var OverlaySnapshotter = class {
   }
   async copyDirMetadata(target, e) {
     await chown3(target, e.st.uid, e.st.gid);
-    await chmod4(target, e.st.mode & 4095);
+    await chmod3(target, e.st.mode & 4095);
     if (e.xattrs?.size) await writeXattrs([[target, e.xattrs]]);
-    await lutimes2(target, e.st.atime, e.st.mtime);
+    await lutimes(target, e.st.atime, e.st.mtime);
   }
   async pathsChanged(paths) {
     const rels = expandWrittenPaths(this.rootfs, paths, new IgnoreList(this.rootfs, this.ignorePaths));
@@ -36058,568 +36946,15 @@ async function clearOpaque(paths) {
     (resolve6, reject) => execFile4("setfattr", ["-h", "-x", OPAQUE_XATTR, "--", ...paths], (err2) => err2 ? reject(err2) : resolve6())
   );
 }
+function sameDirMetadata(lower, e) {
+  return lower.mode === e.st.mode && lower.uid === e.st.uid && lower.gid === e.st.gid && lower.mtimeMs === e.st.mtimeMs && (e.xattrs === void 0 || e.xattrs.size === 0);
+}
 
 // src/executor/outputs.ts
 import { writeFile as writeFile4 } from "node:fs/promises";
 
-// src/image/concurrency.ts
-async function forEachLimit(items, limit, work) {
-  let next = 0;
-  let failure;
-  async function worker() {
-    while (!failure && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-  await Promise.all(workers);
-  if (failure) throw failure.error;
-}
-
-// src/image/walk.ts
-import { Readable as Readable4 } from "node:stream";
-async function walkImage(source) {
-  const tree = { blobs: [], manifests: [], foreign: 0 };
-  const seenBlobs = /* @__PURE__ */ new Set();
-  const seenManifests = /* @__PURE__ */ new Set();
-  const addBlob = (blob) => {
-    if (seenBlobs.has(blob.digest)) return;
-    seenBlobs.add(blob.digest);
-    tree.blobs.push(blob);
-  };
-  const addManifest = async (m2) => {
-    const digest = await m2.digest();
-    if (seenManifests.has(digest)) return;
-    seenManifests.add(digest);
-    tree.manifests.push({ digest, mediaType: await m2.mediaType(), bytes: await m2.rawManifest() });
-  };
-  const visitImage = async (image) => {
-    for (const layer of await image.layers()) {
-      if (isForeignLayer(layer)) {
-        tree.foreign++;
-        continue;
-      }
-      addBlob({ digest: layer.digest, size: layer.size, kind: "layer", origin: layer.origin, open: () => layer.compressed() });
-    }
-    const config = (await image.manifest()).config;
-    addBlob({ digest: config.digest, size: config.size, kind: "config", origin: image.origin, open: async () => Readable4.from([await image.rawConfig()]) });
-    await addManifest(image);
-  };
-  const visitIndex = async (index) => {
-    for (const desc of (await index.manifest()).manifests) {
-      if (isIndexMediaType(desc.mediaType)) await visitIndex(await index.index(desc));
-      else await visitImage(await index.image(desc));
-    }
-    await addManifest(index);
-  };
-  if (source.kind === "image") await visitImage(source.image);
-  else await visitIndex(source.index);
-  tree.blobs.sort((a, b2) => a.kind === b2.kind ? 0 : a.kind === "layer" ? -1 : 1);
-  return tree;
-}
-
-// src/image/push.ts
-async function pushImage(client, ref, source, opts = {}) {
-  const tree = await walkImage(source);
-  const repo = ref.context();
-  const result = { mounted: 0, present: 0, uploaded: 0, uploadedBytes: 0 };
-  const mountable = (blob) => blob.origin && blob.origin.registry === ref.registry && blob.origin.repository !== ref.repository ? blob.origin.repository : void 0;
-  for (const kind of ["layer", "config"]) {
-    await forEachLimit(
-      tree.blobs.filter((b2) => b2.kind === kind),
-      opts.concurrency ?? 4,
-      async (blob) => {
-        const from = mountable(blob);
-        if (from && await client.mountBlob(repo, blob.digest, from)) {
-          result.mounted++;
-          return;
-        }
-        if (await client.uploadBlob(repo, { digest: blob.digest, size: blob.size }, blob.open)) {
-          result.uploaded++;
-          result.uploadedBytes += blob.size;
-        } else {
-          result.present++;
-        }
-      }
-    );
-  }
-  const top = tree.manifests[tree.manifests.length - 1];
-  for (const m2 of tree.manifests.slice(0, -1)) {
-    await client.putManifest(new Reference(ref.registry, ref.repository, void 0, m2.digest), m2.bytes, m2.mediaType);
-  }
-  await client.putManifest(ref, top.bytes, top.mediaType);
-  log.info(
-    `pushed ${ref.registry}/${ref.repository}@${top.digest}: ${result.mounted} blobs mounted, ${result.present} already present, ${result.uploaded} uploaded, ${result.uploadedBytes} bytes uploaded`
-  );
-  if (tree.foreign) log.info(`${tree.foreign} foreign layers left out (they stay at their URLs)`);
-  return { digest: top.digest, ...result };
-}
-
-// src/image/layout-write.ts
-import { mkdir as mkdir6, readFile as readFile7 } from "node:fs/promises";
-import { join as join15, resolve as resolve4 } from "node:path";
-import { Readable as Readable5 } from "node:stream";
-
-// src/cache/blob-store.ts
-import { createReadStream as createReadStream2 } from "node:fs";
-import { mkdir as mkdir5, open, rename as rename2, rm as rm5, stat as stat3 } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
-import { join as join13 } from "node:path";
-var TEMP_PREFIX = ".tmp-";
-var BlobStore = class {
-  /** `root` holds the `blobs/` directory; `label` names the store in messages. */
-  constructor(root, label = root) {
-    this.root = root;
-    this.label = label;
-  }
-  root;
-  label;
-  path(digest) {
-    return join13(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
-  }
-  async size(digest) {
-    try {
-      const st2 = await stat3(this.path(digest));
-      return st2.isFile() ? st2.size : void 0;
-    } catch (err2) {
-      if (err2.code === "ENOENT") return void 0;
-      throw fromSystemError(err2, this.path(digest));
-    }
-  }
-  async has(digest) {
-    return await this.size(digest) !== void 0;
-  }
-  /** A fresh stream of a stored blob, verified against its digest as it is read. */
-  async open(digest) {
-    const size = await this.size(digest);
-    if (size === void 0) throw new BuilderError("BLOB_UNKNOWN", `blob ${digest} not found in ${this.label}`);
-    return verified(createReadStream2(this.path(digest)), digest, size, `blob ${digest} in ${this.label}`);
-  }
-  /** Writes a blob and returns its digest; with `expected`, refuses bytes that do not match it. */
-  async write(source, expected) {
-    const staged = await this.stage(source, expected);
-    await staged.commit();
-    return { digest: staged.digest, size: staged.size };
-  }
-  async writeBytes(bytes, expected) {
-    return this.write([bytes], expected);
-  }
-  /**
-   * Writes and verifies a blob under a temp name without publishing it, so a caller can put
-   * several blobs in place only once all of them are known to be good.
-   */
-  async stage(source, expected) {
-    const algorithm = expected ? digestAlgorithm(expected.digest) : "sha256";
-    const dir = join13(this.root, "blobs", algorithm);
-    const temp = join13(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`);
-    const counter = new DigestCounter(algorithm);
-    const what = expected ? `blob ${expected.digest} for ${this.label}` : `blob for ${this.label}`;
-    const limit = expected?.size;
-    try {
-      await mkdir5(dir, { recursive: true });
-      const fh = await open(temp, "wx", 420);
-      try {
-        for await (const chunk of source) {
-          counter.update(chunk);
-          if (limit !== void 0 && counter.size > limit) throw sizeMismatch(what, limit, counter.size);
-          for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    } catch (err2) {
-      await rm5(temp, { force: true });
-      throw fromSystemError(err2, `${what}: ${temp}`);
-    }
-    const digest = counter.digest();
-    const problem = expected && limit !== void 0 && counter.size !== limit ? sizeMismatch(what, limit, counter.size) : expected && digest !== expected.digest ? digestMismatch(what, expected.digest, digest) : void 0;
-    if (problem) {
-      await rm5(temp, { force: true });
-      throw problem;
-    }
-    const final = join13(dir, digestHex(digest));
-    return {
-      digest,
-      size: counter.size,
-      commit: async () => {
-        try {
-          await rename2(temp, final);
-          await syncDir(dir);
-        } catch (err2) {
-          await rm5(temp, { force: true });
-          throw fromSystemError(err2, final);
-        }
-      },
-      discard: () => rm5(temp, { force: true })
-    };
-  }
-};
-async function syncDir(dir) {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-// src/cache/atomic-file.ts
-import { open as open2, rename as rename3, rm as rm6 } from "node:fs/promises";
-import { randomBytes as randomBytes2 } from "node:crypto";
-async function writeFileAtomic(path, data) {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes2(6).toString("hex")}`;
-  try {
-    const fh = await open2(temp, "wx", 420);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename3(temp, path);
-  } catch (err2) {
-    await rm6(temp, { force: true });
-    throw fromSystemError(err2, path);
-  }
-}
-
-// src/cache/file-lock.ts
-import { open as open3, rm as rm7, stat as stat4 } from "node:fs/promises";
-import { setTimeout as sleep2 } from "node:timers/promises";
-var RETRY_MS = 25;
-var WAIT_MS = 3e4;
-var STALE_MS = 12e4;
-async function withFileLock(lockPath, work) {
-  const deadline = Date.now() + WAIT_MS;
-  for (; ; ) {
-    try {
-      const fh = await open3(lockPath, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (err2) {
-      if (err2.code !== "EEXIST") throw fromSystemError(err2, lockPath);
-      const age = await stat4(lockPath).then((s3) => Date.now() - s3.mtimeMs, () => 0);
-      if (age > STALE_MS) await rm7(lockPath, { force: true });
-      else if (Date.now() > deadline) throw new BuilderError("IO", `${lockPath}: still locked by another process after ${WAIT_MS / 1e3} s`);
-      else await sleep2(RETRY_MS);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await rm7(lockPath, { force: true });
-  }
-}
-
-// src/image/layout.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import { join as join14, resolve as resolve3 } from "node:path";
-
-// src/image/parse.ts
-function invalid2(what, why) {
-  return new BuilderError("MANIFEST_UNKNOWN", `${what}: ${why}`);
-}
-function parseJson(bytes, what) {
-  let value;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    throw invalid2(what, "not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid2(what, "not a JSON object");
-  return value;
-}
-function checkDescriptor(d, what) {
-  const desc = d;
-  if (!desc || typeof desc.mediaType !== "string" || typeof desc.digest !== "string" || !isDigest(desc.digest) || typeof desc.size !== "number") {
-    throw invalid2(what, `malformed descriptor ${JSON.stringify(d)}`);
-  }
-  return desc;
-}
-function detectMediaType(bytes, declared, what) {
-  const json2 = parseJson(bytes, what);
-  if (json2.schemaVersion === 1 || declared === MediaType.DockerManifestV1Signed) {
-    throw invalid2(what, "Docker schema 1 manifests are not supported; push the image again with a current tool");
-  }
-  const own = typeof json2.mediaType === "string" ? json2.mediaType : void 0;
-  const type = own ?? (declared && declared !== "application/json" ? declared : void 0);
-  if (type) return type;
-  if (Array.isArray(json2.manifests)) return MediaType.OciIndex;
-  if (json2.config) return MediaType.OciManifest;
-  throw invalid2(what, "neither an image manifest nor an index");
-}
-function parseManifest(bytes, what) {
-  const json2 = parseJson(bytes, what);
-  if (json2.mediaType !== void 0 && !isManifestMediaType(json2.mediaType)) {
-    throw invalid2(what, `media type ${String(json2.mediaType)} is not an image manifest`);
-  }
-  if (json2.schemaVersion !== 2 || !Array.isArray(json2.layers)) throw invalid2(what, "not a schema 2 image manifest");
-  checkDescriptor(json2.config, what);
-  json2.layers.forEach((l) => checkDescriptor(l, what));
-  return json2;
-}
-function parseIndex(bytes, what) {
-  const json2 = parseJson(bytes, what);
-  if (json2.mediaType !== void 0 && !isIndexMediaType(json2.mediaType)) {
-    throw invalid2(what, `media type ${String(json2.mediaType)} is not an image index`);
-  }
-  if (json2.schemaVersion !== 2 || !Array.isArray(json2.manifests)) throw invalid2(what, "not a schema 2 image index");
-  json2.manifests.forEach((m2) => checkDescriptor(m2, what));
-  return json2;
-}
-function parseConfig(bytes, what) {
-  const json2 = parseJson(bytes, what);
-  const rootfs = json2.rootfs;
-  if (!rootfs || !Array.isArray(rootfs.diff_ids) || !rootfs.diff_ids.every((d) => typeof d === "string" && isDigest(d))) {
-    throw invalid2(what, "image config has no valid rootfs.diff_ids");
-  }
-  return json2;
-}
-
-// src/image/source.ts
-import { createHash as createHash3 } from "node:crypto";
-var MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-async function readSmallBlob(source, desc, what) {
-  if (desc.size > MAX_CONFIG_BYTES) throw new BuilderError("MANIFEST_UNKNOWN", `${what}: ${desc.size} bytes is too large for a config`);
-  const chunks = [];
-  for await (const chunk of await source.openBlob(desc)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-function digestOf(bytes, algorithm) {
-  return algorithm === "sha256" ? sha256(bytes) : `sha512:${createHash3("sha512").update(bytes).digest("hex")}`;
-}
-function checkManifestBytes(bytes, desc, what) {
-  const actual = digestOf(bytes, digestAlgorithm(desc.digest));
-  if (actual !== desc.digest) throw digestMismatch(what, desc.digest, actual);
-  return bytes;
-}
-var SourceImage = class {
-  constructor(source, bytes, type) {
-    this.source = source;
-    this.bytes = bytes;
-    this.type = type;
-    this.origin = source.origin;
-    this.what = `image ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseManifest(bytes, this.what);
-  }
-  source;
-  bytes;
-  type;
-  origin;
-  parsed;
-  what;
-  async rawManifest() {
-    return this.bytes;
-  }
-  async manifest() {
-    return this.parsed;
-  }
-  async mediaType() {
-    return this.type;
-  }
-  async digest() {
-    return sha256(this.bytes);
-  }
-  rawConfig = once(() => readSmallBlob(this.source, this.parsed.config, `config of ${this.what}`));
-  config = once(async () => parseConfig(await this.rawConfig(), `config of ${this.what}`));
-  layers = once(async () => {
-    const diffIds = (await this.config()).rootfs.diff_ids;
-    if (diffIds.length !== this.parsed.layers.length) {
-      throw new BuilderError("LAYER_INVALID", `${this.what}: ${this.parsed.layers.length} layers but ${diffIds.length} diff_ids in its config`);
-    }
-    return this.parsed.layers.map((desc, i) => describedLayer(desc, diffIds[i], () => this.source.openBlob(desc), this.origin));
-  });
-};
-var SourceIndex = class {
-  constructor(source, bytes, type) {
-    this.source = source;
-    this.bytes = bytes;
-    this.type = type;
-    this.origin = source.origin;
-    this.what = `index ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseIndex(bytes, this.what);
-  }
-  source;
-  bytes;
-  type;
-  origin;
-  parsed;
-  what;
-  async rawManifest() {
-    return this.bytes;
-  }
-  async manifest() {
-    return this.parsed;
-  }
-  async mediaType() {
-    return this.type;
-  }
-  async digest() {
-    return sha256(this.bytes);
-  }
-  async image(desc) {
-    const child = await this.child(desc);
-    if (child.kind !== "image") throw new BuilderError("MANIFEST_UNKNOWN", `${desc.digest} in ${this.what} is an index, not an image`);
-    return child.image;
-  }
-  async index(desc) {
-    const child = await this.child(desc);
-    if (child.kind !== "index") throw new BuilderError("MANIFEST_UNKNOWN", `${desc.digest} in ${this.what} is an image, not an index`);
-    return child.index;
-  }
-  async child(desc) {
-    const what = `manifest ${desc.digest} of ${this.what}`;
-    const bytes = checkManifestBytes(await this.source.readManifest(desc), desc, what);
-    return openManifest(this.source, bytes, desc.mediaType);
-  }
-};
-function openManifest(source, bytes, declared) {
-  const what = `manifest ${sha256(bytes)} in ${source.name}`;
-  const type = detectMediaType(bytes, declared, what);
-  if (isIndexMediaType(type)) return { kind: "index", index: new SourceIndex(source, bytes, type) };
-  if (isManifestMediaType(type)) return { kind: "image", image: new SourceImage(source, bytes, type) };
-  throw new BuilderError("MANIFEST_UNKNOWN", `${what}: unsupported media type ${type}`);
-}
-
-// src/image/store.ts
-import { readFile as readFile5 } from "node:fs/promises";
-var BlobStoreSource = class {
-  constructor(store, name) {
-    this.store = store;
-    this.name = name;
-  }
-  store;
-  name;
-  async openBlob(desc) {
-    const size = await this.store.size(desc.digest);
-    if (size === void 0) throw new BuilderError("BLOB_UNKNOWN", `blob ${desc.digest} is missing from ${this.name}`);
-    if (size !== desc.size) throw new BuilderError("DIGEST_MISMATCH", `blob ${desc.digest} in ${this.name}: ${size} bytes on disk, ${desc.size} in its descriptor`);
-    return this.store.open(desc.digest);
-  }
-  async readManifest(desc) {
-    const path = this.store.path(desc.digest);
-    try {
-      return checkManifestBytes(await readFile5(path), desc, `manifest ${desc.digest} in ${this.name}`);
-    } catch (err2) {
-      if (err2.code === "ENOENT") throw new BuilderError("MANIFEST_UNKNOWN", `manifest ${desc.digest} is missing from ${this.name}`);
-      throw fromSystemError(err2, path);
-    }
-  }
-};
-
-// src/image/layout.ts
-var REF_NAME = "org.opencontainers.image.ref.name";
-var LAYOUT_VERSION = "1.0.0";
-function layoutName(path, tag) {
-  return `oci-layout:${path}${tag ? `:${tag}` : ""}`;
-}
-async function readLayoutIndex(dir) {
-  const name = layoutName(dir);
-  let marker;
-  try {
-    marker = await readFile6(join14(dir, "oci-layout"), "utf8");
-  } catch (err2) {
-    if (err2.code === "ENOENT") throw new BuilderError("FILE_NOT_FOUND", `${name}: not an OCI layout (no oci-layout file)`);
-    throw fromSystemError(err2, join14(dir, "oci-layout"));
-  }
-  let version;
-  try {
-    version = JSON.parse(marker).imageLayoutVersion;
-  } catch {
-    version = void 0;
-  }
-  if (version !== LAYOUT_VERSION) throw new BuilderError("FILE_NOT_FOUND", `${name}: unsupported oci-layout version ${JSON.stringify(version)}`);
-  let bytes;
-  try {
-    bytes = await readFile6(join14(dir, "index.json"));
-  } catch (err2) {
-    throw fromSystemError(err2, join14(dir, "index.json"));
-  }
-  return parseIndex(bytes, `${name}/index.json`);
-}
-function findLayoutEntry(index, dir, tag) {
-  if (tag !== void 0) {
-    const found = index.manifests.filter((d) => d.annotations?.[REF_NAME] === tag);
-    if (found.length === 0) {
-      const names = index.manifests.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
-      throw new BuilderError("MANIFEST_UNKNOWN", `${layoutName(dir, tag)}: no image tagged "${tag}" (tags: ${names.join(", ") || "none"})`);
-    }
-    return found[found.length - 1];
-  }
-  if (index.manifests.length !== 1) {
-    throw new BuilderError("USAGE", `${layoutName(dir)} holds ${index.manifests.length} images; name one as oci-layout:${dir}:TAG`);
-  }
-  return index.manifests[0];
-}
-async function readLayout(path, tag) {
-  const dir = resolve3(path);
-  const entry = findLayoutEntry(await readLayoutIndex(dir), path, tag);
-  const name = layoutName(path, tag);
-  const source = new BlobStoreSource(new BlobStore(dir, name), name);
-  const bytes = await source.readManifest(entry);
-  return openManifest(source, bytes, entry.mediaType);
-}
-
-// src/image/layout-write.ts
-async function isLayout(dir) {
-  try {
-    await readFile7(join15(dir, "oci-layout"));
-  } catch (err2) {
-    if (err2.code === "ENOENT") return false;
-    throw fromSystemError(err2, dir);
-  }
-  await readLayoutIndex(dir);
-  return true;
-}
-async function initLayout(dir) {
-  await writeFileAtomic(join15(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
-  await writeFileAtomic(join15(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
-}
-async function writeLayout(path, source, opts = {}) {
-  const dir = resolve4(path);
-  const name = layoutName(path, opts.tag);
-  await mkdir6(dir, { recursive: true });
-  const existed = await isLayout(dir);
-  const store = new BlobStore(dir, name);
-  const tree = await walkImage(source);
-  const staged = [];
-  try {
-    await forEachLimit(tree.blobs, opts.concurrency ?? 4, async (blob) => {
-      if (await store.has(blob.digest)) return;
-      staged.push(await store.stage(await blob.open(), { digest: blob.digest, size: blob.size }));
-    });
-    for (const m2 of tree.manifests) {
-      if (!await store.has(m2.digest)) staged.push(await store.stage(Readable5.from([m2.bytes]), { digest: m2.digest, size: m2.bytes.length }));
-    }
-  } catch (err2) {
-    await Promise.all(staged.map((s3) => s3.discard()));
-    throw err2;
-  }
-  for (const s3 of staged) await s3.commit();
-  const top = tree.manifests[tree.manifests.length - 1];
-  const entry = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
-  if (opts.tag) entry.annotations = { [REF_NAME]: opts.tag };
-  await withFileLock(join15(dir, "index.json.lock"), async () => {
-    if (!existed && !await isLayout(dir)) await initLayout(dir);
-    const index = await readLayoutIndex(dir);
-    const keep = index.manifests.filter(
-      (d) => opts.tag ? d.annotations?.[REF_NAME] !== opts.tag : d.digest !== entry.digest || d.annotations?.[REF_NAME] !== void 0
-    );
-    await writeFileAtomic(join15(dir, "index.json"), JSON.stringify({ ...index, manifests: [...keep, entry] }));
-  });
-  log.info(`wrote ${top.digest} to ${name}`, { blobs: staged.length });
-  return entry;
-}
-
 // src/image/docker-archive.ts
-import { open as open4, rename as rename4, rm as rm8 } from "node:fs/promises";
+import { open as open4, rename as rename4, rm as rm7 } from "node:fs/promises";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { resolve as resolve5 } from "node:path";
 var BLOCK = 512;
@@ -36715,7 +37050,7 @@ async function writeDockerArchive(path, image, opts) {
     }
     await rename4(temp, target);
   } catch (err2) {
-    await rm8(temp, { force: true });
+    await rm7(temp, { force: true });
     throw fromSystemError(err2, target);
   }
   log.info(`wrote ${digest} to ${name}`, { layers: layers.length });
@@ -36768,31 +37103,6 @@ async function writeOutputs(image, options, client, destinations) {
   return { digest, pushed };
 }
 
-// src/image/remote.ts
-var RegistrySource = class {
-  constructor(client, ref) {
-    this.client = client;
-    this.ref = ref;
-    this.name = `${ref.registry}/${ref.repository}`;
-    this.origin = { registry: ref.registry, repository: ref.repository };
-  }
-  client;
-  ref;
-  name;
-  origin;
-  openBlob(desc) {
-    return this.client.getBlob(this.ref.context(), desc.digest, desc.size);
-  }
-  async readManifest(desc) {
-    const child = new Reference(this.ref.registry, this.ref.repository, void 0, desc.digest);
-    return (await this.client.getManifest(child)).bytes;
-  }
-};
-async function readRemote(client, ref) {
-  const found = await client.getManifest(ref);
-  return openManifest(new RegistrySource(client, found.source), found.bytes, found.mediaType);
-}
-
 // src/image/platform.ts
 async function find(index, wanted, seen) {
   for (const desc of (await index.manifest()).manifests) {
@@ -36819,7 +37129,7 @@ async function resolveImage(source, wanted, name) {
 
 // src/tar/extract.ts
 import { execFile as execFile5 } from "node:child_process";
-import { chmod as chmod5, chown as chown4, lchown as lchown2, link as link2, lstat as lstat7, lutimes as lutimes3, mkdir as mkdir8, open as open5, readdir as readdir2, rm as rm9, symlink as symlink2, unlink as unlink2, utimes as utimes2, constants as constants4, realpath } from "node:fs/promises";
+import { chmod as chmod4, chown as chown4, lchown, link, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir2, rm as rm8, symlink, unlink as unlink2, utimes, constants as constants4, realpath } from "node:fs/promises";
 import { join as join17 } from "node:path";
 
 // src/tar/reader.ts
@@ -37001,18 +37311,18 @@ async function* readTar(source, what) {
 }
 
 // src/tar/rootfs-path.ts
-import { lstat as lstat6, mkdir as mkdir7, readlink as readlink3 } from "node:fs/promises";
+import { lstat as lstat4, mkdir as mkdir6, readlink } from "node:fs/promises";
 import { join as join16 } from "node:path";
-var MAX_LINKS3 = 40;
+var MAX_LINKS2 = 40;
 function normaliseName(name, what) {
   if (name.includes("\0")) throw new BuilderError("LAYER_INVALID", `${what}: entry name ${JSON.stringify(name)} contains a NUL byte`);
-  const parts2 = [];
+  const parts = [];
   for (const part of name.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") throw new BuilderError("LAYER_INVALID", `${what}: entry "${name}" has a ".." component that could escape the rootfs`);
-    parts2.push(part);
+    parts.push(part);
   }
-  return parts2.join("/");
+  return parts.join("/");
 }
 function splitName(rel) {
   const slash = rel.lastIndexOf("/");
@@ -37060,17 +37370,17 @@ var RootResolver = class {
       const host2 = join16(this.root, ...stack, part);
       let st2;
       try {
-        st2 = await lstat6(host2);
+        st2 = await lstat4(host2);
       } catch (err2) {
         if (!isNotFound(err2)) throw err2;
         if (!create) return null;
-        await mkdir7(host2, { mode: 493 });
+        await mkdir6(host2, { mode: 493 });
         stack.push(part);
         continue;
       }
       if (st2.isSymbolicLink()) {
-        if (++links > MAX_LINKS3) throw new BuilderError("LAYER_INVALID", `${this.what}: too many levels of symbolic links resolving "${rel}"`);
-        const target = await readlink3(host2);
+        if (++links > MAX_LINKS2) throw new BuilderError("LAYER_INVALID", `${this.what}: too many levels of symbolic links resolving "${rel}"`);
+        const target = await readlink(host2);
         if (target.startsWith("/")) stack.length = 0;
         queue.unshift(...target.split("/"));
         continue;
@@ -37094,8 +37404,8 @@ var MAX_INFLIGHT = 32;
 function describeLabel(label) {
   return `image ${label.image} layer ${label.digest}`;
 }
-function mknod(path, kind, major, minor) {
-  const args = kind === "p" ? [path, "p"] : [path, kind, String(major), String(minor)];
+function mknod(path, kind, major2, minor2) {
+  const args = kind === "p" ? [path, "p"] : [path, kind, String(major2), String(minor2)];
   return new Promise((resolve6, reject) => {
     execFile5("mknod", args, (err2, _out, stderr) => err2 ? reject(new BuilderError("IO", `mknod ${path}: ${stderr.trim() || err2.message}`, { cause: err2 })) : resolve6());
   });
@@ -37114,6 +37424,7 @@ var LayerApplier = class {
   stats = { entries: 0, bytes: 0 };
   /** Small files being written concurrently, by normalised name. */
   inflight = /* @__PURE__ */ new Map();
+  /** The first failed concurrent write, raised at the next drain. */
   failure;
   invalid(name, why) {
     return new BuilderError("LAYER_INVALID", `${this.what}: entry "${name}" ${why}`);
@@ -37122,14 +37433,14 @@ var LayerApplier = class {
   async clear(host, keepDir) {
     let st2;
     try {
-      st2 = await lstat7(host);
+      st2 = await lstat5(host);
     } catch (err2) {
       if (err2.code === "ENOENT") return false;
       throw err2;
     }
     if (st2.isDirectory()) {
       if (keepDir) return true;
-      await rm9(host, { recursive: true, force: true });
+      await rm8(host, { recursive: true, force: true });
       this.forget(host);
       this.resolver.invalidate();
     } else {
@@ -37185,7 +37496,7 @@ var LayerApplier = class {
         await this.clear(host2, false);
         await this.writeFile(host2, entry, data);
       })().catch((err2) => {
-        this.failure ??= err2;
+        this.failure ??= withLabel(err2, this.what, entry.name);
       });
       this.inflight.set(rel, task);
       return;
@@ -37200,30 +37511,30 @@ var LayerApplier = class {
     this.written.add(rel);
     if (entry.type === "dir") {
       const existed = await this.clear(host, true);
-      if (!existed) await mkdir8(host, { mode: 448 });
+      if (!existed) await mkdir7(host, { mode: 448 });
       this.resolver.remember(rel, host);
       await chown4(host, entry.uid, entry.gid);
-      await chmod5(host, entry.mode);
+      await chmod4(host, entry.mode);
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === "file") {
       await this.clear(host, false);
       await this.writeFile(host, entry, null);
     } else if (entry.type === "symlink") {
       await this.clear(host, false);
-      await symlink2(entry.linkname, host);
-      await lchown2(host, entry.uid, entry.gid);
-      await lutimes3(host, entry.mtime, entry.mtime);
+      await symlink(entry.linkname, host);
+      await lchown(host, entry.uid, entry.gid);
+      await lutimes2(host, entry.mtime, entry.mtime);
     } else if (entry.type === "hardlink") {
       const target = await this.linkTarget(entry);
       if (target === host) throw this.invalid(entry.name, "is a hard link to itself");
       await this.clear(host, false);
-      await link2(target, host);
+      await link(target, host);
     } else {
       await this.clear(host, false);
       await mknod(host, entry.type === "char" ? "c" : entry.type === "block" ? "b" : "p", entry.devmajor, entry.devminor);
       await chown4(host, entry.uid, entry.gid);
-      await chmod5(host, entry.mode);
-      await utimes2(host, entry.mtime, entry.mtime);
+      await chmod4(host, entry.mode);
+      await utimes(host, entry.mtime, entry.mtime);
     }
     if (entry.xattrs.size > 0 && entry.type !== "hardlink") this.xattrs.set(host, entry.xattrs);
   }
@@ -37250,7 +37561,7 @@ var LayerApplier = class {
     const { dir, base } = splitName(rel);
     const parent = await this.resolver.dir(dir, false);
     const host = parent === null ? null : join17(parent, base);
-    const st2 = host === null ? null : await lstat7(host).catch(() => null);
+    const st2 = host === null ? null : await lstat5(host).catch(() => null);
     if (host === null || st2 === null) throw this.invalid(entry.name, `is a hard link to "${entry.linkname}", which does not exist in the rootfs`);
     if (st2.isDirectory()) throw this.invalid(entry.name, `is a hard link to directory "${entry.linkname}"`);
     return host;
@@ -37283,17 +37594,26 @@ var LayerApplier = class {
   async finish() {
     await this.drain();
     await writeXattrs(this.xattrs);
-    for (const [host, mtime] of this.dirTimes) await utimes2(host, mtime, mtime);
+    for (const [host, mtime] of this.dirTimes) await utimes(host, mtime, mtime);
   }
 };
-function withLabel(err2, what) {
+function shortName(name) {
+  return name.length <= 200 ? name : `${name.slice(0, 200)}\u2026(${name.length} chars)`;
+}
+function withLabel(err2, what, entry) {
+  const at2 = entry ? ` (at entry "${shortName(entry)}")` : "";
   if (err2 instanceof BuilderError) {
-    return err2.message.includes(what) ? err2 : new BuilderError(err2.code, `${what}: ${err2.message}`, { cause: err2 });
+    const labelled = err2.message.includes(what);
+    const named = entry === void 0 || err2.message.includes(`"${shortName(entry)}"`);
+    if (labelled && named) return err2;
+    return new BuilderError(err2.code, `${labelled ? "" : `${what}: `}${err2.message}${named ? "" : at2}`, { cause: err2 });
   }
-  const sys = fromSystemError(err2, `${what}: ${err2.path ?? "rootfs"}`);
-  if (sys instanceof BuilderError) return sys;
+  const code = err2.code;
+  if (code === "ENAMETOOLONG") return new BuilderError("LAYER_INVALID", `${what}: name too long for the file system${at2}`, { cause: err2 });
+  const sys = fromSystemError(err2, `${what}: ${shortName(err2.path ?? "rootfs")}`);
+  if (sys instanceof BuilderError) return new BuilderError(sys.code, `${sys.message}${at2}`, { cause: err2 });
   const message = err2 instanceof Error ? err2.message : String(err2);
-  return new BuilderError("LAYER_INVALID", `${what}: ${message}`, { cause: err2 });
+  return new BuilderError("LAYER_INVALID", `${what}: ${message}${at2}`, { cause: err2 });
 }
 async function applyLayer(rootfs, tar, label) {
   const what = describeLabel(label);
@@ -37310,17 +37630,13 @@ async function applyLayer(rootfs, tar, label) {
     return applier.stats;
   } catch (err2) {
     await applier.settle();
-    const labelled = withLabel(err2, what);
-    if (current !== "" && labelled instanceof BuilderError && !labelled.message.includes(current)) {
-      throw new BuilderError(labelled.code, `${labelled.message} (at entry "${current}")`, { cause: err2 });
-    }
-    throw labelled;
+    throw withLabel(err2, what, current || void 0);
   } finally {
     tar.destroy?.();
   }
 }
 async function extractImage(rootfs, layers, label) {
-  await mkdir8(rootfs, { recursive: true });
+  await mkdir7(rootfs, { recursive: true });
   const total = { entries: 0, bytes: 0 };
   for (const layer of layers) {
     const layerLabel = { image: label.image, digest: layer.digest };
@@ -37465,17 +37781,16 @@ var TransferMeter = class {
 };
 
 // src/executor/stage.ts
-import { mkdir as mkdir16, chown as chown6 } from "node:fs/promises";
-import { join as join29 } from "node:path";
+import { mkdir as mkdir12, chown as chown5 } from "node:fs/promises";
+import { join as join29, posix as posix14 } from "node:path";
 
 // src/snapshot/walk.ts
-import { lstatSync as lstatSync3 } from "node:fs";
-import { join as join19 } from "node:path";
+import { lstatSync as lstatSync5 } from "node:fs";
+import { join as join18 } from "node:path";
 
 // src/snapshot/rootfs-index.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync, lstatSync as lstatSync2, openSync, readdirSync as readdirSync2, readlinkSync, readSync } from "node:fs";
-import { join as join18 } from "node:path";
+import { closeSync, lstatSync as lstatSync4, openSync, readdirSync as readdirSync2, readlinkSync as readlinkSync2, readSync } from "node:fs";
 var S_IFMT = 61440;
 var S_IFDIR = 16384;
 var S_IFREG = 32768;
@@ -37493,7 +37808,7 @@ function entryOf(st2) {
   };
 }
 function contentOf(host, entry) {
-  if (entry.type === S_IFLNK) return readlinkSync(host);
+  if (entry.type === S_IFLNK) return readlinkSync2(host);
   if (entry.type !== S_IFREG) return void 0;
   const hash = createHash4("sha256");
   const fd = openSync(host, "r");
@@ -37508,7 +37823,7 @@ function contentOf(host, entry) {
 }
 function scanRootfs(rootfs, ignore, withContent = false) {
   const index = /* @__PURE__ */ new Map();
-  const walk = (dir, rel) => {
+  const walk2 = (dir, rel) => {
     let names;
     try {
       names = readdirSync2(dir);
@@ -37518,10 +37833,10 @@ function scanRootfs(rootfs, ignore, withContent = false) {
     for (const name of names) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
       if (ignore.has(childRel)) continue;
-      const host = join18(dir, name);
+      const host = `${dir}/${name}`;
       let st2;
       try {
-        st2 = lstatSync2(host);
+        st2 = lstatSync4(host);
       } catch (err2) {
         if (err2.code === "ENOENT") continue;
         throw fromSystemError(err2, host);
@@ -37529,15 +37844,15 @@ function scanRootfs(rootfs, ignore, withContent = false) {
       const entry = entryOf(st2);
       if (withContent) entry.content = contentOf(host, entry);
       index.set(childRel, entry);
-      if (entry.type === S_IFDIR) walk(host, childRel);
+      if (entry.type === S_IFDIR) walk2(host, childRel);
     }
   };
   try {
-    if (!lstatSync2(rootfs).isDirectory()) throw new BuilderError("IO", `${rootfs}: rootfs is not a directory`);
+    if (!lstatSync4(rootfs).isDirectory()) throw new BuilderError("IO", `${rootfs}: rootfs is not a directory`);
   } catch (err2) {
     throw fromSystemError(err2, rootfs);
   }
-  walk(rootfs, "");
+  walk2(rootfs, "");
   return index;
 }
 
@@ -37599,7 +37914,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
     for (const [path, now] of next) {
       const before = this.index.get(path);
       if (!before) {
-        if (mode === "full") now.content = contentOf(join19(this.rootfs, path), now);
+        if (mode === "full") now.content = contentOf(join18(this.rootfs, path), now);
         changes.push({ path, kind: "add" });
         continue;
       }
@@ -37609,7 +37924,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
         continue;
       }
       if (mode === "full") {
-        now.content = contentOf(join19(this.rootfs, path), now);
+        now.content = contentOf(join18(this.rootfs, path), now);
         const same = !replaced && now.content === before.content && now.mode === before.mode && now.uid === before.uid && now.gid === before.gid;
         if (same) continue;
       }
@@ -37623,8 +37938,8 @@ var WalkSnapshotter = class _WalkSnapshotter {
   async pathsChanged(paths) {
     const changes = [];
     for (const path of expandWrittenPaths(this.rootfs, paths, this.ignore())) {
-      const host = join19(this.rootfs, path);
-      const now = entryOf(lstatSync3(host));
+      const host = join18(this.rootfs, path);
+      const now = entryOf(lstatSync5(host));
       if (this.opts.mode === "full") now.content = contentOf(host, now);
       const before = this.index.get(path);
       const replaced = before !== void 0 && before.type !== now.type;
@@ -37640,12 +37955,12 @@ var WalkSnapshotter = class _WalkSnapshotter {
 
 // src/snapshot/layer-writer.ts
 import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync4, readdirSync as readdirSync3, readlinkSync as readlinkSync2 } from "node:fs";
-import { mkdir as mkdir9, rename as rename5, rm as rm10 } from "node:fs/promises";
-import { join as join20 } from "node:path";
-import { Readable as Readable6, Transform as Transform6 } from "node:stream";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync6, readdirSync as readdirSync3, readlinkSync as readlinkSync3 } from "node:fs";
+import { mkdir as mkdir8, rename as rename5, rm as rm9 } from "node:fs/promises";
+import { join as join19 } from "node:path";
+import { Readable as Readable7, Transform as Transform4 } from "node:stream";
 import { pipeline as pipeline5 } from "node:stream/promises";
-import zlib3 from "node:zlib";
+import zlib4 from "node:zlib";
 
 // src/tar/writer.ts
 import { open as open6 } from "node:fs/promises";
@@ -37742,15 +38057,15 @@ async function* packTar(entries) {
 }
 
 // src/snapshot/layer-writer.ts
-var zstdCompress = zlib3.createZstdCompress;
-var ZSTD_LEVEL_PARAM = zlib3.constants.ZSTD_c_compressionLevel;
+var zstdCompress = zlib4.createZstdCompress;
+var ZSTD_LEVEL_PARAM = zlib4.constants.ZSTD_c_compressionLevel;
 function compressor(compression, level) {
   if (compression === "none") return null;
   if (compression === "gzip") {
     if (level !== void 0 && (!Number.isInteger(level) || level < 0 || level > 9)) {
       throw new BuilderError("USAGE", `--compression-level=${level} is out of range for gzip (0 to 9)`);
     }
-    return zlib3.createGzip({ level: level ?? zlib3.constants.Z_DEFAULT_COMPRESSION });
+    return zlib4.createGzip({ level: level ?? zlib4.constants.Z_DEFAULT_COMPRESSION });
   }
   if (!zstdCompress || ZSTD_LEVEL_PARAM === void 0) {
     throw new BuilderError("USAGE", `--compression=zstd needs a Node.js whose zlib has zstd (22.15 or later); this is Node ${process.version}. Use --compression=gzip.`);
@@ -37763,7 +38078,7 @@ function compressor(compression, level) {
 function mediaTypeFor(compression) {
   return compression === "gzip" ? MediaType.OciLayerGzip : compression === "zstd" ? MediaType.OciLayerZstd : MediaType.OciLayer;
 }
-var HashTap = class extends Transform6 {
+var HashTap = class extends Transform4 {
   hash = createHash5("sha256");
   size = 0;
   _transform(chunk, _enc, done) {
@@ -37805,10 +38120,10 @@ function plan(set) {
     if (c.opaque) opaque.push(c.path);
   }
   const addSubtree = (rel) => {
-    for (const name of readdirSync3(join20(set.rootfs, rel))) {
+    for (const name of readdirSync3(join19(set.rootfs, rel))) {
       const child = `${rel}/${name}`;
       present.add(child);
-      if (lstatSync4(join20(set.rootfs, child)).isDirectory()) addSubtree(child);
+      if (lstatSync6(join19(set.rootfs, child)).isDirectory()) addSubtree(child);
     }
   };
   for (const dir of opaque) addSubtree(dir);
@@ -37819,23 +38134,23 @@ async function entriesFor(set, fixedMtime) {
   const paths = [...present];
   const stats = /* @__PURE__ */ new Map();
   for (const p2 of paths) {
-    const host = join20(set.rootfs, p2);
+    const host = join19(set.rootfs, p2);
     try {
-      stats.set(p2, lstatSync4(host));
+      stats.set(p2, lstatSync6(host));
     } catch (err2) {
       throw fromSystemError(err2, host);
     }
   }
-  const xattrs = await readXattrs(paths.map((p2) => join20(set.rootfs, p2)));
+  const xattrs = await readXattrs(paths.map((p2) => join19(set.rootfs, p2)));
   const marker = (name) => ({ name, type: "file", mode: 0, uid: 0, gid: 0, mtime: fixedMtime ?? 0, size: 0 });
   const entries = [...whiteouts.map(marker), ...opaque.map((d) => marker(`${d}/${OPAQUE_MARKER}`))];
   for (const p2 of paths) {
     const st2 = stats.get(p2);
-    const host = join20(set.rootfs, p2);
+    const host = join19(set.rootfs, p2);
     const base = { name: p2, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, mtime: fixedMtime ?? Math.floor(st2.mtimeMs / 1e3), xattrs: xattrs.get(host) };
     if (st2.isFile()) entries.push({ ...base, type: "file", size: st2.size, source: host });
     else if (st2.isDirectory()) entries.push({ ...base, type: "dir" });
-    else if (st2.isSymbolicLink()) entries.push({ ...base, type: "symlink", linkname: readlinkSync2(host) });
+    else if (st2.isSymbolicLink()) entries.push({ ...base, type: "symlink", linkname: readlinkSync3(host) });
     else if (st2.isCharacterDevice()) entries.push({ ...base, type: "char", ...devNumbers(st2.rdev) });
     else if (st2.isBlockDevice()) entries.push({ ...base, type: "block", ...devNumbers(st2.rdev) });
     else if (st2.isFIFO()) entries.push({ ...base, type: "fifo" });
@@ -37862,27 +38177,27 @@ async function entriesFor(set, fixedMtime) {
 async function writeLayer(set, opts) {
   const compression = opts.compression ?? "gzip";
   const compress = compressor(compression, opts.compressionLevel);
-  const dir = join20(opts.blobRoot, "blobs", "sha256");
-  const tmp = join20(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
+  const dir = join19(opts.blobRoot, "blobs", "sha256");
+  const tmp = join19(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
   const entries = await entriesFor(set, opts.fixedMtime);
   const tarTap = new HashTap();
   const blobTap = new HashTap();
   try {
-    await mkdir9(dir, { recursive: true });
-    const stages = [Readable6.from(packTar(entries), { objectMode: false }), tarTap, ...compress ? [compress] : [], blobTap, createWriteStream2(tmp, { flush: true })];
+    await mkdir8(dir, { recursive: true });
+    const stages = [Readable7.from(packTar(entries), { objectMode: false }), tarTap, ...compress ? [compress] : [], blobTap, createWriteStream2(tmp, { flush: true })];
     await pipeline5(stages);
   } catch (err2) {
-    await rm10(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw fromSystemError(err2, tmp);
   }
   const diffId = tarTap.digest();
   const digest = compress ? blobTap.digest() : diffId;
   const size = blobTap.size;
-  const blobPath2 = join20(dir, digest.slice("sha256:".length));
+  const blobPath2 = join19(dir, digest.slice("sha256:".length));
   try {
     await rename5(tmp, blobPath2);
   } catch (err2) {
-    await rm10(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw fromSystemError(err2, blobPath2);
   }
   const layer = openerLayer({
@@ -37948,10 +38263,129 @@ function setOrDelete(config, key, value) {
   else delete config[key];
 }
 
+// src/cache/cache-key.ts
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream4 } from "node:fs";
+import { lstat as lstat6, readdir as readdir3, readlink as readlink2 } from "node:fs/promises";
+import { join as join20, posix as posix7 } from "node:path";
+var KEY_VERSION = "kiln-layer-cache-v1";
+var FILES_VERSION = "kiln-files-v1";
+var HASH_CONCURRENCY = 8;
+function envName(entry) {
+  const eq = entry.indexOf("=");
+  return eq < 0 ? entry : entry.slice(0, eq);
+}
+function cacheKey(input) {
+  const env = [...input.env].sort();
+  for (let i = 1; i < env.length; i++) {
+    if (envName(env[i]) === envName(env[i - 1])) {
+      throw new BuilderError("INTERNAL", `cache key: ${envName(env[i])} is given twice in the step's environment`);
+    }
+  }
+  const encoded = JSON.stringify([KEY_VERSION, input.parent, input.platform, input.instruction, env, input.files ?? null]);
+  return createHash6("sha256").update(encoded).digest("hex");
+}
+function entryType(st2) {
+  if (st2.isFile()) return "file";
+  if (st2.isDirectory()) return "dir";
+  if (st2.isSymbolicLink()) return "symlink";
+  if (st2.isFIFO()) return "fifo";
+  if (st2.isCharacterDevice()) return "char";
+  if (st2.isBlockDevice()) return "block";
+  return "socket";
+}
+function cleanRel(rel) {
+  return posix7.normalize(`/${rel}`).slice(1).replace(/\/$/, "");
+}
+async function checkNoLinkOnTheWay(root, rel) {
+  const parts = rel === "" ? [] : rel.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const host = join20(root, ...parts.slice(0, i));
+    const st2 = await lstat6(host).catch((err2) => {
+      throw fromSystemError(err2, host);
+    });
+    if (st2.isSymbolicLink()) {
+      throw new BuilderError("INTERNAL", `cache key: ${rel} passes through the symlink ${parts.slice(0, i).join("/")}; resolve it in ${root} first`);
+    }
+  }
+}
+async function sha256File(path) {
+  const hash = createHash6("sha256");
+  try {
+    for await (const chunk of createReadStream4(path)) hash.update(chunk);
+  } catch (err2) {
+    throw fromSystemError(err2, path);
+  }
+  return hash.digest("hex");
+}
+async function walk(root, rel, out) {
+  if (out.has(rel)) return;
+  const host = rel === "" ? root : join20(root, rel);
+  let st2;
+  try {
+    st2 = await lstat6(host);
+  } catch (err2) {
+    throw fromSystemError(err2, host);
+  }
+  out.set(rel, st2);
+  if (!st2.isDirectory()) return;
+  let names;
+  try {
+    names = (await readdir3(host)).sort();
+  } catch (err2) {
+    throw fromSystemError(err2, host);
+  }
+  for (const name of names) await walk(root, rel === "" ? name : `${rel}/${name}`, out);
+}
+async function mapLimit(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+async function hashFiles(root, relPaths) {
+  const stats = /* @__PURE__ */ new Map();
+  for (const given of relPaths) {
+    const rel = cleanRel(given);
+    await checkNoLinkOnTheWay(root, rel);
+    await walk(root, rel, stats);
+  }
+  const paths = [...stats.keys()].sort();
+  const firstOfInode = /* @__PURE__ */ new Map();
+  const records = await mapLimit(paths, HASH_CONCURRENCY, async (path) => {
+    const st2 = stats.get(path);
+    const host = path === "" ? root : join20(root, path);
+    const type = entryType(st2);
+    const record = { path, type, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, size: type === "file" ? st2.size : 0 };
+    if (type === "symlink") record.link = await readlink2(host).catch((err2) => Promise.reject(fromSystemError(err2, host)));
+    if (type === "char" || type === "block") record.rdev = st2.rdev;
+    if (type === "file") record.sha256 = await sha256File(host);
+    return record;
+  });
+  for (const record of records) {
+    const st2 = stats.get(record.path);
+    if (record.type === "dir" || st2.nlink < 2) continue;
+    const inode = `${st2.dev}:${st2.ino}`;
+    const first = firstOfInode.get(inode);
+    if (first === void 0) firstOfInode.set(inode, record.path);
+    else record.hardlinkOf = first;
+  }
+  const hash = createHash6("sha256").update(FILES_VERSION);
+  for (const record of records) hash.update(`
+${JSON.stringify(record)}`);
+  return `sha256:${hash.digest("hex")}`;
+}
+
 // src/executor/copy/copy.ts
-import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp4, rm as rm14, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod6, mkdir as mkdir9, mkdtemp as mkdtemp4, rm as rm11, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join26, posix as posix10 } from "node:path";
+import { join as join26, posix as posix11 } from "node:path";
 
 // src/context/filter.ts
 var NO_IGNORE = {
@@ -37962,16 +38396,16 @@ var NO_IGNORE = {
 // src/executor/copy/add-git.ts
 import { execFile as execFile6 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { rm as rm11 } from "node:fs/promises";
+import { rm as rm10 } from "node:fs/promises";
 import { promisify } from "node:util";
 
 // src/executor/copy/add-url.ts
 var import_undici2 = __toESM(require_undici(), 1);
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { chmod as chmod6, utimes as utimes3 } from "node:fs/promises";
-import { join as join21, posix as posix7 } from "node:path";
-import { Readable as Readable7, Transform as Transform7 } from "node:stream";
+import { chmod as chmod5, utimes as utimes2 } from "node:fs/promises";
+import { join as join21, posix as posix8 } from "node:path";
+import { Readable as Readable8, Transform as Transform5 } from "node:stream";
 import { pipeline as pipeline6 } from "node:stream/promises";
 var ALGORITHMS = { sha256: 64, sha384: 96, sha512: 128 };
 function isHttpUrl(src) {
@@ -37989,7 +38423,7 @@ function displayUrl(url) {
 }
 function urlFileName(url) {
   try {
-    const base = posix7.basename(decodeURIComponent(new URL(url).pathname));
+    const base = posix8.basename(decodeURIComponent(new URL(url).pathname));
     return base === "" || base === "." || base === "/" ? "__unnamed__" : base;
   } catch {
     return "__unnamed__";
@@ -38027,15 +38461,15 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
   }
   const name = urlFileName(url);
   const file = join21(into, name);
-  const hash = createHash6(expected?.algorithm ?? "sha256");
-  const hasher = new Transform7({
+  const hash = createHash7(expected?.algorithm ?? "sha256");
+  const hasher = new Transform5({
     transform(chunk, _enc, done) {
       hash.update(chunk);
       done(null, chunk);
     }
   });
   try {
-    await pipeline6(Readable7.fromWeb(response.body), hasher, createWriteStream3(file, { mode: 384 }));
+    await pipeline6(Readable8.fromWeb(response.body), hasher, createWriteStream3(file, { mode: 384 }));
   } catch (err2) {
     throw new BuilderError("BUILD_FAILED", `${where} ${shown}: download failed: ${err2.message}`, { cause: err2 });
   }
@@ -38046,11 +38480,11 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
       `${where} ${shown}: digest mismatch: expected ${expected.algorithm}:${expected.hex}, got ${expected.algorithm}:${got}`
     );
   }
-  await chmod6(file, 384);
+  await chmod5(file, 384);
   const lastModified = Date.parse(response.headers.get("last-modified") ?? "");
   if (Number.isFinite(lastModified)) {
     const when = new Date(lastModified);
-    await utimes3(file, when, when);
+    await utimes2(file, when, when);
   }
   return name;
 }
@@ -38137,15 +38571,15 @@ async function checkoutGit(git, dir, keepGitDir, where, commit) {
     }
   }
   if (existsSync2(`${dir}/.gitmodules`)) await g2("submodule", "update", "-q", "--init", "--recursive", "--depth=1");
-  if (!keepGitDir) await rm11(`${dir}/.git`, { recursive: true, force: true });
+  if (!keepGitDir) await rm10(`${dir}/.git`, { recursive: true, force: true });
 }
 
 // src/executor/copy/archive.ts
-import { createReadStream as createReadStream4 } from "node:fs";
-import { lstat as lstat8 } from "node:fs/promises";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { lstat as lstat7 } from "node:fs/promises";
 var BLOCK4 = 512;
 async function isTarArchive(hostPath) {
-  const st2 = await lstat8(hostPath);
+  const st2 = await lstat7(hostPath);
   if (!st2.isFile() || st2.size === 0) return false;
   let head;
   try {
@@ -38156,7 +38590,7 @@ async function isTarArchive(hostPath) {
   return head.length === BLOCK4 && validHeader(head);
 }
 async function readHead(hostPath, size) {
-  const { stream } = await decompressByContent(createReadStream4(hostPath));
+  const { stream } = await decompressByContent(createReadStream5(hostPath));
   const chunks = [];
   let have = 0;
   try {
@@ -38185,7 +38619,7 @@ function validHeader(block) {
   return want === unsigned || want === signed;
 }
 async function unpackArchive(hostPath, destHost, owner) {
-  const { stream } = await decompressByContent(createReadStream4(hostPath));
+  const { stream } = await decompressByContent(createReadStream5(hostPath));
   return extractTar(stream, destHost, { owner, keepOwnership: true });
 }
 
@@ -38312,12 +38746,12 @@ async function readDatabase(rootfs, path) {
 }
 
 // src/executor/copy/dest.ts
-import { chmod as chmod7, chown as chown5, lstat as lstat9, mkdir as mkdir10 } from "node:fs/promises";
-import { join as join22, posix as posix8 } from "node:path";
+import { chmodSync as chmodSync2, chownSync, mkdirSync as mkdirSync2 } from "node:fs";
+import { join as join22, posix as posix9 } from "node:path";
 function destination(dest, workdir) {
   const isDir = dest === "." || dest === "" || dest.endsWith("/");
-  const abs = dest.startsWith("/") ? dest : posix8.join(workdir || "/", dest);
-  return { path: posix8.normalize(abs).replace(/(.)\/+$/, "$1"), isDir };
+  const abs = dest.startsWith("/") ? dest : posix9.join(workdir || "/", dest);
+  return { path: posix9.normalize(abs).replace(/(.)\/+$/, "$1"), isDir };
 }
 async function mkdirAllInRoot(rootfs, path, owner, written) {
   const rel = await resolveRelative(rootfs, path, { followLeaf: true });
@@ -38325,37 +38759,38 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
   for (const part of rel === "" ? [] : rel.split("/")) {
     cur = cur ? `${cur}/${part}` : part;
     const host = join22(rootfs, cur);
-    const st2 = await lstat9(host).catch(() => void 0);
+    const st2 = lstatIfExists(host);
     if (st2?.isDirectory()) continue;
     if (st2) throw new BuilderError("BUILD_FAILED", `mkdir /${cur}: not a directory`);
-    await mkdir10(host, { mode: 493 });
-    await chown5(host, owner?.uid ?? 0, owner?.gid ?? 0);
-    await chmod7(host, 493);
+    mkdirSync2(host, { mode: 493 });
+    chownSync(host, owner?.uid ?? 0, owner?.gid ?? 0);
+    chmodSync2(host, 493);
     written.add(cur);
   }
   return rel;
 }
 
 // src/executor/copy/link.ts
-import { chmod as chmod8, copyFile as copyFile2, lchown as lchown3, link as link3, lstat as lstat10, lutimes as lutimes4, mkdir as mkdir11, readdir as readdir3, readlink as readlink4, rm as rm12, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { chmodSync as chmodSync3, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync7, lutimesSync as lutimesSync2, mkdirSync as mkdirSync3, readdirSync as readdirSync4, readlinkSync as readlinkSync4, rmSync as rmSync2, symlinkSync as symlinkSync2, utimesSync as utimesSync2 } from "node:fs";
+import { copyFile as copyFile2 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 async function applyScratch(scratch, rootfs, written) {
   const inodes = /* @__PURE__ */ new Map();
   async function apply(rel) {
     const from = join23(scratch, rel);
     const to2 = join23(rootfs, rel);
-    const st2 = await lstat10(from);
-    const existing = await lstat10(to2).catch(() => void 0);
-    if (existing && !(existing.isDirectory() && st2.isDirectory())) await rm12(to2, { recursive: true, force: true });
+    const st2 = lstatSync7(from);
+    const existing = lstatIfExists(to2);
+    if (existing && !(existing.isDirectory() && st2.isDirectory())) rmSync2(to2, { recursive: true, force: true });
     if (st2.isDirectory()) {
-      if (!existing?.isDirectory()) await mkdir11(to2);
-      for (const name of (await readdir3(from)).sort()) await apply(rel ? `${rel}/${name}` : name);
+      if (!existing?.isDirectory()) mkdirSync3(to2);
+      for (const name of readdirSync4(from).sort()) await apply(rel ? `${rel}/${name}` : name);
     } else if (st2.isSymbolicLink()) {
-      await symlink3(await readlink4(from), to2);
+      symlinkSync2(readlinkSync4(from), to2);
     } else {
       const key = `${st2.dev}:${st2.ino}`;
       const seen = st2.nlink > 1 ? inodes.get(key) : void 0;
-      if (seen) await link3(seen, to2);
+      if (seen) linkSync2(seen, to2);
       else {
         await copyFile2(from, to2);
         inodes.set(key, to2);
@@ -38364,21 +38799,21 @@ async function applyScratch(scratch, rootfs, written) {
     await setInfo(to2, st2);
     if (rel !== "") written.add(rel);
   }
-  for (const name of (await readdir3(scratch)).sort()) await apply(name);
+  for (const name of readdirSync4(scratch).sort()) await apply(name);
 }
 async function setInfo(to2, st2) {
-  await lchown3(to2, st2.uid, st2.gid);
+  lchownSync2(to2, st2.uid, st2.gid);
   if (st2.isSymbolicLink()) {
-    await lutimes4(to2, st2.atime, st2.mtime);
+    lutimesSync2(to2, st2.atime, st2.mtime);
     return;
   }
-  await chmod8(to2, st2.mode & 4095);
-  await utimes4(to2, st2.atime, st2.mtime);
+  chmodSync3(to2, st2.mode & 4095);
+  utimesSync2(to2, st2.atime, st2.mtime);
 }
 
 // src/executor/copy/local-source.ts
-import { lstat as lstat11, readdir as readdir4 } from "node:fs/promises";
-import { join as join24, posix as posix9 } from "node:path";
+import { lstatSync as lstatSync8, readdirSync as readdirSync5 } from "node:fs";
+import { join as join24, posix as posix10 } from "node:path";
 
 // src/executor/copy/wildcard.ts
 function hasWildcards(name) {
@@ -38453,29 +38888,29 @@ function compile(pattern) {
 
 // src/executor/copy/local-source.ts
 function cleanSource(src) {
-  return posix9.normalize(`/${src}`).slice(1).replace(/\/$/, "");
+  return posix10.normalize(`/${src}`).slice(1).replace(/\/$/, "");
 }
 async function resolveLocalSource(root, src, ignore, notFound3) {
   const clean2 = cleanSource(src);
-  const parts2 = clean2 === "" ? [] : clean2.split("/");
-  const firstWild = parts2.findIndex(hasWildcards);
+  const parts = clean2 === "" ? [] : clean2.split("/");
+  const firstWild = parts.findIndex(hasWildcards);
   let candidates;
   if (firstWild < 0) {
     candidates = [clean2];
   } else {
-    const base = await resolveRelative(root, parts2.slice(0, firstWild).join("/"), { followLeaf: true });
-    const st2 = await lstat11(join24(root, base)).catch(() => void 0);
+    const base = await resolveRelative(root, parts.slice(0, firstWild).join("/"), { followLeaf: true });
+    const st2 = lstatIfExists(join24(root, base));
     if (!st2?.isDirectory() || !visible(ignore, base, true)) throw notFound3(src);
-    candidates = await globIn(root, base, parts2.slice(firstWild).join("/"), ignore);
+    candidates = await globIn(root, base, parts.slice(firstWild).join("/"), ignore);
   }
   const matches = [];
   for (const candidate of candidates) {
     const rel = await resolveRelative(root, candidate, { followLeaf: true });
-    const st2 = await lstat11(join24(root, rel)).catch(() => void 0);
+    const st2 = lstatIfExists(join24(root, rel));
     if (!st2 || !visible(ignore, rel, st2.isDirectory())) {
       throw notFound3(firstWild < 0 ? src : candidate);
     }
-    matches.push({ rel, name: candidate === "" ? "/" : posix9.basename(candidate), isDir: st2.isDirectory() });
+    matches.push({ rel, name: candidate === "" ? "/" : posix10.basename(candidate), isDir: st2.isDirectory() });
   }
   return matches;
 }
@@ -38486,17 +38921,17 @@ function visible(ignore, rel, isDir) {
 async function globIn(root, base, pattern, ignore) {
   const depth = pattern.split("/").length;
   const out = [];
-  async function walk(dirRel, below, level) {
-    for (const name of (await readdir4(join24(root, dirRel))).sort()) {
+  async function walk2(dirRel, below, level) {
+    for (const name of readdirSync5(join24(root, dirRel)).sort()) {
       const rel = below ? `${below}/${name}` : name;
       const full = dirRel ? `${dirRel}/${name}` : name;
-      const isDir = (await lstat11(join24(root, full))).isDirectory();
+      const isDir = lstatSync8(join24(root, full)).isDirectory();
       if (!visible(ignore, full, isDir)) continue;
       if (matchGlob(pattern, rel)) out.push(full);
-      else if (isDir && level + 1 < depth) await walk(full, rel, level + 1);
+      else if (isDir && level + 1 < depth) await walk2(full, rel, level + 1);
     }
   }
-  await walk(base, "", 0);
+  await walk2(base, "", 0);
   return out;
 }
 
@@ -38513,8 +38948,35 @@ function compilePatterns(patterns, flag2) {
 }
 
 // src/executor/copy/tree.ts
-import { chmod as chmod9, copyFile as copyFile3, lchown as lchown4, lstat as lstat12, lutimes as lutimes5, mkdir as mkdir12, readdir as readdir5, readlink as readlink5, rm as rm13, symlink as symlink4, utimes as utimes5, link as link4 } from "node:fs/promises";
+import { chmodSync as chmodSync4, lchownSync as lchownSync3, lstatSync as lstatSync9, lutimesSync as lutimesSync3, mkdirSync as mkdirSync4, readdirSync as readdirSync6, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3, linkSync as linkSync3 } from "node:fs";
+import { copyFile as copyFile3 } from "node:fs/promises";
 import { join as join25 } from "node:path";
+
+// src/executor/copy/special.ts
+import { execFile as execFile7 } from "node:child_process";
+import { promisify as promisify2 } from "node:util";
+var run3 = promisify2(execFile7);
+function major(rdev) {
+  return Number(BigInt(rdev) >> 8n & 0xfffn | BigInt(rdev) >> 32n & ~0xfffn);
+}
+function minor(rdev) {
+  return Number(BigInt(rdev) & 0xffn | BigInt(rdev) >> 12n & ~0xffn);
+}
+async function makeSpecial(st2, host, shown) {
+  let args;
+  if (st2.isFIFO()) args = ["--", host, "p"];
+  else if (st2.isCharacterDevice()) args = ["--", host, "c", String(major(st2.rdev)), String(minor(st2.rdev))];
+  else if (st2.isBlockDevice()) args = ["--", host, "b", String(major(st2.rdev)), String(minor(st2.rdev))];
+  else throw new BuilderError("BUILD_FAILED", `cannot copy ${shown}: sockets cannot be copied`);
+  try {
+    await run3("mknod", args);
+  } catch (err2) {
+    const why = String(err2.stderr ?? err2.message).trim();
+    throw new BuilderError("BUILD_FAILED", `cannot copy ${shown}: ${why}`, { cause: err2 });
+  }
+}
+
+// src/executor/copy/tree.ts
 var TreeCopier = class {
   constructor(opts) {
     this.opts = opts;
@@ -38532,8 +38994,8 @@ var TreeCopier = class {
   async copy(srcRel, components2, targetRel, overwriteMeta, include) {
     const srcHost = join25(this.opts.srcRoot, srcRel);
     const hostTarget = join25(this.opts.rootfs, targetRel);
-    const st2 = await lstat12(srcHost);
-    const targetBefore = await lstat12(hostTarget).catch(() => void 0);
+    const st2 = lstatSync9(srcHost);
+    const targetBefore = lstatIfExists(hostTarget);
     if (st2.isDirectory()) {
       let created = false;
       if (include) {
@@ -38543,7 +39005,7 @@ var TreeCopier = class {
       }
       this.pending.push({ src: st2, hostTarget, relTarget: targetRel, made: include });
       try {
-        for (const name of (await readdir5(srcHost)).sort()) {
+        for (const name of readdirSync6(srcHost).sort()) {
           await this.child(join25(srcRel, name), components2 ? `${components2}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
         }
       } finally {
@@ -38552,7 +39014,7 @@ var TreeCopier = class {
       if (!include) return;
       if (overwriteMeta || created) await this.copyInfo(st2, hostTarget);
       else if (targetBefore) {
-        await utimes5(hostTarget, st2.atime, st2.mtime);
+        utimesSync3(hostTarget, st2.atime, st2.mtime);
         this.opts.written.add(targetRel);
       }
       return;
@@ -38562,25 +39024,25 @@ var TreeCopier = class {
     if (targetBefore?.isDirectory()) {
       throw new BuilderError("BUILD_FAILED", `cannot replace to directory /${targetRel} with file`);
     }
-    if (targetBefore) await rm13(hostTarget, { force: true });
+    if (targetBefore) rmSync3(hostTarget, { force: true });
     if (st2.isFile()) {
       const seen = st2.nlink > 1 ? this.inodes.get(`${st2.dev}:${st2.ino}`) : void 0;
-      if (seen) await link4(seen, hostTarget);
+      if (seen) linkSync3(seen, hostTarget);
       else {
         await copyFile3(srcHost, hostTarget);
         if (st2.nlink > 1) this.inodes.set(`${st2.dev}:${st2.ino}`, hostTarget);
       }
     } else if (st2.isSymbolicLink()) {
-      await symlink4(await readlink5(srcHost), hostTarget);
+      symlinkSync3(readlinkSync5(srcHost), hostTarget);
     } else {
-      throw new BuilderError("BUILD_FAILED", `cannot copy /${srcRel}: device, fifo and socket files are not supported`);
+      await makeSpecial(st2, hostTarget, `/${srcRel}`);
     }
     await this.copyInfo(st2, hostTarget);
     this.opts.written.add(targetRel);
   }
   /** Decides whether a directory entry is copied, walked only, or skipped. */
   async child(srcRel, components2, targetRel) {
-    const isDir = (await lstat12(join25(this.opts.srcRoot, srcRel))).isDirectory();
+    const isDir = lstatSync9(join25(this.opts.srcRoot, srcRel)).isDirectory();
     let include = this.opts.include ? this.opts.include(components2) : true;
     if (this.opts.exclude?.(components2)) include = false;
     if (this.opts.ignore.ignored(srcRel, isDir)) {
@@ -38593,7 +39055,7 @@ var TreeCopier = class {
   async materializePending() {
     for (const p2 of this.pending) {
       if (p2.made) continue;
-      const before = await lstat12(p2.hostTarget).catch(() => void 0);
+      const before = lstatIfExists(p2.hostTarget);
       const created = await makeDirOnly(p2.hostTarget, before, p2.src, true, p2.relTarget);
       if (created) await this.copyInfo(p2.src, p2.hostTarget);
       this.opts.written.add(p2.relTarget);
@@ -38603,23 +39065,23 @@ var TreeCopier = class {
   /** Owner, mode and times of the source onto the copy (fsutil's copyFileInfo). */
   async copyInfo(st2, hostTarget) {
     const owner = this.opts.owner ?? (this.opts.keepOwner ? { uid: st2.uid, gid: st2.gid } : { uid: 0, gid: 0 });
-    await lchown4(hostTarget, owner.uid, owner.gid);
+    lchownSync3(hostTarget, owner.uid, owner.gid);
     if (!st2.isSymbolicLink()) {
       const mode = st2.mode & 4095;
-      await chmod9(hostTarget, this.opts.mode ? this.opts.mode(mode, st2.isDirectory()) : mode);
-      await utimes5(hostTarget, st2.atime, st2.mtime);
+      chmodSync4(hostTarget, this.opts.mode ? this.opts.mode(mode, st2.isDirectory()) : mode);
+      utimesSync3(hostTarget, st2.atime, st2.mtime);
     } else {
-      await lutimes5(hostTarget, st2.atime, st2.mtime);
+      lutimesSync3(hostTarget, st2.atime, st2.mtime);
     }
   }
 };
 async function makeDirOnly(host, before, src, overwriteMeta, rel) {
   if (!before) {
-    await mkdir12(host, { mode: src.mode & 511 });
+    mkdirSync4(host, { mode: src.mode & 511 });
     return true;
   }
   if (!before.isDirectory()) throw new BuilderError("BUILD_FAILED", `cannot copy to non-directory: /${rel}`);
-  if (overwriteMeta) await chmod9(host, src.mode & 4095);
+  if (overwriteMeta) chmodSync4(host, src.mode & 4095);
   return false;
 }
 
@@ -38656,7 +39118,7 @@ async function copyFiles(req) {
   } catch (err2) {
     throw systemFailure(err2, label, [req.rootfs, req.from.dir, tmp]);
   } finally {
-    await rm14(tmp, { recursive: true, force: true });
+    await rm11(tmp, { recursive: true, force: true });
   }
 }
 function systemFailure(err2, label, roots) {
@@ -38689,7 +39151,7 @@ async function plan2(ctx) {
   let n = 0;
   const scratch = async () => {
     const dir = join26(ctx.tmp, `src-${n++}`);
-    await mkdir13(dir);
+    await mkdir9(dir);
     return dir;
   };
   for (const src of req.sources) {
@@ -38713,9 +39175,9 @@ async function plan2(ctx) {
   }
   for (const doc of req.heredocs ?? []) {
     const dir = await scratch();
-    const name = posix10.basename(doc.name);
+    const name = posix11.basename(doc.name);
     await writeFile5(join26(dir, name), doc.content);
-    await chmod10(join26(dir, name), 420);
+    await chmod6(join26(dir, name), 420);
     items.push(fileItem(dir, name));
   }
   return items;
@@ -38751,7 +39213,7 @@ async function parentsItems(ctx, src) {
   const pattern = cleanSource(cut < 0 ? src : src.slice(cut + 3));
   const ignore = ignoreOf(req.from);
   if (!hasWildcards(pivot) && !hasWildcards(pattern)) {
-    await resolveLocalSource(req.from.dir, posix10.join(pivot, pattern), ignore, () => notFound2(ctx, src));
+    await resolveLocalSource(req.from.dir, posix11.join(pivot, pattern), ignore, () => notFound2(ctx, src));
   }
   const include = compilePatterns([pattern], `${ctx.label} --parents`);
   const pivots = await resolveLocalSource(req.from.dir, pivot, ignore, () => notFound2(ctx, src));
@@ -38772,7 +39234,7 @@ async function copyItem(ctx, item, target, written) {
     for (const p2 of paths) written.add(destRel2 ? `${destRel2}/${p2}` : p2);
     return;
   }
-  await mkdirAllInRoot(target, dest.isDir ? dest.path : posix10.dirname(dest.path), owner, written);
+  await mkdirAllInRoot(target, dest.isDir ? dest.path : posix11.dirname(dest.path), owner, written);
   let destRel = await resolveRelative(target, dest.path, { followLeaf: true });
   const existing = await stat5(join26(target, destRel)).catch(() => void 0);
   if (!item.match.isDir && existing?.isDirectory()) destRel = destRel ? `${destRel}/${item.match.name}` : item.match.name;
@@ -38792,7 +39254,7 @@ async function copyItem(ctx, item, target, written) {
 }
 
 // src/executor/metadata.ts
-import { posix as posix11 } from "node:path";
+import { posix as posix12 } from "node:path";
 var DEFAULT_SHELL = ["/bin/sh", "-c"];
 function setEnv(env, key, value) {
   const entry = `${key}=${value}`;
@@ -38839,7 +39301,7 @@ function json(args) {
   return JSON.stringify(args);
 }
 function resolveWorkdir(current, path) {
-  return posix11.resolve(current || "/", path);
+  return posix12.resolve(current || "/", path);
 }
 function applyMetadata(state, instr) {
   const c = state.config;
@@ -38916,9 +39378,9 @@ function applyMetadata(state, instr) {
 }
 
 // src/executor/run-step.ts
-import { join as join27, posix as posix12 } from "node:path";
-import { mkdir as mkdir14 } from "node:fs/promises";
-import { createHash as createHash7 } from "node:crypto";
+import { join as join27, posix as posix13 } from "node:path";
+import { mkdir as mkdir10 } from "node:fs/promises";
+import { createHash as createHash8 } from "node:crypto";
 function runArgv(instr, shell) {
   const sh = shell && shell.length ? shell : DEFAULT_SHELL;
   if (!instr.shell) return { argv: [...instr.args] };
@@ -38935,28 +39397,28 @@ function runArgv(instr, shell) {
 }
 function cacheDirName(m2) {
   const id = m2.id ?? m2.target ?? "";
-  return createHash7("sha256").update(id).digest("hex").slice(0, 32);
+  return createHash8("sha256").update(id).digest("hex").slice(0, 32);
 }
 async function toRunMount(m2, where, sources) {
-  const target = m2.target ? posix12.resolve("/", m2.target) : void 0;
+  const target = m2.target ? posix13.resolve("/", m2.target) : void 0;
   switch (m2.type) {
     case "bind": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=bind needs target=`);
       const root = await sources.resolveFrom(m2.from);
-      const source = join27(root, posix12.resolve("/", m2.source ?? "/"));
+      const source = join27(root, posix13.resolve("/", m2.source ?? "/"));
       return { type: "bind", source, target, readWrite: !m2.readonly && m2.readonly !== void 0 ? true : false };
     }
     case "cache": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=cache needs target=`);
       const dir = join27(sources.cacheRoot, cacheDirName(m2));
-      await mkdir14(dir, { recursive: true, mode: m2.mode ?? 493 });
+      await mkdir10(dir, { recursive: true, mode: m2.mode ?? 493 });
       return { type: "cache", source: dir, target, readOnly: m2.readonly };
     }
     case "tmpfs":
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=tmpfs needs target=`);
       return { type: "tmpfs", target };
     case "secret": {
-      const id = m2.id ?? (target ? posix12.basename(target) : void 0);
+      const id = m2.id ?? (target ? posix13.basename(target) : void 0);
       if (!id) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=secret needs id= or target=`);
       const data = sources.secrets.get(id);
       if (!data) {
@@ -39005,7 +39467,7 @@ async function runCommand(runner, rootDir, plan3, env, config, output) {
 }
 
 // src/executor/workspace.ts
-import { mkdir as mkdir15, mkdtemp as mkdtemp5, rm as rm15 } from "node:fs/promises";
+import { mkdir as mkdir11, mkdtemp as mkdtemp5, rm as rm12 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
 import { join as join28 } from "node:path";
 import { spawn as spawn7 } from "node:child_process";
@@ -39018,10 +39480,10 @@ var Workspace = class _Workspace {
   static async create() {
     const parent = process.env.KILN_WORKDIR || tmpdir4();
     try {
-      await mkdir15(parent, { recursive: true });
+      await mkdir11(parent, { recursive: true });
       const root = await mkdtemp5(join28(parent, "kiln-build-"));
       const ws2 = new _Workspace(root);
-      await Promise.all([mkdir15(ws2.blobRoot), mkdir15(ws2.tmp), mkdir15(join28(root, "stages"))]);
+      await Promise.all([mkdir11(ws2.blobRoot), mkdir11(ws2.tmp), mkdir11(join28(root, "stages"))]);
       return ws2;
     } catch (err2) {
       throw fromSystemError(err2, `build directory under ${parent}`);
@@ -39042,7 +39504,7 @@ var Workspace = class _Workspace {
     return mkdtemp5(join28(this.tmp, prefix));
   }
   async dispose() {
-    await rm15(this.root, { recursive: true, force: true, maxRetries: 3 });
+    await rm12(this.root, { recursive: true, force: true, maxRetries: 3 });
   }
 };
 async function copyTree(from, to2) {
@@ -39079,6 +39541,9 @@ var StageBuilder = class {
   snapshotter;
   steps = [];
   pendingPaths = false;
+  /** The layer cache key of the last step (the base image's digest before the first). */
+  key = "scratch";
+  platformText = "";
   where(instr) {
     return `${this.env.file}:${instr.position.line}`;
   }
@@ -39086,6 +39551,7 @@ var StageBuilder = class {
     const { stage, env } = this;
     const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
     const triggers = await this.prepareBase(platform);
+    this.platformText = formatPlatform(platform);
     this.snapshotter = this.makeSnapshotter();
     const all = [...triggers, ...stage.instructions];
     const total = all.length + 1;
@@ -39104,25 +39570,27 @@ var StageBuilder = class {
       created: env.fixedTime ?? env.created,
       author: this.meta.author
     });
-    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config };
+    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config, cacheKey: this.key };
   }
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   async prepareBase(platform) {
     const { stage, env } = this;
-    await mkdir16(join29(env.workspace.stageDir(stage.index)), { recursive: true });
+    await mkdir12(join29(env.workspace.stageDir(stage.index)), { recursive: true });
     const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
     await env.progress.step(label, stage.from.original, async () => {
       if (stage.base.kind === "scratch") {
-        await mkdir16(this.rootfs, { recursive: true });
+        await mkdir12(this.rootfs, { recursive: true });
       } else if (stage.base.kind === "stage") {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError("INTERNAL", `stage ${stage.base.index} has not been built`);
         await copyTree(parent.rootfs, this.rootfs);
+        this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
         await extractImage(this.rootfs, await pulled.image.layers(), { image: pulled.pinned });
+        this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
       }
@@ -39142,6 +39610,8 @@ var StageBuilder = class {
   }
   async execute(instr, label, platform) {
     const expanded = this.env.expander.instruction(instr, this.scope.lookup);
+    const previous = this.key;
+    this.key = cacheKey({ parent: previous, instruction: stepText(expanded), env: this.runEnv(), platform: this.platformText });
     switch (expanded.kind) {
       case "arg":
         return this.declareArgs(expanded);
@@ -39162,25 +39632,16 @@ var StageBuilder = class {
     }
   }
   declareArgs(instr) {
-    const { resolved } = this.env;
-    for (const decl of instr.args) {
-      let value;
-      if (resolved.buildArgs.has(decl.name)) value = resolved.buildArgs.get(decl.name);
-      else if (decl.value !== void 0) value = decl.value;
-      else if (resolved.metaArgs.has(decl.name)) value = resolved.metaArgs.get(decl.name);
-      else value = resolved.platformArgs.get(decl.name);
-      this.scope.declareArg(decl.name, value);
-    }
+    declareArgs(this.scope, instr.args, this.env.resolved);
     const text2 = instr.args.map((a) => a.value === void 0 ? a.name : `${a.name}=${a.value}`).join(" ");
     this.steps.push({ history: { created_by: `ARG ${text2}`, comment: "buildkit.dockerfile.v0" } });
   }
   /** The environment of a RUN: the image's Env, then build args in scope, then proxy build args. */
   runEnv() {
-    const env = [...this.meta.config.Env ?? []];
-    const args = this.scope.argValues();
-    for (const [k2, v2] of args) env.push(`${k2}=${v2}`);
-    for (const [k2, v2] of proxyEnv(this.env.resolved.buildArgs)) if (!args.has(k2)) env.push(`${k2}=${v2}`);
-    return env;
+    const env = envToMap(this.meta.config.Env);
+    for (const [k2, v2] of this.scope.argValues()) if (!env.has(k2)) env.set(k2, v2);
+    for (const [k2, v2] of proxyEnv(this.env.resolved.buildArgs)) if (!env.has(k2)) env.set(k2, v2);
+    return [...env].map(([k2, v2]) => `${k2}=${v2}`);
   }
   mountSources(platform) {
     return {
@@ -39200,6 +39661,7 @@ var StageBuilder = class {
       this.steps.push({ history: { created_by: plan3.createdBy, comment: "buildkit.dockerfile.v0" } });
       return;
     }
+    if (await this.fromCache(this.env.cache?.run, plan3.createdBy)) return;
     const snap = await this.snapshotter.begin();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan3, this.runEnv(), this.meta.config, output);
@@ -39212,7 +39674,22 @@ var StageBuilder = class {
     } finally {
       output.end();
     }
-    await this.addLayer(await snap.finish(), plan3.createdBy);
+    await this.addLayer(await snap.finish(), plan3.createdBy, this.env.cache?.run);
+  }
+  /**
+   * A cached layer for the current key, applied to the rootfs as if the step had run. With the
+   * walk snapshotter the rootfs is indexed again, since the layer changed it behind the index.
+   */
+  async fromCache(enabled, createdBy) {
+    const cache2 = this.env.cache;
+    if (!cache2 || !enabled || this.env.singleSnapshot) return false;
+    const hit = await cache2.layers.get(this.key);
+    if (!hit) return false;
+    await applyLayer(this.rootfs, await hit.layer.uncompressed(), { image: cache2.layers.name, digest: hit.layer.digest });
+    if (this.snapshotter.kind === "walk") this.snapshotter = this.makeSnapshotter();
+    log.info(`using cached layer ${hit.layer.digest} from ${cache2.layers.name}`);
+    this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
+    return true;
   }
   /** The directory COPY --from / mount from= reads: an earlier stage's result or an image. */
   async sourceRoot(from, platform) {
@@ -39229,6 +39706,13 @@ var StageBuilder = class {
   }
   async copy(instr, platform) {
     const from = instr.kind === "copy" && instr.from !== void 0 ? await this.sourceRoot(instr.from, platform) : { dir: this.env.context.dir, kind: "context", ignore: this.env.context.ignore };
+    const createdBy = `${instr.original} # buildkit`;
+    const cacheable = this.env.cache?.copy && from.kind === "context" && instr.contents.length === 0 && instr.sources.every(isPlainPath);
+    if (cacheable) {
+      const files = await hashFiles(from.dir, instr.sources.map((p2) => posix14.normalize(p2).replace(/^\/+/, "") || "."));
+      this.key = cacheKey({ parent: this.key, instruction: "files", env: [], files, platform: this.platformText });
+      if (await this.fromCache(true, createdBy)) return;
+    }
     const written = await copyFiles({
       instruction: instr.kind === "copy" ? "COPY" : "ADD",
       location: this.where(instr),
@@ -39247,8 +39731,7 @@ var StageBuilder = class {
       keepGitDir: instr.kind === "add" ? instr.keepGitDir : void 0,
       tmpDir: this.env.workspace.tmp
     });
-    const createdBy = `${instr.original} # buildkit`;
-    await this.pathsWritten(written, createdBy);
+    await this.pathsWritten(written, createdBy, cacheable);
   }
   async workdir(instr) {
     const createdBy = applyMetadata(this.meta, instr);
@@ -39273,21 +39756,21 @@ var StageBuilder = class {
       }
       owner ??= this.meta.config.User ? await lookupUser(this.rootfs, this.meta.config.User) : { uid: 0, gid: 0 };
       const made = join29(parentHost, part);
-      await mkdir16(made, { mode: 493 });
-      await chown6(made, owner.uid, owner.gid);
+      await mkdir12(made, { mode: 493 });
+      await chown5(made, owner.uid, owner.gid);
       resolver.remember(rel, made);
       created.push(made.slice(this.rootfs.length + 1));
       parentHost = made;
     }
     return created;
   }
-  async pathsWritten(paths, createdBy) {
+  async pathsWritten(paths, createdBy, cache2 = false) {
     if (this.env.singleSnapshot) {
       this.pendingPaths = true;
       this.steps.push({ history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
       return;
     }
-    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy);
+    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy, cache2);
   }
   /** --single-snapshot: one layer for the whole stage, found by comparing with the base. */
   async singleSnapshot() {
@@ -39309,9 +39792,10 @@ var StageBuilder = class {
       fixedMtime: env.fixedTime ? Math.floor(env.fixedTime.getTime() / 1e3) : void 0
     });
   }
-  async addLayer(set, createdBy) {
+  async addLayer(set, createdBy, cache2) {
     const layer = await this.writeLayer(set);
     if (layer) log.debug(`layer ${layer.digest}: ${set.changes.length} changes, ${layer.size} bytes`);
+    if (layer && cache2 && this.env.cache) await this.env.cache.layers.put(this.key, layer, { createdBy });
     this.steps.push({ layer, history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
   }
 };
@@ -39320,6 +39804,13 @@ function parseTrigger(text2, file) {
 ${text2}
 `, { file });
   return toInstruction(ast.instructions[1], file);
+}
+function stepText(instr) {
+  const { position: _p, endLine: _e2, ...rest } = instr;
+  return JSON.stringify(rest);
+}
+function isPlainPath(source) {
+  return !/[*?[\\]/.test(source) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("git@");
 }
 
 // src/executor/build.ts
@@ -39446,6 +39937,11 @@ async function runBuild(options) {
       secrets: secrets2,
       cacheMountRoot: cacheMountRoot(),
       progress,
+      cache: options.cache ? {
+        layers: openLayerCache({ cacheRepo: options.cacheRepo, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
+        run: options.cacheRunLayers,
+        copy: options.cacheCopyLayers
+      } : void 0,
       done: /* @__PURE__ */ new Map()
     };
     log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
@@ -39455,6 +39951,10 @@ async function runBuild(options) {
       env.done.set(stage.index, last);
     }
     if (!last) throw new BuilderError("DOCKERFILE_PARSE", `${file}: no stage to build`);
+    if (env.cache) {
+      const flushed = await env.cache.layers.flush();
+      if (flushed.written) log.info(`cached ${flushed.written} layers in ${env.cache.layers.name}`);
+    }
     const image = finalImage(last, options.labels);
     const out = await writeOutputs(image, options, client, destinations);
     const manifest = await image.manifest();
@@ -39530,6 +40030,58 @@ var buildCommand = {
   }
 };
 
+// src/cli/transport-flags.ts
+var transportFlags = [
+  { name: "insecure", type: "bool", default: false, help: "push to plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-pull", type: "bool", default: false, help: "pull from plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry when HTTPS fails (repeatable)" },
+  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
+  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
+  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
+  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "trust this CA certificate (PEM) for a registry (repeatable)" },
+  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for docker.io pulls, tried in order before Docker Hub (repeatable)" },
+  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries of a failed push beyond the transient-error retries" }
+];
+function usage2(message) {
+  return new BuilderError("USAGE", message);
+}
+function hostValue(flag2, value) {
+  const v2 = value.trim();
+  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v2) || v2.includes("://")) {
+    throw usage2(`invalid value "${value}" for flag --${flag2}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
+  }
+  return v2;
+}
+function certificates(items) {
+  const out = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) {
+      throw usage2(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
+    }
+    out[hostValue("registry-certificate", item.slice(0, eq))] = item.slice(eq + 1);
+  }
+  return out;
+}
+function transportOptions(args, keychain = new DockerKeychain()) {
+  const f2 = args.flags;
+  const list = (name) => f2[name] ?? [];
+  const pushRetry = f2["push-retry"] ?? 0;
+  if (pushRetry < 0) throw usage2(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
+  return registryOptions({
+    keychain,
+    insecurePush: Boolean(f2.insecure),
+    insecurePull: Boolean(f2["insecure-pull"]),
+    insecureRegistries: list("insecure-registry").map((h) => hostValue("insecure-registry", h)),
+    skipTlsVerifyPush: Boolean(f2["skip-tls-verify"]),
+    skipTlsVerifyPull: Boolean(f2["skip-tls-verify-pull"]),
+    skipTlsVerifyRegistries: list("skip-tls-verify-registry").map((h) => hostValue("skip-tls-verify-registry", h)),
+    certificates: certificates(list("registry-certificate")),
+    mirrors: list("registry-mirror").map((h) => hostValue("registry-mirror", h)),
+    pushRetry
+  });
+}
+
 // src/image/copy.ts
 function pathAndRest(text2, what) {
   const colon = text2.indexOf(":");
@@ -39591,43 +40143,17 @@ async function copy(src, dst, opts) {
 }
 
 // src/cli/commands/copy.ts
-var TRANSPORT_FLAGS = /* @__PURE__ */ new Set([
-  "insecure",
-  "insecure-pull",
-  "insecure-registry",
-  "skip-tls-verify",
-  "skip-tls-verify-pull",
-  "skip-tls-verify-registry",
-  "registry-certificate",
-  "registry-mirror",
-  "push-retry"
-]);
 var imageFlags = [
-  ...buildFlags.filter((f2) => TRANSPORT_FLAGS.has(f2.name)),
+  ...transportFlags,
   { name: "platform", type: "string", value: "OS/ARCH[/VARIANT]", help: "the image of this platform out of an index" }
 ];
-function hostEqualsPath(flag2, items) {
-  const out = {};
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new BuilderError("USAGE", `invalid value "${item}" for flag --${flag2}: expected HOST=PATH`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 function clientFromFlags(args) {
-  const f2 = args.flags;
   return new RegistryClient({
-    keychain: new DockerKeychain(),
-    insecurePush: f2.insecure,
-    insecurePull: f2["insecure-pull"],
-    insecureRegistries: f2["insecure-registry"],
-    skipTlsVerifyPush: f2["skip-tls-verify"],
-    skipTlsVerifyPull: f2["skip-tls-verify-pull"],
-    skipTlsVerifyRegistries: f2["skip-tls-verify-registry"],
-    certificates: hostEqualsPath("registry-certificate", f2["registry-certificate"]),
-    mirrors: f2["registry-mirror"],
-    pushRetry: f2["push-retry"]
+    ...transportOptions(args),
+    // Every blob in one streamed request, as skopeo does. Chunked uploads cut the stream into
+    // 16 MiB buffers, copying every byte once more; in bench/copy.ts that cost kiln a third more
+    // CPU and memory. A failed attempt starts over from a fresh stream either way.
+    chunkThreshold: Number.POSITIVE_INFINITY
   });
 }
 function platformFlag(args) {
@@ -39725,63 +40251,11 @@ var configCommand = {
 // src/cli/commands/login.ts
 import { join as join34 } from "node:path";
 
-// src/cli/transport-flags.ts
-var transportFlags = [
-  { name: "insecure", type: "bool", default: false, help: "push to plain HTTP registries (HTTPS is tried first)" },
-  { name: "insecure-pull", type: "bool", default: false, help: "pull from plain HTTP registries (HTTPS is tried first)" },
-  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry when HTTPS fails (repeatable)" },
-  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
-  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
-  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
-  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "trust this CA certificate (PEM) for a registry (repeatable)" },
-  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for docker.io pulls, tried in order before Docker Hub (repeatable)" },
-  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries of a failed push beyond the transient-error retries" }
-];
-function usage2(message) {
-  return new BuilderError("USAGE", message);
-}
-function hostValue(flag2, value) {
-  const v2 = value.trim();
-  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v2) || v2.includes("://")) {
-    throw usage2(`invalid value "${value}" for flag --${flag2}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
-  }
-  return v2;
-}
-function certificates(items) {
-  const out = {};
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq <= 0 || eq === item.length - 1) {
-      throw usage2(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
-    }
-    out[hostValue("registry-certificate", item.slice(0, eq))] = item.slice(eq + 1);
-  }
-  return out;
-}
-function transportOptions(args, keychain = new DockerKeychain()) {
-  const f2 = args.flags;
-  const list = (name) => f2[name] ?? [];
-  const pushRetry = f2["push-retry"] ?? 0;
-  if (pushRetry < 0) throw usage2(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
-  return registryOptions({
-    keychain,
-    insecurePush: Boolean(f2.insecure),
-    insecurePull: Boolean(f2["insecure-pull"]),
-    insecureRegistries: list("insecure-registry").map((h) => hostValue("insecure-registry", h)),
-    skipTlsVerifyPush: Boolean(f2["skip-tls-verify"]),
-    skipTlsVerifyPull: Boolean(f2["skip-tls-verify-pull"]),
-    skipTlsVerifyRegistries: list("skip-tls-verify-registry").map((h) => hostValue("skip-tls-verify-registry", h)),
-    certificates: certificates(list("registry-certificate")),
-    mirrors: list("registry-mirror").map((h) => hostValue("registry-mirror", h)),
-    pushRetry
-  });
-}
-
 // src/cli/commands/logout.ts
 import { join as join33 } from "node:path";
 
 // src/auth/config-writer.ts
-import { chmodSync, existsSync as existsSync4, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync as chmodSync5, existsSync as existsSync4, mkdirSync as mkdirSync5, renameSync, writeFileSync } from "node:fs";
 import { dirname as dirname4, join as join32 } from "node:path";
 import { randomBytes as randomBytes5 } from "node:crypto";
 function load(path) {
@@ -39790,10 +40264,10 @@ function load(path) {
 function save(path, config) {
   const dir = dirname4(path);
   try {
-    if (!existsSync4(dir)) mkdirSync(dir, { recursive: true, mode: 448 });
+    if (!existsSync4(dir)) mkdirSync5(dir, { recursive: true, mode: 448 });
     const tmp = join32(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
     writeFileSync(tmp, JSON.stringify(config, null, "	") + "\n", { mode: 384 });
-    chmodSync(tmp, 384);
+    chmodSync5(tmp, 384);
     renameSync(tmp, path);
   } catch (err2) {
     throw new BuilderError("CREDENTIALS", `${path}: cannot write (${err2.code ?? "error"})`, { cause: err2 });
@@ -39806,14 +40280,20 @@ function hostKeys(config, registry) {
     return key.host === host && key.path === "";
   });
 }
-function saveLogin(path, registry, username, password2) {
-  registerSecret(password2);
+function saveLogin(path, registry, username, secret) {
   const config = load(path);
   const auths = { ...config.auths ?? {} };
   for (const k2 of hostKeys(config, registry)) delete auths[k2];
+  const password2 = "password" in secret ? secret.password : "";
   const auth = Buffer.from(`${username}:${password2}`).toString("base64");
+  registerSecret(password2);
   registerSecret(auth);
-  auths[serverUrlFor(registry)] = { auth };
+  const entry = { auth };
+  if ("identityToken" in secret) {
+    registerSecret(secret.identityToken);
+    entry.identitytoken = secret.identityToken;
+  }
+  auths[serverUrlFor(registry)] = entry;
   save(path, { ...config, auths });
 }
 function removeLogin(path, registry) {
@@ -39854,9 +40334,9 @@ var logoutCommand = {
 
 // src/cli/commands/login.ts
 async function readStdin3() {
-  const parts2 = [];
-  for await (const chunk of process.stdin) parts2.push(chunk);
-  return Buffer.concat(parts2).toString("utf8");
+  const parts = [];
+  for await (const chunk of process.stdin) parts.push(chunk);
+  return Buffer.concat(parts).toString("utf8");
 }
 async function password(args) {
   const fromFlag = args.flags.password;
@@ -39887,14 +40367,15 @@ var loginCommand = {
     if (secret === "") throw new BuilderError("USAGE", `kiln login ${registry}: the password is empty`);
     const keychain = singleCredentialKeychain(registry, { kind: "basic", username, password: secret });
     const client = new RegistryClient(transportOptions(args, keychain));
+    let identityToken;
     try {
-      await client.checkAuth(registry);
+      ({ identityToken } = await client.checkAuth(registry));
     } finally {
       await client.close();
     }
     const path = join34(dockerConfigDir(), "config.json");
-    saveLogin(path, registry, username, secret);
-    log.info(`credentials for ${registry} saved in ${path}`);
+    saveLogin(path, registry, username, identityToken ? { identityToken } : { password: secret });
+    log.info(`${identityToken ? "identity token" : "credentials"} for ${registry} saved in ${path}`);
     process.stdout.write("Login Succeeded\n");
     return 0;
   }
@@ -39946,7 +40427,7 @@ var warmFlags = [
   { name: "dockerfile", aliases: ["d"], type: "string", value: "PATH", help: "also cache the images this Dockerfile builds FROM" },
   { name: "build-arg", type: "list", value: "NAME[=VALUE]", help: "build argument for expanding the Dockerfile's FROM lines (repeatable)" },
   { name: "custom-platform", aliases: ["customPlatform", "platform"], type: "string", value: "OS/ARCH[/VARIANT]", help: "the image of this platform out of an index (default: the host's)" },
-  ...imageFlags.filter((f2) => f2.name !== "platform")
+  ...transportFlags
 ];
 async function dockerfileImages(path, buildArgs, platform) {
   let text2;
@@ -39983,7 +40464,7 @@ var warmCommand = {
     if (unique.length === 0) throw new BuilderError("USAGE", "kiln warm needs at least one --image, or a --dockerfile that builds FROM an image");
     const cacheDir = args.flags["cache-dir"];
     const force = args.flags.force;
-    const client = clientFromFlags(args);
+    const client = new RegistryClient(transportOptions(args));
     const failures = [];
     try {
       for (const { ref, platform: wanted } of unique) {
