@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink, utimes, constants, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { readTar, type TarEntry } from './reader.ts';
@@ -19,6 +20,12 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 /** Files up to this size are read whole and written concurrently, at most MAX_INFLIGHT at once. */
 const SMALL_FILE = 256 << 10;
 const MAX_INFLIGHT = 32;
+// Read once: process.umask() has no read-only form.
+const PROCESS_UMASK = (() => {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+})();
 
 /** Names the image and layer in every error, e.g. `image busybox:1.36 layer sha256:…`. */
 export interface LayerLabel {
@@ -143,10 +150,7 @@ class LayerApplier {
       this.written.add(rel);
       const host = join(parent, base);
       if (entry.xattrs.size > 0) this.xattrs.set(host, entry.xattrs);
-      const task = (async () => {
-        await this.clear(host, false);
-        await this.writeFile(host, entry, data);
-      })().catch((err: unknown) => {
+      const task = this.writeFile(host, entry, data).catch((err: unknown) => {
         this.failure ??= withLabel(err, this.what, entry.name);
       });
       this.inflight.set(rel, task);
@@ -168,7 +172,6 @@ class LayerApplier {
       await chmod(host, entry.mode);
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === 'file') {
-      await this.clear(host, false);
       await this.writeFile(host, entry, null);
     } else if (entry.type === 'symlink') {
       await this.clear(host, false);
@@ -190,10 +193,25 @@ class LayerApplier {
     if (entry.xattrs.size > 0 && entry.type !== 'hardlink') this.xattrs.set(host, entry.xattrs);
   }
 
+  /**
+   * Creates the file exclusively (O_EXCL|O_NOFOLLOW never follows or reuses what is there); only
+   * when something is in the way is it cleared and the create tried again. Most entries land on
+   * an empty name, so this saves an lstat per file, and a chmod when the umask kept the mode.
+   */
+  private async createFile(host: string, mode: number): Promise<FileHandle> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    try {
+      return await open(host, flags, mode & 0o777);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await this.clear(host, false);
+    return open(host, flags, mode & 0o777);
+  }
+
   /** Writes a file from `data` if given (already read), else streams the entry's body. */
   private async writeFile(host: string, entry: TarEntry, data: Buffer | null): Promise<void> {
-    // O_EXCL|O_NOFOLLOW: the name was just cleared, so anything there now is not ours to follow.
-    const fh = await open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const fh = await this.createFile(host, entry.mode);
     try {
       for await (const chunk of data ? [data] : entry.body()) {
         let off = 0;
@@ -201,7 +219,8 @@ class LayerApplier {
         if (!data) this.stats.bytes += chunk.length;
       }
       await fh.chown(entry.uid, entry.gid);
-      await fh.chmod(entry.mode);
+      // chown clears setuid/setgid, and the umask may have taken bits: then the mode is set again.
+      if ((entry.mode & 0o7000) !== 0 || (entry.mode & PROCESS_UMASK) !== 0) await fh.chmod(entry.mode);
       await fh.utimes(entry.mtime, entry.mtime);
     } finally {
       await fh.close();
