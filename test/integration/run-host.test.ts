@@ -54,6 +54,8 @@ const DRIVER = `
 import { Writable } from 'node:stream';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRunner, detectContainer, hostIgnorePaths } from '${repo}/src/run/index.ts';
+import { WalkSnapshotter } from '${repo}/src/snapshot/walk.ts';
+import { writeLayer } from '${repo}/src/snapshot/layer-writer.ts';
 const out = {};
 out.container = await detectContainer();
 try {
@@ -67,10 +69,18 @@ let text = '';
 const sink = new Writable({ write(c, _e, cb) { text += c; cb(); } });
 const spec = (argv, over = {}) => ({ rootDir: '/', argv, env: ['GREETING=hi'], cwd: '/work/dir', user: 'nobody',
   network: 'default', mounts: [], stdout: sink, stderr: sink, ...over });
+// kaniko's way: the snapshot of a RUN is a walk over / that leaves out the host ignore list.
+const walker = WalkSnapshotter.create('/', { mode: 'redo', ignorePaths: await hostIgnorePaths({ ignorePaths: ['/workspace'] }) });
+const snap = await walker.begin();
 const started = Date.now();
 await runner.run(spec(['/bin/sh', '-c', 'id; pwd; echo "$GREETING $HOME"; cat /run/secrets/tok; echo; sleep 1016 &'],
   { mounts: [{ type: 'secret', id: 'tok', data: Buffer.from('hush'), uid: 65534 }] }));
 out.elapsedMs = Date.now() - started;
+await runner.run(spec(['/bin/sh', '-c', 'echo made > /made-by-run'], { user: '' }));
+const changes = await snap.finish();
+out.changes = changes.changes.map((c) => c.kind + ' ' + c.path);
+const layer = await writeLayer(changes, { blobRoot: '/tmp/blobs' });
+out.layerEntries = layer.entries;
 out.output = text;
 out.secretLeft = existsSync('/run');
 out.sleepers = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
@@ -104,6 +114,8 @@ interface DriverResult {
   sleepers: number;
   failed: { code: string; exitCode: number; message: string };
   ignore: string[];
+  changes: string[];
+  layerEntries: number;
 }
 
 async function inRoot<T>(t: string, program: string, prefix: string[] = []): Promise<T> {
@@ -128,6 +140,10 @@ function assertRan(r: DriverResult): void {
   assert.equal(r.sleepers, 0, 'the background sleep survived');
   assert.equal(r.secretLeft, false, '/run/secrets was left behind');
   assert.deepEqual(r.failed, { code: 'RUN_FAILED', exitCode: 42, message: 'RUN exit 42: the command returned a non-zero code: 42' });
+  // The walk saw exactly what the RUNs made (the workdir in the existing /work, and a file),
+  // nothing of the runner's secret mount or of the ignored paths; the layer holds those three.
+  assert.deepEqual(r.changes, ['add made-by-run', 'modify work', 'add work/dir']);
+  assert.equal(r.layerEntries, 3);
   for (const p of ['/kiln', '/proc', '/sys', '/dev', '/tmp', '/usr', repo, '/var/run', '/workspace']) {
     assert.ok(r.ignore.includes(p), `${p} missing from the ignore list ${r.ignore.join(' ')}`);
   }
