@@ -2,6 +2,7 @@
 // camelCase spellings kaniko accepts, and docker-style short aliases. toBuildOptions() maps them
 // onto BuildOptions and checks enumerated values; it decides nothing else.
 import type { FlagSpec, ParsedArgs } from './flags.ts';
+import { transportFlags } from './transport-flags.ts';
 import type { BuildOptions, Isolation, LayerCompression, SecretSource, SnapshotMode } from '../executor/options.ts';
 import { LEVELS, type Level, type LogFormat } from '../util/log.ts';
 import { BuilderError } from '../util/errors.ts';
@@ -21,7 +22,7 @@ export const buildFlags: FlagSpec[] = [
   { name: 'dry-run', type: 'bool', default: false, help: 'print the resolved build plan and exit; needs no registry' },
   { name: 'push', type: 'bool', default: false, help: 'push the image to the destinations' },
   { name: 'no-push', type: 'bool', default: false, help: 'build without pushing' },
-  { name: 'push-retry', type: 'int', default: 0, value: 'N', help: 'retries for pushing an image' },
+  ...transportFlags,
   { name: 'tar-path', aliases: ['tarPath'], type: 'string', value: 'PATH', help: 'also save the image as a tarball at PATH' },
   { name: 'oci-layout-path', type: 'string', value: 'DIR', help: 'also write the image as an OCI layout into DIR' },
   { name: 'digest-file', type: 'string', value: 'PATH', help: 'write the digest of the built image to PATH' },
@@ -34,14 +35,6 @@ export const buildFlags: FlagSpec[] = [
   { name: 'cache-run-layers', type: 'bool', default: true, help: 'cache RUN layers' },
   { name: 'cache-ttl', type: 'string', default: '336h', value: 'DURATION', help: 'how long a cached layer stays valid' },
   { name: 'compressed-caching', type: 'bool', default: true, help: 'compress cached layers (false uses less memory)' },
-  { name: 'insecure', type: 'bool', default: false, help: 'push over plain HTTP' },
-  { name: 'insecure-pull', type: 'bool', default: false, help: 'pull over plain HTTP' },
-  { name: 'insecure-registry', type: 'list', value: 'HOST', help: 'use plain HTTP with this registry (repeatable)' },
-  { name: 'skip-tls-verify', type: 'bool', default: false, help: 'do not verify TLS certificates when pushing' },
-  { name: 'skip-tls-verify-pull', type: 'bool', default: false, help: 'do not verify TLS certificates when pulling' },
-  { name: 'skip-tls-verify-registry', type: 'list', value: 'HOST', help: 'do not verify TLS certificates of this registry (repeatable)' },
-  { name: 'registry-certificate', type: 'list', value: 'HOST=PATH', help: 'CA certificate for a registry (repeatable)' },
-  { name: 'registry-mirror', type: 'list', value: 'HOST', help: 'mirror for Docker Hub images, tried in order (repeatable)' },
   { name: 'snapshot-mode', aliases: ['snapshotMode'], type: 'string', default: 'full', value: 'full|redo|time', help: 'how changes are detected after RUN' },
   { name: 'single-snapshot', type: 'bool', default: false, help: 'take one snapshot at the end of the build' },
   { name: 'reproducible', type: 'bool', default: false, help: 'strip timestamps so that builds are reproducible' },

@@ -2,13 +2,12 @@
 // a real registry checking it, and the config.json it writes used by a later pull.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
-import { repoRoot } from '../support/lab-dir.ts';
+import { kiln as runKiln, type KilnResult } from '../support/kiln-cli.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { parseReference } from '../../src/registry/reference.ts';
 import { DockerKeychain } from '../../src/auth/keychain.ts';
@@ -16,27 +15,9 @@ import { sha256 } from '../../src/oci/digest.ts';
 import { MediaType } from '../../src/oci/mediatypes.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function kiln(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function kiln(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<KilnResult> {
+  return runKiln(args, { env: { ...process.env, ...env }, input });
 }
 
 describe('kiln login / logout', () => {
