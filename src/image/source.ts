@@ -43,25 +43,28 @@ export function checkManifestBytes(bytes: Buffer, desc: Descriptor, what: string
   return bytes;
 }
 
-export class SourceImage implements Image {
+/** What an image and an index read from a source share: their exact bytes, parsed once. */
+abstract class SourceManifest<T> {
   readonly origin?: BlobOrigin;
-  private readonly parsed: Manifest;
-  private readonly what: string;
+  protected readonly parsed: T;
+  protected readonly what: string;
 
   constructor(
-    private readonly source: BlobSource,
+    protected readonly source: BlobSource,
     private readonly bytes: Buffer,
     private readonly type: string,
+    kind: 'image' | 'index',
+    parse: (bytes: Buffer, what: string) => T,
   ) {
     this.origin = source.origin;
-    this.what = `image ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseManifest(bytes, this.what);
+    this.what = `${kind} ${sha256(bytes)} in ${source.name}`;
+    this.parsed = parse(bytes, this.what);
   }
 
   async rawManifest(): Promise<Buffer> {
     return this.bytes;
   }
-  async manifest(): Promise<Manifest> {
+  async manifest(): Promise<T> {
     return this.parsed;
   }
   async mediaType(): Promise<string> {
@@ -69,6 +72,12 @@ export class SourceImage implements Image {
   }
   async digest(): Promise<Digest> {
     return sha256(this.bytes);
+  }
+}
+
+export class SourceImage extends SourceManifest<Manifest> implements Image {
+  constructor(source: BlobSource, bytes: Buffer, type: string) {
+    super(source, bytes, type, 'image', parseManifest);
   }
 
   readonly rawConfig = once(() => readSmallBlob(this.source, this.parsed.config, `config of ${this.what}`));
@@ -84,32 +93,9 @@ export class SourceImage implements Image {
   });
 }
 
-export class SourceIndex implements ImageIndex {
-  readonly origin?: BlobOrigin;
-  private readonly parsed: Index;
-  private readonly what: string;
-
-  constructor(
-    private readonly source: BlobSource,
-    private readonly bytes: Buffer,
-    private readonly type: string,
-  ) {
-    this.origin = source.origin;
-    this.what = `index ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseIndex(bytes, this.what);
-  }
-
-  async rawManifest(): Promise<Buffer> {
-    return this.bytes;
-  }
-  async manifest(): Promise<Index> {
-    return this.parsed;
-  }
-  async mediaType(): Promise<string> {
-    return this.type;
-  }
-  async digest(): Promise<Digest> {
-    return sha256(this.bytes);
+export class SourceIndex extends SourceManifest<Index> implements ImageIndex {
+  constructor(source: BlobSource, bytes: Buffer, type: string) {
+    super(source, bytes, type, 'index', parseIndex);
   }
 
   async image(desc: Descriptor): Promise<Image> {
