@@ -29,11 +29,13 @@ t=$1 repo=$2
 shift 2
 mount --rbind /usr "$t/usr"
 mount -o remount,bind,ro "$t/usr"
+# /tmp first: a checkout under /tmp (CI clones anywhere) must not be hidden by it.
+mount -t tmpfs tmpfs "$t/tmp"
+mkdir -p "$t$repo"
 mount --bind "$repo" "$t$repo"
 mount -o remount,bind,ro "$t$repo"
 mount --rbind /dev "$t/dev"
 mount -t proc proc "$t/proc"
-mount -t tmpfs tmpfs "$t/tmp"
 exec chroot "$t" /usr/bin/env -i -C "$repo" PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"
 `;
 
