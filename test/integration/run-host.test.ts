@@ -41,7 +41,7 @@ exec chroot "$t" /usr/bin/env -i -C "$repo" PATH=/usr/sbin:/usr/bin:/sbin:/bin H
 
 async function throwawayRoot(name: string, extra: Record<string, string>): Promise<string> {
   const t = join(work, name);
-  for (const d of ['usr', 'proc', 'dev', 'tmp', 'etc', 'root', repo.slice(1)]) await mkdir(join(t, d), { recursive: true });
+  for (const d of ['usr', 'proc', 'dev', 'tmp', 'etc', 'root', 'work', repo.slice(1)]) await mkdir(join(t, d), { recursive: true });
   for (const [link, target] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']]) {
     await symlink(target, join(t, link));
   }
