@@ -26901,355 +26901,6 @@ import { readFile as readFile10 } from "node:fs/promises";
 import { existsSync as existsSync3 } from "node:fs";
 import { isAbsolute as isAbsolute3, join as join31 } from "node:path";
 
-// src/dockerfile/duration.ts
-var UNIT_NS = { ns: 1, us: 1e3, "\xB5s": 1e3, "\u03BCs": 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 36e11 };
-function parseGoDuration(text2) {
-  let rest = text2;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    if (rest[0] === "-") sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return 0;
-  if (rest === "") return void 0;
-  let total = 0;
-  const part = /^([0-9]*(?:\.[0-9]*)?)([^0-9.]+)/;
-  while (rest !== "") {
-    const m2 = part.exec(rest);
-    if (!m2 || m2[1] === "" || m2[1] === ".") return void 0;
-    const unit = UNIT_NS[m2[2]];
-    if (unit === void 0) return void 0;
-    total += Number(m2[1]) * unit;
-    rest = rest.slice(m2[0].length);
-  }
-  return sign * Math.round(total);
-}
-function formatDuration(ns2) {
-  if (ns2 === 0) return "0s";
-  const units = [["h", 36e11], ["m", 6e10], ["s", 1e9], ["ms", 1e6], ["\xB5s", 1e3], ["ns", 1]];
-  let rest = ns2;
-  let out = "";
-  for (const [name, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      out += `${n}${name}`;
-      rest -= n * size;
-    }
-  }
-  return out;
-}
-
-// src/oci/platform.ts
-var ARCH_ALIASES = { x86_64: "amd64", aarch64: "arm64", armhf: "arm", armel: "arm" };
-function parsePlatform(text2) {
-  const parts = text2.trim().split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p3) => p3 === "")) {
-    throw new BuilderError("USAGE", `invalid platform "${text2}": expected os/arch[/variant]`);
-  }
-  const [os2, archRaw, variant] = parts;
-  const architecture = ARCH_ALIASES[archRaw] ?? archRaw;
-  const p2 = { os: os2, architecture };
-  if (variant) p2.variant = variant;
-  else if (architecture === "arm64") p2.variant = void 0;
-  return p2;
-}
-function formatPlatform(p2) {
-  return [p2.os, p2.architecture, p2.variant].filter(Boolean).join("/");
-}
-function hostPlatform() {
-  const archMap = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
-  const architecture = archMap[process.arch] ?? process.arch;
-  const p2 = { os: process.platform === "win32" ? "windows" : "linux", architecture };
-  if (architecture === "arm") p2.variant = "v7";
-  return p2;
-}
-function normalizedVariant(p2) {
-  if (p2.architecture === "arm64" && (p2.variant === void 0 || p2.variant === "")) return "v8";
-  return p2.variant || void 0;
-}
-function platformMatches(wanted, candidate) {
-  if (!candidate) return false;
-  if (wanted.os !== candidate.os) return false;
-  if ((ARCH_ALIASES[wanted.architecture] ?? wanted.architecture) !== (ARCH_ALIASES[candidate.architecture] ?? candidate.architecture)) return false;
-  const wv = normalizedVariant(wanted);
-  if (wanted.variant && wv !== normalizedVariant(candidate)) return false;
-  if (wanted["os.version"] && wanted["os.version"] !== candidate["os.version"]) return false;
-  return true;
-}
-
-// src/dockerfile/build-args.ts
-var PROXY_ARGS = [
-  "HTTP_PROXY",
-  "http_proxy",
-  "HTTPS_PROXY",
-  "https_proxy",
-  "FTP_PROXY",
-  "ftp_proxy",
-  "NO_PROXY",
-  "no_proxy",
-  "ALL_PROXY",
-  "all_proxy"
-];
-var PLATFORM_ARGS = [
-  "TARGETPLATFORM",
-  "TARGETOS",
-  "TARGETARCH",
-  "TARGETVARIANT",
-  "BUILDPLATFORM",
-  "BUILDOS",
-  "BUILDARCH",
-  "BUILDVARIANT"
-];
-var BUILDKIT_ARGS = [
-  "BUILDKIT_CACHE_MOUNT_NS",
-  "BUILDKIT_CONTEXT_KEEP_GIT_DIR",
-  "BUILDKIT_INLINE_CACHE",
-  "BUILDKIT_MULTI_PLATFORM",
-  "BUILDKIT_SANDBOX_HOSTNAME",
-  "BUILDKIT_SYNTAX",
-  "SOURCE_DATE_EPOCH"
-];
-var PROXY_SET = new Set(PROXY_ARGS);
-var BUILDKIT_SET = new Set(BUILDKIT_ARGS);
-var PLATFORM_SET = new Set(PLATFORM_ARGS);
-function isProxyArg(name) {
-  return PROXY_SET.has(name);
-}
-function isPlatformArg(name) {
-  return PLATFORM_SET.has(name);
-}
-function isBuildkitArg(name) {
-  return BUILDKIT_SET.has(name);
-}
-function platformArgs(target, build) {
-  return /* @__PURE__ */ new Map([
-    ["TARGETPLATFORM", formatPlatform(target)],
-    ["TARGETOS", target.os],
-    ["TARGETARCH", target.architecture],
-    ["TARGETVARIANT", target.variant ?? ""],
-    ["BUILDPLATFORM", formatPlatform(build)],
-    ["BUILDOS", build.os],
-    ["BUILDARCH", build.architecture],
-    ["BUILDVARIANT", build.variant ?? ""]
-  ]);
-}
-function parseBuildArgs(list, environ = process.env) {
-  const out = /* @__PURE__ */ new Map();
-  for (const item of list) {
-    const eq = item.indexOf("=");
-    if (eq >= 0) out.set(item.slice(0, eq), item.slice(eq + 1));
-    else if (environ[item] !== void 0) out.set(item, environ[item]);
-  }
-  return out;
-}
-function proxyEnv(buildArgs) {
-  return new Map([...buildArgs].filter(([k2]) => PROXY_SET.has(k2)));
-}
-var StageScope = class {
-  env;
-  args = /* @__PURE__ */ new Map();
-  constructor(inheritedEnv = /* @__PURE__ */ new Map()) {
-    this.env = new Map(inheritedEnv);
-  }
-  declareArg(name, value) {
-    this.args.set(name, value);
-  }
-  setEnv(name, value) {
-    this.env.set(name, value);
-  }
-  lookup = (name) => {
-    const fromEnv = this.env.get(name);
-    if (fromEnv !== void 0) return fromEnv;
-    return this.args.get(name);
-  };
-  /** ARG values that are set, as a RUN's environment sees them (ENV wins). */
-  argValues() {
-    const out = /* @__PURE__ */ new Map();
-    for (const [k2, v2] of this.args) if (v2 !== void 0 && !this.env.has(k2)) out.set(k2, v2);
-    return out;
-  }
-};
-function declareArgs(scope, args2, sources) {
-  const fromBuildArgs = [];
-  for (const { name, value: declared } of args2) {
-    let value;
-    if (sources.buildArgs.has(name)) {
-      fromBuildArgs.push(name);
-      value = sources.buildArgs.get(name);
-    } else if (declared !== void 0) {
-      value = declared;
-    } else if (sources.metaArgs.has(name)) {
-      value = sources.metaArgs.get(name);
-    } else {
-      value = sources.platformArgs.get(name);
-    }
-    scope.declareArg(name, value);
-  }
-  return fromBuildArgs;
-}
-
-// src/cli/build-flags.ts
-var buildFlags = [
-  { name: "context", aliases: ["c"], type: "string", value: "PATH|URL", help: 'build context: a directory, dir://, tar://, tar://stdin, s3://, gs://, https:// (Azure) or git:// (default: the CONTEXT argument, or ".")' },
-  { name: "context-sub-path", type: "string", value: "PATH", help: "build from this sub directory of the context" },
-  { name: "dockerfile", aliases: ["f", "file"], type: "string", default: "Dockerfile", value: "PATH", help: 'path of the Dockerfile, relative to the context; "-" reads it from stdin' },
-  { name: "destination", aliases: ["d", "t", "tag"], type: "list", value: "IMAGE", help: "image reference to push to (repeatable)" },
-  { name: "build-arg", type: "list", value: "NAME[=VALUE]", help: "build argument; NAME alone takes the value from the environment (repeatable)" },
-  { name: "label", type: "list", value: "KEY=VALUE", help: "label for the final image (repeatable)" },
-  { name: "target", type: "string", value: "STAGE", help: "the stage to build" },
-  { name: "skip-unused-stages", type: "bool", default: false, help: "build only the stages the target needs" },
-  { name: "custom-platform", aliases: ["customPlatform", "platform"], type: "string", value: "OS/ARCH[/VARIANT]", help: "platform to build for instead of the host's" },
-  { name: "dry-run", type: "bool", default: false, help: "print the resolved build plan and exit; needs no registry" },
-  { name: "push", type: "bool", default: false, help: "push the image to the destinations" },
-  { name: "no-push", type: "bool", default: false, help: "build without pushing" },
-  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries for pushing an image" },
-  { name: "tar-path", aliases: ["tarPath"], type: "string", value: "PATH", help: "also save the image as a tarball at PATH" },
-  { name: "oci-layout-path", type: "string", value: "DIR", help: "also write the image as an OCI layout into DIR" },
-  { name: "digest-file", type: "string", value: "PATH", help: "write the digest of the built image to PATH" },
-  { name: "image-name-with-digest-file", type: "string", value: "PATH", help: "write IMAGE@DIGEST of the built image to PATH" },
-  { name: "image-name-tag-with-digest-file", type: "string", value: "PATH", help: "write IMAGE:TAG@DIGEST of the built image to PATH" },
-  { name: "cache", type: "bool", default: false, help: "use the layer cache" },
-  { name: "cache-dir", type: "string", default: "/cache", value: "DIR", help: "local directory of cached base images" },
-  { name: "cache-repo", type: "string", value: "REPO", help: "repository for cached layers (default: DESTINATION/cache)" },
-  { name: "cache-copy-layers", type: "bool", default: false, help: "cache COPY layers" },
-  { name: "cache-run-layers", type: "bool", default: true, help: "cache RUN layers" },
-  { name: "cache-ttl", type: "string", default: "336h", value: "DURATION", help: "how long a cached layer stays valid" },
-  { name: "compressed-caching", type: "bool", default: true, help: "compress cached layers (false uses less memory)" },
-  { name: "insecure", type: "bool", default: false, help: "push over plain HTTP" },
-  { name: "insecure-pull", type: "bool", default: false, help: "pull over plain HTTP" },
-  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry (repeatable)" },
-  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
-  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
-  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
-  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "CA certificate for a registry (repeatable)" },
-  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for Docker Hub images, tried in order (repeatable)" },
-  { name: "snapshot-mode", aliases: ["snapshotMode"], type: "string", default: "full", value: "full|redo|time", help: "how changes are detected after RUN" },
-  { name: "single-snapshot", type: "bool", default: false, help: "take one snapshot at the end of the build" },
-  { name: "reproducible", type: "bool", default: false, help: "strip timestamps so that builds are reproducible" },
-  { name: "use-new-run", type: "bool", default: false, help: "detect RUN changes without a full snapshot" },
-  { name: "ignore-var-run", type: "bool", default: true, help: "leave /var/run out of snapshots" },
-  { name: "ignore-path", type: "list", value: "PATH", help: "leave PATH out of snapshots (repeatable)" },
-  { name: "image-fs-extract-retry", type: "int", default: 0, value: "N", help: "retries for extracting an image filesystem" },
-  { name: "cleanup", type: "bool", default: false, help: "clean the filesystem at the end of the build" },
-  { name: "force", type: "bool", default: false, help: "build outside of a container" },
-  { name: "secret", type: "list", value: "id=ID,src=PATH|env=VAR", help: "a secret RUN --mount=type=secret can read (repeatable); never stored in the image" },
-  { name: "compression", type: "string", default: "gzip", value: "gzip|zstd|none", help: "compression of new layers" },
-  { name: "compression-level", type: "int", default: -1, value: "N", help: "compression level (gzip 0-9, zstd 1-22; -1 for the default)" },
-  { name: "isolation", type: "string", value: "chroot|host", help: "how RUN is isolated (default: chosen from the machine)" },
-  { name: "git", type: "string", default: "branch=,single-branch=false,recurse-submodules=false", value: "OPTIONS", help: "how a git:// context is cloned" },
-  { name: "verbosity", aliases: ["v"], type: "string", default: "info", value: "LEVEL", help: `log level: ${LEVELS.join("|")}` },
-  { name: "log-format", type: "string", default: "color", value: "text|color|json", help: "log format" },
-  { name: "log-timestamp", type: "bool", default: false, help: "add timestamps to text and color logs" }
-];
-function oneOf(flag2, value, allowed) {
-  if (!allowed.includes(value)) {
-    throw new BuilderError("USAGE", `invalid value "${value}" for flag --${flag2}: expected ${allowed.join(", ")}`);
-  }
-  return value;
-}
-function parseSecretSpec(spec) {
-  const fields = /* @__PURE__ */ new Map();
-  for (const part of spec.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new BuilderError("USAGE", `invalid value for flag --secret: "${part}" is not KEY=VALUE (expected id=ID,src=PATH or id=ID,env=VAR)`);
-    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
-  }
-  const id = fields.get("id");
-  const src = fields.get("src") ?? fields.get("source");
-  const env = fields.get("env");
-  if (!id) throw new BuilderError("USAGE", "invalid value for flag --secret: id= is missing");
-  if (src === void 0 === (env === void 0)) throw new BuilderError("USAGE", `invalid value for flag --secret id=${id}: give exactly one of src=PATH or env=VAR`);
-  return src !== void 0 ? { id, src } : { id, env };
-}
-function keyValues(flag2, items) {
-  const out = {};
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new BuilderError("USAGE", `invalid value "${item}" for flag --${flag2}: expected KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-function toBuildOptions(parsed, environ = process.env) {
-  const f2 = parsed.flags;
-  const str = (name) => f2[name];
-  const bool = (name) => f2[name];
-  const list = (name) => f2[name];
-  const int = (name) => f2[name];
-  if (parsed.positionals.length > 1) {
-    throw new BuilderError("USAGE", `kiln build takes one CONTEXT argument, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`);
-  }
-  const positional = parsed.positionals[0];
-  const flagContext = str("context");
-  if (positional !== void 0 && flagContext !== void 0 && positional !== flagContext) {
-    throw new BuilderError("USAGE", `the context is given twice: "${positional}" and --context=${flagContext}`);
-  }
-  const ttlText = str("cache-ttl");
-  const ttl = parseGoDuration(ttlText);
-  if (ttl === void 0 || ttl < 0) throw new BuilderError("USAGE", `invalid value "${ttlText}" for flag --cache-ttl: expected a duration such as 336h or 30m`);
-  for (const name of ["push-retry", "image-fs-extract-retry"]) {
-    if (int(name) < 0) throw new BuilderError("USAGE", `invalid value "${int(name)}" for flag --${name}: cannot be negative`);
-  }
-  const isolation = str("isolation");
-  return {
-    context: positional ?? flagContext ?? ".",
-    contextSubPath: str("context-sub-path"),
-    dockerfile: str("dockerfile"),
-    destinations: list("destination"),
-    buildArgs: Object.fromEntries(parseBuildArgs(list("build-arg"), environ)),
-    labels: keyValues("label", list("label")),
-    target: str("target"),
-    skipUnusedStages: bool("skip-unused-stages"),
-    customPlatform: str("custom-platform"),
-    dryRun: bool("dry-run"),
-    push: bool("push"),
-    noPush: bool("no-push"),
-    pushRetry: int("push-retry"),
-    tarPath: str("tar-path"),
-    ociLayoutPath: str("oci-layout-path"),
-    digestFile: str("digest-file"),
-    imageNameWithDigestFile: str("image-name-with-digest-file"),
-    imageNameTagWithDigestFile: str("image-name-tag-with-digest-file"),
-    cache: bool("cache"),
-    cacheDir: str("cache-dir"),
-    cacheRepo: str("cache-repo"),
-    cacheCopyLayers: bool("cache-copy-layers"),
-    cacheRunLayers: bool("cache-run-layers"),
-    cacheTtlMs: ttl / 1e6,
-    compressedCaching: bool("compressed-caching"),
-    insecure: bool("insecure"),
-    insecurePull: bool("insecure-pull"),
-    insecureRegistries: list("insecure-registry"),
-    skipTlsVerify: bool("skip-tls-verify"),
-    skipTlsVerifyPull: bool("skip-tls-verify-pull"),
-    skipTlsVerifyRegistries: list("skip-tls-verify-registry"),
-    registryCertificates: keyValues("registry-certificate", list("registry-certificate")),
-    registryMirrors: list("registry-mirror"),
-    snapshotMode: oneOf("snapshot-mode", str("snapshot-mode"), ["full", "redo", "time"]),
-    singleSnapshot: bool("single-snapshot"),
-    reproducible: bool("reproducible"),
-    useNewRun: bool("use-new-run"),
-    ignoreVarRun: bool("ignore-var-run"),
-    ignorePaths: list("ignore-path"),
-    imageFsExtractRetry: int("image-fs-extract-retry"),
-    cleanup: bool("cleanup"),
-    force: bool("force"),
-    secrets: list("secret").map(parseSecretSpec),
-    compression: oneOf("compression", str("compression"), ["gzip", "zstd", "none"]),
-    compressionLevel: int("compression-level") < 0 ? void 0 : int("compression-level"),
-    isolation: isolation === void 0 ? void 0 : oneOf("isolation", isolation, ["chroot", "host"]),
-    git: str("git"),
-    verbosity: oneOf("verbosity", str("verbosity"), LEVELS),
-    logFormat: oneOf("log-format", str("log-format"), ["text", "color", "json"]),
-    logTimestamp: bool("log-timestamp")
-  };
-}
-
-// src/executor/build.ts
-import { readFile as readFile9 } from "node:fs/promises";
-import { homedir as homedir2 } from "node:os";
-import { join as join30 } from "node:path";
-
 // src/auth/docker-config.ts
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -27461,6 +27112,420 @@ ${repository ?? ""}`;
     return void 0;
   }
 };
+
+// src/registry/options.ts
+var DEFAULT_OPTIONS = {
+  insecurePush: false,
+  insecurePull: false,
+  insecureRegistries: [],
+  skipTlsVerifyPush: false,
+  skipTlsVerifyPull: false,
+  skipTlsVerifyRegistries: [],
+  certificates: {},
+  mirrors: [],
+  retries: 3,
+  pushRetry: 0,
+  concurrency: 8,
+  chunkThreshold: 64 * 1024 * 1024,
+  chunkSize: 16 * 1024 * 1024,
+  userAgent: "kiln"
+};
+function registryOptions(given) {
+  return { ...DEFAULT_OPTIONS, ...given };
+}
+
+// src/cli/transport-flags.ts
+var transportFlags = [
+  { name: "insecure", type: "bool", default: false, help: "push to plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-pull", type: "bool", default: false, help: "pull from plain HTTP registries (HTTPS is tried first)" },
+  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry when HTTPS fails (repeatable)" },
+  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
+  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
+  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
+  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "trust this CA certificate (PEM) for a registry (repeatable)" },
+  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for docker.io pulls, tried in order before Docker Hub (repeatable)" },
+  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries of a failed push beyond the transient-error retries" }
+];
+function usage2(message) {
+  return new BuilderError("USAGE", message);
+}
+function hostValue(flag2, value) {
+  const v2 = value.trim();
+  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v2) || v2.includes("://")) {
+    throw usage2(`invalid value "${value}" for flag --${flag2}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
+  }
+  return v2;
+}
+function certificates(items) {
+  const out = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) {
+      throw usage2(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
+    }
+    out[hostValue("registry-certificate", item.slice(0, eq))] = item.slice(eq + 1);
+  }
+  return out;
+}
+function transportOptions(args2, keychain = new DockerKeychain()) {
+  const f2 = args2.flags;
+  const list = (name) => f2[name] ?? [];
+  const pushRetry = f2["push-retry"] ?? 0;
+  if (pushRetry < 0) throw usage2(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
+  return registryOptions({
+    keychain,
+    insecurePush: Boolean(f2.insecure),
+    insecurePull: Boolean(f2["insecure-pull"]),
+    insecureRegistries: list("insecure-registry").map((h) => hostValue("insecure-registry", h)),
+    skipTlsVerifyPush: Boolean(f2["skip-tls-verify"]),
+    skipTlsVerifyPull: Boolean(f2["skip-tls-verify-pull"]),
+    skipTlsVerifyRegistries: list("skip-tls-verify-registry").map((h) => hostValue("skip-tls-verify-registry", h)),
+    certificates: certificates(list("registry-certificate")),
+    mirrors: list("registry-mirror").map((h) => hostValue("registry-mirror", h)),
+    pushRetry
+  });
+}
+
+// src/dockerfile/duration.ts
+var UNIT_NS = { ns: 1, us: 1e3, "\xB5s": 1e3, "\u03BCs": 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 36e11 };
+function parseGoDuration(text2) {
+  let rest = text2;
+  let sign = 1;
+  if (rest.startsWith("-") || rest.startsWith("+")) {
+    if (rest[0] === "-") sign = -1;
+    rest = rest.slice(1);
+  }
+  if (rest === "0") return 0;
+  if (rest === "") return void 0;
+  let total = 0;
+  const part = /^([0-9]*(?:\.[0-9]*)?)([^0-9.]+)/;
+  while (rest !== "") {
+    const m2 = part.exec(rest);
+    if (!m2 || m2[1] === "" || m2[1] === ".") return void 0;
+    const unit = UNIT_NS[m2[2]];
+    if (unit === void 0) return void 0;
+    total += Number(m2[1]) * unit;
+    rest = rest.slice(m2[0].length);
+  }
+  return sign * Math.round(total);
+}
+function formatDuration(ns2) {
+  if (ns2 === 0) return "0s";
+  const units = [["h", 36e11], ["m", 6e10], ["s", 1e9], ["ms", 1e6], ["\xB5s", 1e3], ["ns", 1]];
+  let rest = ns2;
+  let out = "";
+  for (const [name, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${name}`;
+      rest -= n * size;
+    }
+  }
+  return out;
+}
+
+// src/oci/platform.ts
+var ARCH_ALIASES = { x86_64: "amd64", aarch64: "arm64", armhf: "arm", armel: "arm" };
+function parsePlatform(text2) {
+  const parts = text2.trim().split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p3) => p3 === "")) {
+    throw new BuilderError("USAGE", `invalid platform "${text2}": expected os/arch[/variant]`);
+  }
+  const [os2, archRaw, variant] = parts;
+  const architecture = ARCH_ALIASES[archRaw] ?? archRaw;
+  const p2 = { os: os2, architecture };
+  if (variant) p2.variant = variant;
+  else if (architecture === "arm64") p2.variant = void 0;
+  return p2;
+}
+function formatPlatform(p2) {
+  return [p2.os, p2.architecture, p2.variant].filter(Boolean).join("/");
+}
+function hostPlatform() {
+  const archMap = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const architecture = archMap[process.arch] ?? process.arch;
+  const p2 = { os: process.platform === "win32" ? "windows" : "linux", architecture };
+  if (architecture === "arm") p2.variant = "v7";
+  return p2;
+}
+function normalizedVariant(p2) {
+  if (p2.architecture === "arm64" && (p2.variant === void 0 || p2.variant === "")) return "v8";
+  return p2.variant || void 0;
+}
+function platformMatches(wanted, candidate) {
+  if (!candidate) return false;
+  if (wanted.os !== candidate.os) return false;
+  if ((ARCH_ALIASES[wanted.architecture] ?? wanted.architecture) !== (ARCH_ALIASES[candidate.architecture] ?? candidate.architecture)) return false;
+  const wv = normalizedVariant(wanted);
+  if (wanted.variant && wv !== normalizedVariant(candidate)) return false;
+  if (wanted["os.version"] && wanted["os.version"] !== candidate["os.version"]) return false;
+  return true;
+}
+
+// src/dockerfile/build-args.ts
+var PROXY_ARGS = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy"
+];
+var PLATFORM_ARGS = [
+  "TARGETPLATFORM",
+  "TARGETOS",
+  "TARGETARCH",
+  "TARGETVARIANT",
+  "BUILDPLATFORM",
+  "BUILDOS",
+  "BUILDARCH",
+  "BUILDVARIANT"
+];
+var BUILDKIT_ARGS = [
+  "BUILDKIT_CACHE_MOUNT_NS",
+  "BUILDKIT_CONTEXT_KEEP_GIT_DIR",
+  "BUILDKIT_INLINE_CACHE",
+  "BUILDKIT_MULTI_PLATFORM",
+  "BUILDKIT_SANDBOX_HOSTNAME",
+  "BUILDKIT_SYNTAX",
+  "SOURCE_DATE_EPOCH"
+];
+var PROXY_SET = new Set(PROXY_ARGS);
+var BUILDKIT_SET = new Set(BUILDKIT_ARGS);
+var PLATFORM_SET = new Set(PLATFORM_ARGS);
+function isProxyArg(name) {
+  return PROXY_SET.has(name);
+}
+function isPlatformArg(name) {
+  return PLATFORM_SET.has(name);
+}
+function isBuildkitArg(name) {
+  return BUILDKIT_SET.has(name);
+}
+function platformArgs(target, build) {
+  return /* @__PURE__ */ new Map([
+    ["TARGETPLATFORM", formatPlatform(target)],
+    ["TARGETOS", target.os],
+    ["TARGETARCH", target.architecture],
+    ["TARGETVARIANT", target.variant ?? ""],
+    ["BUILDPLATFORM", formatPlatform(build)],
+    ["BUILDOS", build.os],
+    ["BUILDARCH", build.architecture],
+    ["BUILDVARIANT", build.variant ?? ""]
+  ]);
+}
+function parseBuildArgs(list, environ = process.env) {
+  const out = /* @__PURE__ */ new Map();
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq >= 0) out.set(item.slice(0, eq), item.slice(eq + 1));
+    else if (environ[item] !== void 0) out.set(item, environ[item]);
+  }
+  return out;
+}
+function proxyEnv(buildArgs) {
+  return new Map([...buildArgs].filter(([k2]) => PROXY_SET.has(k2)));
+}
+var StageScope = class {
+  env;
+  args = /* @__PURE__ */ new Map();
+  constructor(inheritedEnv = /* @__PURE__ */ new Map()) {
+    this.env = new Map(inheritedEnv);
+  }
+  declareArg(name, value) {
+    this.args.set(name, value);
+  }
+  setEnv(name, value) {
+    this.env.set(name, value);
+  }
+  lookup = (name) => {
+    const fromEnv = this.env.get(name);
+    if (fromEnv !== void 0) return fromEnv;
+    return this.args.get(name);
+  };
+  /** ARG values that are set, as a RUN's environment sees them (ENV wins). */
+  argValues() {
+    const out = /* @__PURE__ */ new Map();
+    for (const [k2, v2] of this.args) if (v2 !== void 0 && !this.env.has(k2)) out.set(k2, v2);
+    return out;
+  }
+};
+function declareArgs(scope, args2, sources) {
+  const fromBuildArgs = [];
+  for (const { name, value: declared } of args2) {
+    let value;
+    if (sources.buildArgs.has(name)) {
+      fromBuildArgs.push(name);
+      value = sources.buildArgs.get(name);
+    } else if (declared !== void 0) {
+      value = declared;
+    } else if (sources.metaArgs.has(name)) {
+      value = sources.metaArgs.get(name);
+    } else {
+      value = sources.platformArgs.get(name);
+    }
+    scope.declareArg(name, value);
+  }
+  return fromBuildArgs;
+}
+
+// src/cli/build-flags.ts
+var buildFlags = [
+  { name: "context", aliases: ["c"], type: "string", value: "PATH|URL", help: 'build context: a directory, dir://, tar://, tar://stdin, s3://, gs://, https:// (Azure) or git:// (default: the CONTEXT argument, or ".")' },
+  { name: "context-sub-path", type: "string", value: "PATH", help: "build from this sub directory of the context" },
+  { name: "dockerfile", aliases: ["f", "file"], type: "string", default: "Dockerfile", value: "PATH", help: 'path of the Dockerfile, relative to the context; "-" reads it from stdin' },
+  { name: "destination", aliases: ["d", "t", "tag"], type: "list", value: "IMAGE", help: "image reference to push to (repeatable)" },
+  { name: "build-arg", type: "list", value: "NAME[=VALUE]", help: "build argument; NAME alone takes the value from the environment (repeatable)" },
+  { name: "label", type: "list", value: "KEY=VALUE", help: "label for the final image (repeatable)" },
+  { name: "target", type: "string", value: "STAGE", help: "the stage to build" },
+  { name: "skip-unused-stages", type: "bool", default: false, help: "build only the stages the target needs" },
+  { name: "custom-platform", aliases: ["customPlatform", "platform"], type: "string", value: "OS/ARCH[/VARIANT]", help: "platform to build for instead of the host's" },
+  { name: "dry-run", type: "bool", default: false, help: "print the resolved build plan and exit; needs no registry" },
+  { name: "push", type: "bool", default: false, help: "push the image to the destinations" },
+  { name: "no-push", type: "bool", default: false, help: "build without pushing" },
+  ...transportFlags,
+  { name: "tar-path", aliases: ["tarPath"], type: "string", value: "PATH", help: "also save the image as a tarball at PATH" },
+  { name: "oci-layout-path", type: "string", value: "DIR", help: "also write the image as an OCI layout into DIR" },
+  { name: "digest-file", type: "string", value: "PATH", help: "write the digest of the built image to PATH" },
+  { name: "image-name-with-digest-file", type: "string", value: "PATH", help: "write IMAGE@DIGEST of the built image to PATH" },
+  { name: "image-name-tag-with-digest-file", type: "string", value: "PATH", help: "write IMAGE:TAG@DIGEST of the built image to PATH" },
+  { name: "cache", type: "bool", default: false, help: "use the layer cache" },
+  { name: "cache-dir", type: "string", default: "/cache", value: "DIR", help: "local directory of cached base images" },
+  { name: "cache-repo", type: "string", value: "REPO", help: "repository for cached layers (default: DESTINATION/cache)" },
+  { name: "cache-copy-layers", type: "bool", default: false, help: "cache COPY layers" },
+  { name: "cache-run-layers", type: "bool", default: true, help: "cache RUN layers" },
+  { name: "cache-ttl", type: "string", default: "336h", value: "DURATION", help: "how long a cached layer stays valid" },
+  { name: "compressed-caching", type: "bool", default: true, help: "compress cached layers (false uses less memory)" },
+  { name: "snapshot-mode", aliases: ["snapshotMode"], type: "string", default: "full", value: "full|redo|time", help: "how changes are detected after RUN" },
+  { name: "single-snapshot", type: "bool", default: false, help: "take one snapshot at the end of the build" },
+  { name: "reproducible", type: "bool", default: false, help: "strip timestamps so that builds are reproducible" },
+  { name: "use-new-run", type: "bool", default: false, help: "detect RUN changes without a full snapshot" },
+  { name: "ignore-var-run", type: "bool", default: true, help: "leave /var/run out of snapshots" },
+  { name: "ignore-path", type: "list", value: "PATH", help: "leave PATH out of snapshots (repeatable)" },
+  { name: "image-fs-extract-retry", type: "int", default: 0, value: "N", help: "retries for extracting an image filesystem" },
+  { name: "cleanup", type: "bool", default: false, help: "clean the filesystem at the end of the build" },
+  { name: "force", type: "bool", default: false, help: "build outside of a container" },
+  { name: "secret", type: "list", value: "id=ID,src=PATH|env=VAR", help: "a secret RUN --mount=type=secret can read (repeatable); never stored in the image" },
+  { name: "compression", type: "string", default: "gzip", value: "gzip|zstd|none", help: "compression of new layers" },
+  { name: "compression-level", type: "int", default: -1, value: "N", help: "compression level (gzip 0-9, zstd 1-22; -1 for the default)" },
+  { name: "isolation", type: "string", value: "chroot|host", help: "how RUN is isolated (default: chosen from the machine)" },
+  { name: "git", type: "string", default: "branch=,single-branch=false,recurse-submodules=false", value: "OPTIONS", help: "how a git:// context is cloned" },
+  { name: "verbosity", aliases: ["v"], type: "string", default: "info", value: "LEVEL", help: `log level: ${LEVELS.join("|")}` },
+  { name: "log-format", type: "string", default: "color", value: "text|color|json", help: "log format" },
+  { name: "log-timestamp", type: "bool", default: false, help: "add timestamps to text and color logs" }
+];
+function oneOf(flag2, value, allowed) {
+  if (!allowed.includes(value)) {
+    throw new BuilderError("USAGE", `invalid value "${value}" for flag --${flag2}: expected ${allowed.join(", ")}`);
+  }
+  return value;
+}
+function parseSecretSpec(spec) {
+  const fields = /* @__PURE__ */ new Map();
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new BuilderError("USAGE", `invalid value for flag --secret: "${part}" is not KEY=VALUE (expected id=ID,src=PATH or id=ID,env=VAR)`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const id = fields.get("id");
+  const src = fields.get("src") ?? fields.get("source");
+  const env = fields.get("env");
+  if (!id) throw new BuilderError("USAGE", "invalid value for flag --secret: id= is missing");
+  if (src === void 0 === (env === void 0)) throw new BuilderError("USAGE", `invalid value for flag --secret id=${id}: give exactly one of src=PATH or env=VAR`);
+  return src !== void 0 ? { id, src } : { id, env };
+}
+function keyValues(flag2, items) {
+  const out = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new BuilderError("USAGE", `invalid value "${item}" for flag --${flag2}: expected KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+function toBuildOptions(parsed, environ = process.env) {
+  const f2 = parsed.flags;
+  const str = (name) => f2[name];
+  const bool = (name) => f2[name];
+  const list = (name) => f2[name];
+  const int = (name) => f2[name];
+  if (parsed.positionals.length > 1) {
+    throw new BuilderError("USAGE", `kiln build takes one CONTEXT argument, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`);
+  }
+  const positional = parsed.positionals[0];
+  const flagContext = str("context");
+  if (positional !== void 0 && flagContext !== void 0 && positional !== flagContext) {
+    throw new BuilderError("USAGE", `the context is given twice: "${positional}" and --context=${flagContext}`);
+  }
+  const ttlText = str("cache-ttl");
+  const ttl = parseGoDuration(ttlText);
+  if (ttl === void 0 || ttl < 0) throw new BuilderError("USAGE", `invalid value "${ttlText}" for flag --cache-ttl: expected a duration such as 336h or 30m`);
+  for (const name of ["push-retry", "image-fs-extract-retry"]) {
+    if (int(name) < 0) throw new BuilderError("USAGE", `invalid value "${int(name)}" for flag --${name}: cannot be negative`);
+  }
+  const isolation = str("isolation");
+  return {
+    context: positional ?? flagContext ?? ".",
+    contextSubPath: str("context-sub-path"),
+    dockerfile: str("dockerfile"),
+    destinations: list("destination"),
+    buildArgs: Object.fromEntries(parseBuildArgs(list("build-arg"), environ)),
+    labels: keyValues("label", list("label")),
+    target: str("target"),
+    skipUnusedStages: bool("skip-unused-stages"),
+    customPlatform: str("custom-platform"),
+    dryRun: bool("dry-run"),
+    push: bool("push"),
+    noPush: bool("no-push"),
+    pushRetry: int("push-retry"),
+    tarPath: str("tar-path"),
+    ociLayoutPath: str("oci-layout-path"),
+    digestFile: str("digest-file"),
+    imageNameWithDigestFile: str("image-name-with-digest-file"),
+    imageNameTagWithDigestFile: str("image-name-tag-with-digest-file"),
+    cache: bool("cache"),
+    cacheDir: str("cache-dir"),
+    cacheRepo: str("cache-repo"),
+    cacheCopyLayers: bool("cache-copy-layers"),
+    cacheRunLayers: bool("cache-run-layers"),
+    cacheTtlMs: ttl / 1e6,
+    compressedCaching: bool("compressed-caching"),
+    insecure: bool("insecure"),
+    insecurePull: bool("insecure-pull"),
+    insecureRegistries: list("insecure-registry"),
+    skipTlsVerify: bool("skip-tls-verify"),
+    skipTlsVerifyPull: bool("skip-tls-verify-pull"),
+    skipTlsVerifyRegistries: list("skip-tls-verify-registry"),
+    registryCertificates: keyValues("registry-certificate", list("registry-certificate")),
+    registryMirrors: list("registry-mirror"),
+    snapshotMode: oneOf("snapshot-mode", str("snapshot-mode"), ["full", "redo", "time"]),
+    singleSnapshot: bool("single-snapshot"),
+    reproducible: bool("reproducible"),
+    useNewRun: bool("use-new-run"),
+    ignoreVarRun: bool("ignore-var-run"),
+    ignorePaths: list("ignore-path"),
+    imageFsExtractRetry: int("image-fs-extract-retry"),
+    cleanup: bool("cleanup"),
+    force: bool("force"),
+    secrets: list("secret").map(parseSecretSpec),
+    compression: oneOf("compression", str("compression"), ["gzip", "zstd", "none"]),
+    compressionLevel: int("compression-level") < 0 ? void 0 : int("compression-level"),
+    isolation: isolation === void 0 ? void 0 : oneOf("isolation", isolation, ["chroot", "host"]),
+    git: str("git"),
+    verbosity: oneOf("verbosity", str("verbosity"), LEVELS),
+    logFormat: oneOf("log-format", str("log-format"), ["text", "color", "json"]),
+    logTimestamp: bool("log-timestamp")
+  };
+}
+
+// src/executor/build.ts
+import { readFile as readFile9 } from "node:fs/promises";
+import { homedir as homedir2 } from "node:os";
+import { join as join30 } from "node:path";
 
 // src/registry/client.ts
 import { pipeline as pipeline2 } from "node:stream";
@@ -27682,27 +27747,6 @@ var HostPolicy = class {
     return void 0;
   }
 };
-
-// src/registry/options.ts
-var DEFAULT_OPTIONS = {
-  insecurePush: false,
-  insecurePull: false,
-  insecureRegistries: [],
-  skipTlsVerifyPush: false,
-  skipTlsVerifyPull: false,
-  skipTlsVerifyRegistries: [],
-  certificates: {},
-  mirrors: [],
-  retries: 3,
-  pushRetry: 0,
-  concurrency: 8,
-  chunkThreshold: 64 * 1024 * 1024,
-  chunkSize: 16 * 1024 * 1024,
-  userAgent: "kiln"
-};
-function registryOptions(given) {
-  return { ...DEFAULT_OPTIONS, ...given };
-}
 
 // src/registry/retry.ts
 var RETRY_STATUSES = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
@@ -30163,14 +30207,14 @@ function checkManifestBytes(bytes, desc, what) {
   if (actual !== desc.digest) throw digestMismatch(what, desc.digest, actual);
   return bytes;
 }
-var SourceImage = class {
-  constructor(source, bytes, type) {
+var SourceManifest = class {
+  constructor(source, bytes, type, kind, parse2) {
     this.source = source;
     this.bytes = bytes;
     this.type = type;
     this.origin = source.origin;
-    this.what = `image ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseManifest(bytes, this.what);
+    this.what = `${kind} ${sha256(bytes)} in ${source.name}`;
+    this.parsed = parse2(bytes, this.what);
   }
   source;
   bytes;
@@ -30189,6 +30233,11 @@ var SourceImage = class {
   }
   async digest() {
     return sha256(this.bytes);
+  }
+};
+var SourceImage = class extends SourceManifest {
+  constructor(source, bytes, type) {
+    super(source, bytes, type, "image", parseManifest);
   }
   rawConfig = once(() => readSmallBlob(this.source, this.parsed.config, `config of ${this.what}`));
   config = once(async () => parseConfig(await this.rawConfig(), `config of ${this.what}`));
@@ -30200,32 +30249,9 @@ var SourceImage = class {
     return this.parsed.layers.map((desc, i) => describedLayer(desc, diffIds[i], () => this.source.openBlob(desc), this.origin));
   });
 };
-var SourceIndex = class {
+var SourceIndex = class extends SourceManifest {
   constructor(source, bytes, type) {
-    this.source = source;
-    this.bytes = bytes;
-    this.type = type;
-    this.origin = source.origin;
-    this.what = `index ${sha256(bytes)} in ${source.name}`;
-    this.parsed = parseIndex(bytes, this.what);
-  }
-  source;
-  bytes;
-  type;
-  origin;
-  parsed;
-  what;
-  async rawManifest() {
-    return this.bytes;
-  }
-  async manifest() {
-    return this.parsed;
-  }
-  async mediaType() {
-    return this.type;
-  }
-  async digest() {
-    return sha256(this.bytes);
+    super(source, bytes, type, "index", parseIndex);
   }
   async image(desc) {
     const child = await this.child(desc);
@@ -37401,6 +37427,11 @@ var WHITEOUT_PREFIX = ".wh.";
 var OPAQUE_MARKER = ".wh..wh..opq";
 var SMALL_FILE = 256 << 10;
 var MAX_INFLIGHT = 32;
+var PROCESS_UMASK = (() => {
+  const mask = process.umask(18);
+  process.umask(mask);
+  return mask;
+})();
 function describeLabel(label) {
   return `image ${label.image} layer ${label.digest}`;
 }
@@ -37492,10 +37523,7 @@ var LayerApplier = class {
       this.written.add(rel);
       const host2 = join17(parent2, base);
       if (entry.xattrs.size > 0) this.xattrs.set(host2, entry.xattrs);
-      const task = (async () => {
-        await this.clear(host2, false);
-        await this.writeFile(host2, entry, data);
-      })().catch((err2) => {
+      const task = this.writeFile(host2, entry, data).catch((err2) => {
         this.failure ??= withLabel(err2, this.what, entry.name);
       });
       this.inflight.set(rel, task);
@@ -37517,7 +37545,6 @@ var LayerApplier = class {
       await chmod4(host, entry.mode);
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === "file") {
-      await this.clear(host, false);
       await this.writeFile(host, entry, null);
     } else if (entry.type === "symlink") {
       await this.clear(host, false);
@@ -37538,9 +37565,24 @@ var LayerApplier = class {
     }
     if (entry.xattrs.size > 0 && entry.type !== "hardlink") this.xattrs.set(host, entry.xattrs);
   }
+  /**
+   * Creates the file exclusively (O_EXCL|O_NOFOLLOW never follows or reuses what is there); only
+   * when something is in the way is it cleared and the create tried again. Most entries land on
+   * an empty name, so this saves an lstat per file, and a chmod when the umask kept the mode.
+   */
+  async createFile(host, mode) {
+    const flags = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | constants4.O_NOFOLLOW;
+    try {
+      return await open5(host, flags, mode & 511);
+    } catch (err2) {
+      if (err2.code !== "EEXIST") throw err2;
+    }
+    await this.clear(host, false);
+    return open5(host, flags, mode & 511);
+  }
   /** Writes a file from `data` if given (already read), else streams the entry's body. */
   async writeFile(host, entry, data) {
-    const fh = await open5(host, constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | constants4.O_NOFOLLOW, 384);
+    const fh = await this.createFile(host, entry.mode);
     try {
       for await (const chunk of data ? [data] : entry.body()) {
         let off = 0;
@@ -37548,7 +37590,7 @@ var LayerApplier = class {
         if (!data) this.stats.bytes += chunk.length;
       }
       await fh.chown(entry.uid, entry.gid);
-      await fh.chmod(entry.mode);
+      if ((entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0) await fh.chmod(entry.mode);
       await fh.utimes(entry.mtime, entry.mtime);
     } finally {
       await fh.close();
@@ -40029,58 +40071,6 @@ var buildCommand = {
     return options.dryRun ? dryRun(options) : runBuild(options);
   }
 };
-
-// src/cli/transport-flags.ts
-var transportFlags = [
-  { name: "insecure", type: "bool", default: false, help: "push to plain HTTP registries (HTTPS is tried first)" },
-  { name: "insecure-pull", type: "bool", default: false, help: "pull from plain HTTP registries (HTTPS is tried first)" },
-  { name: "insecure-registry", type: "list", value: "HOST", help: "use plain HTTP with this registry when HTTPS fails (repeatable)" },
-  { name: "skip-tls-verify", type: "bool", default: false, help: "do not verify TLS certificates when pushing" },
-  { name: "skip-tls-verify-pull", type: "bool", default: false, help: "do not verify TLS certificates when pulling" },
-  { name: "skip-tls-verify-registry", type: "list", value: "HOST", help: "do not verify TLS certificates of this registry (repeatable)" },
-  { name: "registry-certificate", type: "list", value: "HOST=PATH", help: "trust this CA certificate (PEM) for a registry (repeatable)" },
-  { name: "registry-mirror", type: "list", value: "HOST", help: "mirror for docker.io pulls, tried in order before Docker Hub (repeatable)" },
-  { name: "push-retry", type: "int", default: 0, value: "N", help: "retries of a failed push beyond the transient-error retries" }
-];
-function usage2(message) {
-  return new BuilderError("USAGE", message);
-}
-function hostValue(flag2, value) {
-  const v2 = value.trim();
-  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(v2) || v2.includes("://")) {
-    throw usage2(`invalid value "${value}" for flag --${flag2}: expected a registry host such as mirror.gcr.io or 127.0.0.1:5000`);
-  }
-  return v2;
-}
-function certificates(items) {
-  const out = {};
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq <= 0 || eq === item.length - 1) {
-      throw usage2(`invalid value "${item}" for flag --registry-certificate: expected HOST=PATH, e.g. my.registry.url=/path/to/ca.crt`);
-    }
-    out[hostValue("registry-certificate", item.slice(0, eq))] = item.slice(eq + 1);
-  }
-  return out;
-}
-function transportOptions(args2, keychain = new DockerKeychain()) {
-  const f2 = args2.flags;
-  const list = (name) => f2[name] ?? [];
-  const pushRetry = f2["push-retry"] ?? 0;
-  if (pushRetry < 0) throw usage2(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
-  return registryOptions({
-    keychain,
-    insecurePush: Boolean(f2.insecure),
-    insecurePull: Boolean(f2["insecure-pull"]),
-    insecureRegistries: list("insecure-registry").map((h) => hostValue("insecure-registry", h)),
-    skipTlsVerifyPush: Boolean(f2["skip-tls-verify"]),
-    skipTlsVerifyPull: Boolean(f2["skip-tls-verify-pull"]),
-    skipTlsVerifyRegistries: list("skip-tls-verify-registry").map((h) => hostValue("skip-tls-verify-registry", h)),
-    certificates: certificates(list("registry-certificate")),
-    mirrors: list("registry-mirror").map((h) => hostValue("registry-mirror", h)),
-    pushRetry
-  });
-}
 
 // src/image/copy.ts
 function pathAndRest(text2, what) {
