@@ -30302,6 +30302,13 @@ var BlobStoreSource = class {
     }
   }
 };
+async function readStoreImage(store, digest, name, mediaType) {
+  const source = new BlobStoreSource(store, name);
+  const size = await store.size(digest);
+  if (size === void 0) throw new BuilderError("MANIFEST_UNKNOWN", `manifest ${digest} is missing from ${name}`);
+  const bytes = await source.readManifest({ mediaType: mediaType ?? "", digest, size });
+  return openManifest(source, bytes, mediaType);
+}
 
 // src/image/layout.ts
 var REF_NAME = "org.opencontainers.image.ref.name";
@@ -37153,6 +37160,64 @@ async function resolveImage(source, wanted, name) {
   return source.kind === "image" ? source.image : selectPlatform(source.index, wanted, name);
 }
 
+// src/image/base-cache.ts
+var DEFAULT_CACHE_DIR = "/cache";
+function storeOf(cacheDir) {
+  return new BlobStore(cacheDir, `base-image cache ${cacheDir}`);
+}
+async function isComplete(store, image) {
+  const manifest = await image.manifest();
+  const blobs = [manifest.config, ...manifest.layers.filter((l) => !isForeignLayer(l))];
+  for (const blob of blobs) {
+    if (await store.size(blob.digest) !== blob.size) return false;
+  }
+  return true;
+}
+async function cachedImage(cacheDir, digest) {
+  const store = storeOf(cacheDir);
+  try {
+    const found = await readStoreImage(store, digest, `base-image cache ${cacheDir}`);
+    if (found.kind !== "image" || !await isComplete(store, found.image)) return void 0;
+    log.info(`using ${digest} from the base-image cache ${cacheDir}`);
+    return found.image;
+  } catch (err2) {
+    if (isBuilderError(err2, "MANIFEST_UNKNOWN") || isBuilderError(err2, "FILE_NOT_FOUND")) return void 0;
+    log.warn(`base-image cache ${cacheDir} could not be read, pulling instead: ${describeError(err2)}`);
+    return void 0;
+  }
+}
+async function warmedDigest(cacheDir, ref) {
+  try {
+    const entries = (await readLayoutIndex(cacheDir)).manifests.filter((d) => d.annotations?.[REF_NAME] === ref.toString());
+    return entries[entries.length - 1]?.digest;
+  } catch (err2) {
+    if (isBuilderError(err2, "FILE_NOT_FOUND")) return void 0;
+    log.warn(`base-image cache ${cacheDir} could not be read: ${describeError(err2)}`);
+    return void 0;
+  }
+}
+async function refetchBlobs(store, image, concurrency) {
+  const tree = await walkImage({ kind: "image", image });
+  await forEachLimit(tree.blobs, concurrency, async (blob) => {
+    const staged = await store.stage(await blob.open(), { digest: blob.digest, size: blob.size });
+    await staged.commit();
+  });
+}
+async function warmImage(client, ref, cacheDir, opts = {}) {
+  const name = ref.toString();
+  const platform = opts.platform ?? hostPlatform();
+  const found = await readRemote(client, ref);
+  const image = await resolveImage(found, platform, name);
+  const digest = await image.digest();
+  const store = storeOf(cacheDir);
+  const cached = !opts.force && await isComplete(store, image);
+  if (opts.force) await refetchBlobs(store, image, opts.concurrency ?? 4);
+  await writeLayout(cacheDir, { kind: "image", image }, { tag: name, concurrency: opts.concurrency });
+  const what = found.kind === "index" ? `${name} (${formatPlatform(platform)})` : name;
+  log.info(cached ? `${what} is already cached as ${digest}` : `cached ${what} as ${digest} in ${cacheDir}`);
+  return { digest, cached };
+}
+
 // src/tar/extract.ts
 import { execFile as execFile5 } from "node:child_process";
 import { chmod as chmod4, chown as chown4, lchown, link, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir2, rm as rm8, symlink, unlink as unlink2, utimes, constants as constants4, realpath } from "node:fs/promises";
@@ -37697,12 +37762,14 @@ async function extractImage(rootfs, layers, label) {
 
 // src/executor/images.ts
 var ImageSource = class {
-  constructor(client, workspace) {
+  constructor(client, workspace, cacheDir) {
     this.client = client;
     this.workspace = workspace;
+    this.cacheDir = cacheDir;
   }
   client;
   workspace;
+  cacheDir;
   pulled = /* @__PURE__ */ new Map();
   extracted = /* @__PURE__ */ new Map();
   image(name, platform) {
@@ -37714,10 +37781,25 @@ var ImageSource = class {
     }
     return found;
   }
+  /**
+   * The registry says which digest a name has now; the base-image cache supplies the bytes when it
+   * holds that digest. A registry that cannot be reached falls back to the digest the name had
+   * when it was warmed, as kaniko's warmer allows.
+   */
   async pull(name, platform) {
     const ref = parseReference(name);
-    const image = await resolveImage(await readRemote(this.client, ref), platform, ref.toString());
-    const pinned = ref.withDigest(await image.digest()).toString();
+    let image;
+    try {
+      image = await resolveImage(await readRemote(this.client, ref), platform, ref.toString());
+    } catch (err2) {
+      const warmed = this.cacheDir && isBuilderError(err2, "REGISTRY_UNREACHABLE") ? await warmedDigest(this.cacheDir, ref) : void 0;
+      const cached = warmed && this.cacheDir ? await cachedImage(this.cacheDir, warmed) : void 0;
+      if (!cached) throw err2;
+      image = cached;
+    }
+    const digest = await image.digest();
+    if (this.cacheDir) image = await cachedImage(this.cacheDir, digest) ?? image;
+    const pinned = ref.withDigest(digest).toString();
     log.debug(`resolved ${name} to ${pinned}`);
     return { name, pinned, image };
   }
@@ -39964,7 +40046,7 @@ async function runBuild(options) {
       resolved,
       expander: new Expander(resolved.lexer, file),
       context,
-      images: new ImageSource(client, workspace),
+      images: new ImageSource(client, workspace, options.cacheDir),
       workspace,
       runner,
       platform,
@@ -40373,43 +40455,6 @@ var loginCommand = {
 
 // src/cli/commands/warm.ts
 import { readFile as readFile11 } from "node:fs/promises";
-
-// src/image/base-cache.ts
-var DEFAULT_CACHE_DIR = "/cache";
-function storeOf(cacheDir) {
-  return new BlobStore(cacheDir, `base-image cache ${cacheDir}`);
-}
-async function isComplete(store, image) {
-  const manifest = await image.manifest();
-  const blobs = [manifest.config, ...manifest.layers.filter((l) => !isForeignLayer(l))];
-  for (const blob of blobs) {
-    if (await store.size(blob.digest) !== blob.size) return false;
-  }
-  return true;
-}
-async function refetchBlobs(store, image, concurrency) {
-  const tree = await walkImage({ kind: "image", image });
-  await forEachLimit(tree.blobs, concurrency, async (blob) => {
-    const staged = await store.stage(await blob.open(), { digest: blob.digest, size: blob.size });
-    await staged.commit();
-  });
-}
-async function warmImage(client, ref, cacheDir, opts = {}) {
-  const name = ref.toString();
-  const platform = opts.platform ?? hostPlatform();
-  const found = await readRemote(client, ref);
-  const image = await resolveImage(found, platform, name);
-  const digest = await image.digest();
-  const store = storeOf(cacheDir);
-  const cached = !opts.force && await isComplete(store, image);
-  if (opts.force) await refetchBlobs(store, image, opts.concurrency ?? 4);
-  await writeLayout(cacheDir, { kind: "image", image }, { tag: name, concurrency: opts.concurrency });
-  const what = found.kind === "index" ? `${name} (${formatPlatform(platform)})` : name;
-  log.info(cached ? `${what} is already cached as ${digest}` : `cached ${what} as ${digest} in ${cacheDir}`);
-  return { digest, cached };
-}
-
-// src/cli/commands/warm.ts
 var warmFlags = [
   { name: "image", aliases: ["i"], type: "list", value: "REF", help: "image to cache (repeatable)" },
   { name: "cache-dir", aliases: ["c"], type: "string", default: DEFAULT_CACHE_DIR, value: "DIR", help: "directory of the base-image cache" },

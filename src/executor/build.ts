@@ -145,7 +145,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       resolved,
       expander: new Expander(resolved.lexer, file),
       context,
-      images: new ImageSource(client, workspace),
+      images: new ImageSource(client, workspace, options.cacheDir),
       workspace,
       runner,
       platform,

@@ -4,6 +4,8 @@ import type { RegistryClient } from '../registry/client.ts';
 import { parseReference } from '../registry/reference.ts';
 import { readRemote } from '../image/remote.ts';
 import { resolveImage } from '../image/platform.ts';
+import { cachedImage, warmedDigest } from '../image/base-cache.ts';
+import { isBuilderError } from '../util/errors.ts';
 import type { Image } from '../image/types.ts';
 import { extractImage } from '../tar/extract.ts';
 import { formatPlatform } from '../oci/platform.ts';
@@ -26,6 +28,8 @@ export class ImageSource {
   constructor(
     private readonly client: RegistryClient,
     private readonly workspace: Workspace,
+    /** --cache-dir: kaniko's base-image cache, filled by `kiln warm`. */
+    private readonly cacheDir?: string,
   ) {}
 
   image(name: string, platform: Platform): Promise<PulledImage> {
@@ -38,10 +42,25 @@ export class ImageSource {
     return found;
   }
 
+  /**
+   * The registry says which digest a name has now; the base-image cache supplies the bytes when it
+   * holds that digest. A registry that cannot be reached falls back to the digest the name had
+   * when it was warmed, as kaniko's warmer allows.
+   */
   private async pull(name: string, platform: Platform): Promise<PulledImage> {
     const ref = parseReference(name);
-    const image = await resolveImage(await readRemote(this.client, ref), platform, ref.toString());
-    const pinned = ref.withDigest(await image.digest()).toString();
+    let image: Image;
+    try {
+      image = await resolveImage(await readRemote(this.client, ref), platform, ref.toString());
+    } catch (err) {
+      const warmed = this.cacheDir && isBuilderError(err, 'REGISTRY_UNREACHABLE') ? await warmedDigest(this.cacheDir, ref) : undefined;
+      const cached = warmed && this.cacheDir ? await cachedImage(this.cacheDir, warmed) : undefined;
+      if (!cached) throw err;
+      image = cached;
+    }
+    const digest = await image.digest();
+    if (this.cacheDir) image = (await cachedImage(this.cacheDir, digest)) ?? image;
+    const pinned = ref.withDigest(digest).toString();
     log.debug(`resolved ${name} to ${pinned}`);
     return { name, pinned, image };
   }

@@ -195,5 +195,25 @@ describe('kiln build', () => {
     // /stamp came from the cache, so even a timestamp-writing RUN gives the same digest.
     assert.equal(digestOf(second.stderr), digestOf(first.stderr));
   });
+
+  test('--cache-dir: a base image warmed by kiln warm is read from the cache, even once its registry is gone', async () => {
+    const other = await startRegistry('plain');
+    const { busybox: base } = await pushBaseImages(other, ['busybox']);
+    const cacheDir = join(work, 'warm-cache');
+    const warm = await kiln(['warm', '--image', base, '--cache-dir', cacheDir]);
+    assert.equal(warm.code, 0, warm.stderr);
+    const dir = join(work, 'warmed');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${base}\nRUN echo warmed > /warmed\n`);
+    const online = await kiln(['build', '--context', dir, '--no-push', '--cache-dir', cacheDir]);
+    assert.equal(online.code, 0, online.stderr);
+    assert.match(online.stderr, /using sha256:[0-9a-f]{64} from the base-image cache/);
+    await other.stop();
+    const offline = await kiln(['build', '--context', dir, '--no-push', '--cache-dir', cacheDir, '--oci-layout-path', join(work, 'warmed-oci')]);
+    assert.equal(offline.code, 0, offline.stderr);
+    const bundle = join(work, 'warmed-bundle');
+    await run('umoci', ['unpack', '--image', join(work, 'warmed-oci'), bundle]);
+    assert.equal(await readFile(join(bundle, 'rootfs/warmed'), 'utf8'), 'warmed\n');
+  });
 });
 
