@@ -243,11 +243,19 @@ export class ConformanceHarness {
     if (c.spec.parent) parentRef = await this.ensureParent(this.caseOf(c.spec.parent), 'buildah');
     const ctx = await this.contextFor(c, 'buildah');
     const local = `localhost/conf/${c.name}:buildah`;
-    await run('buildah', [
+    const args = [
       'build', ...common, '--isolation', 'chroot', '--layers', '--tls-verify=false',
       '--format', c.spec.buildahFormat ?? 'oci', ...this.buildArgs(c, parentRef),
       '-f', join(ctx, c.spec.buildahDockerfile ?? 'Dockerfile'), '-t', local, ctx,
-    ], { env, timeoutMs: this.timeoutMs });
+    ];
+    try {
+      await run('buildah', args, { env, timeoutMs: this.timeoutMs });
+    } catch (err) {
+      // buildah 1.28's chroot isolation now and then fails a RUN with "sealing memfd copy:
+      // Device or resource busy"; that is the reference builder's flake, so it gets one retry.
+      if (!/sealing memfd copy/.test(errorText(err))) throw err;
+      await run('buildah', args, { env, timeoutMs: this.timeoutMs });
+    }
     return local;
   }
 
