@@ -37565,10 +37565,12 @@ var LayerApplier = class {
   async settle() {
     await Promise.all(this.inflight.values());
   }
-  /** True if a concurrent write is at `rel` or at one of its parents. */
+  /** True if a concurrent write is at `rel`, at one of its parents, or below it. */
   busy(rel) {
     if (this.inflight.size === 0) return false;
     for (let p2 = rel; p2 !== ""; p2 = splitName(p2).dir) if (this.inflight.has(p2)) return true;
+    const below = `${rel}/`;
+    for (const p2 of this.inflight.keys()) if (p2.startsWith(below)) return true;
     return false;
   }
   async apply(entry) {
@@ -37577,18 +37579,21 @@ var LayerApplier = class {
     const rel = normaliseName(entry.name, this.what);
     const { dir, base } = splitName(rel);
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
-    const concurrent = entry.type === "file" && entry.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX) && rel !== "";
+    const concurrent = (entry.type === "symlink" || entry.type === "file" && entry.size <= SMALL_FILE) && !base.startsWith(WHITEOUT_PREFIX) && rel !== "";
     if (!concurrent || this.busy(rel) || this.inflight.size >= MAX_INFLIGHT) await this.drain();
     if (concurrent) {
       const parent2 = await this.resolver.dir(dir, true);
-      const chunks = [];
-      for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
-      const data = Buffer.concat(chunks);
-      this.stats.bytes += data.length;
+      let data;
+      if (entry.type === "file") {
+        const chunks = [];
+        for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
+        data = Buffer.concat(chunks);
+        this.stats.bytes += data.length;
+      }
       this.written.add(rel);
       const host2 = join17(parent2, base);
       if (entry.xattrs.size > 0) this.xattrs.set(host2, entry.xattrs);
-      const task = this.writeFile(host2, entry, data).catch((err2) => {
+      const task = (data ? this.writeFile(host2, entry, data) : this.makeSymlink(host2, entry)).catch((err2) => {
         this.failure ??= withLabel(err2, this.what, entry.name);
       });
       this.inflight.set(rel, task);
@@ -37611,11 +37616,6 @@ var LayerApplier = class {
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === "file") {
       await this.writeFile(host, entry, null);
-    } else if (entry.type === "symlink") {
-      await this.clear(host, false);
-      await symlink(entry.linkname, host);
-      await lchown(host, entry.uid, entry.gid);
-      await lutimes2(host, entry.mtime, entry.mtime);
     } else if (entry.type === "hardlink") {
       const target = await this.linkTarget(entry);
       if (target === host) throw this.invalid(entry.name, "is a hard link to itself");
@@ -37644,6 +37644,18 @@ var LayerApplier = class {
     }
     await this.clear(host, false);
     return open5(host, flags, mode & 511);
+  }
+  /** A symlink at `host`; what is in the way is cleared only when the first try finds it. */
+  async makeSymlink(host, entry) {
+    try {
+      await symlink(entry.linkname, host);
+    } catch (err2) {
+      if (err2.code !== "EEXIST") throw err2;
+      await this.clear(host, false);
+      await symlink(entry.linkname, host);
+    }
+    await lchown(host, entry.uid, entry.gid);
+    await lutimes2(host, entry.mtime, entry.mtime);
   }
   /** Writes a file from `data` if given (already read), else streams the entry's body. */
   async writeFile(host, entry, data) {

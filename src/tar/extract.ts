@@ -124,10 +124,13 @@ class LayerApplier {
     await Promise.all(this.inflight.values());
   }
 
-  /** True if a concurrent write is at `rel` or at one of its parents. */
+  /** True if a concurrent write is at `rel`, at one of its parents, or below it. */
   private busy(rel: string): boolean {
     if (this.inflight.size === 0) return false;
     for (let p = rel; p !== ''; p = splitName(p).dir) if (this.inflight.has(p)) return true;
+    // An entry may replace a directory that writes still in flight are filling.
+    const below = `${rel}/`;
+    for (const p of this.inflight.keys()) if (p.startsWith(below)) return true;
     return false;
   }
 
@@ -139,18 +142,24 @@ class LayerApplier {
     // overlayfs reads trusted.overlay.* on its lower dirs (opaque, redirect): a layer must not
     // be able to plant them in a rootfs that becomes one.
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
-    const concurrent = entry.type === 'file' && entry.size <= SMALL_FILE && !base.startsWith(WHITEOUT_PREFIX) && rel !== '';
+    // Small files and symlinks are made several at a time; anything below one of them waits
+    // (busy), so a symlink is in place before a later entry resolves a path through it.
+    const concurrent =
+      (entry.type === 'symlink' || (entry.type === 'file' && entry.size <= SMALL_FILE)) && !base.startsWith(WHITEOUT_PREFIX) && rel !== '';
     if (!concurrent || this.busy(rel) || this.inflight.size >= MAX_INFLIGHT) await this.drain();
     if (concurrent) {
       const parent = (await this.resolver.dir(dir, true)) as string;
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
-      const data = Buffer.concat(chunks);
-      this.stats.bytes += data.length;
+      let data: Buffer | undefined;
+      if (entry.type === 'file') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry.body()) chunks.push(Buffer.from(chunk));
+        data = Buffer.concat(chunks);
+        this.stats.bytes += data.length;
+      }
       this.written.add(rel);
       const host = join(parent, base);
       if (entry.xattrs.size > 0) this.xattrs.set(host, entry.xattrs);
-      const task = this.writeFile(host, entry, data).catch((err: unknown) => {
+      const task = (data ? this.writeFile(host, entry, data) : this.makeSymlink(host, entry)).catch((err: unknown) => {
         this.failure ??= withLabel(err, this.what, entry.name);
       });
       this.inflight.set(rel, task);
@@ -173,11 +182,6 @@ class LayerApplier {
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === 'file') {
       await this.writeFile(host, entry, null);
-    } else if (entry.type === 'symlink') {
-      await this.clear(host, false);
-      await symlink(entry.linkname, host);
-      await lchown(host, entry.uid, entry.gid);
-      await lutimes(host, entry.mtime, entry.mtime);
     } else if (entry.type === 'hardlink') {
       const target = await this.linkTarget(entry);
       if (target === host) throw this.invalid(entry.name, 'is a hard link to itself');
@@ -207,6 +211,19 @@ class LayerApplier {
     }
     await this.clear(host, false);
     return open(host, flags, mode & 0o777);
+  }
+
+  /** A symlink at `host`; what is in the way is cleared only when the first try finds it. */
+  private async makeSymlink(host: string, entry: TarEntry): Promise<void> {
+    try {
+      await symlink(entry.linkname, host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await this.clear(host, false);
+      await symlink(entry.linkname, host);
+    }
+    await lchown(host, entry.uid, entry.gid);
+    await lutimes(host, entry.mtime, entry.mtime);
   }
 
   /** Writes a file from `data` if given (already read), else streams the entry's body. */
