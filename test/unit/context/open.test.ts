@@ -1,5 +1,6 @@
 // Build contexts: directories, dir://, tar:// files (plain and compressed), tar://stdin through
 // a real child process, --context-sub-path, the Dockerfile and .dockerignore lookup, and errors.
+import { rejectsWith } from '../../support/assert-error.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -9,7 +10,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openContext } from '../../../src/context/open.ts';
-import { isBuilderError } from '../../../src/util/errors.ts';
 import { describeTree, dir, file, link, makeTree } from './tree.ts';
 
 const run = promisify(execFile);
@@ -34,15 +34,6 @@ async function sampleContext(tmp: string): Promise<string> {
     'to-root': { type: 'symlink', target: '/' },
   });
   return ctx;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isBuilderError(err), `expected a BuilderError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 test('a directory, as a plain path or dir://, with its Dockerfile and .dockerignore', async () => {

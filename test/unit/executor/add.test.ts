@@ -2,6 +2,7 @@
 // 127.0.0.1 (checksums, Last-Modified, 0600), and git repositories cloned from a real
 // `git daemon` on 127.0.0.1 (git:// is one of the git URL forms BuildKit accepts) and from a
 // static HTTP server (the http(s)://….git form).
+import { rejectsWith } from '../../support/assert-error.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -12,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { copyFiles, type CopyRequest } from '../../../src/executor/copy/copy.ts';
-import { isBuilderError } from '../../../src/util/errors.ts';
 import { describeTree, dir, file, link, makeTree, type Entry } from '../context/tree.ts';
 
 const run = promisify(execFile);
@@ -48,15 +48,6 @@ async function fixture(context: Record<string, Entry | string> = {}): Promise<Fi
         ...req,
       }),
   };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isBuilderError(err), `expected a BuilderError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 /** A source tree for archives: owners and modes that must survive the round trip. */

@@ -1,5 +1,6 @@
 // COPY semantics against real temp dirs: each case builds a context and a rootfs, runs one COPY
 // and compares the whole resulting subtree (types, modes, owners, link targets, contents).
+import { rejectsWith } from '../../support/assert-error.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,7 +10,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { copyFiles, type CopyRequest } from '../../../src/executor/copy/copy.ts';
 import { DockerignoreMatcher } from '../../../src/context/dockerignore.ts';
-import { isBuilderError } from '../../../src/util/errors.ts';
 import { describeTree, dir, file, link, makeTree, setTime, type Entry } from '../context/tree.ts';
 
 const execFileAsync = promisify(execFile);
@@ -53,15 +53,6 @@ async function fixture(context: Record<string, Entry | string>, rootfs: Record<s
       }),
     tree: (under) => describeTree(root, under),
   };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isBuilderError(err), `expected a BuilderError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 test('a file into a directory keeps mode and mtime, becomes 0:0, and parents are created 0755 root', async () => {
