@@ -11,15 +11,8 @@ export interface KeyValue {
   value: string;
 }
 
-/** A heredoc body after `<<-` tab stripping. */
-export interface Heredoc {
-  name: string;
-  content: string;
-  expand: boolean;
-  chomp: boolean;
-  fd: number;
-  position: Position;
-}
+/** The same fields as the syntax node, with the body after `<<-` tab stripping. */
+export type Heredoc = HeredocNode;
 
 interface Base {
   position: Position;
