@@ -5,8 +5,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { createServer, type AddressInfo } from 'node:net';
-import { startRegistry, type LabRegistry } from '../support/registry.ts';
+import { freePort, startRegistry, type LabRegistry } from '../support/registry.ts';
 import { pushBaseImages } from '../support/base-images.ts';
 import { run } from '../support/exec.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
@@ -22,18 +21,6 @@ const HOUR = 3600_000;
 
 function keyFor(instruction: string): string {
   return cacheKey({ parent: 'sha256:' + '0'.repeat(64), instruction, env: [], platform: 'linux/amd64' });
-}
-
-/** A port nothing listens on: bound, noted, closed. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describe('registry layer cache', () => {
@@ -111,7 +98,7 @@ describe('registry layer cache', () => {
   });
 
   it('warns once and builds on uncached when the cache repository cannot be reached', async () => {
-    const cacheRepo = `127.0.0.1:${await closedPort()}/cache`;
+    const cacheRepo = `127.0.0.1:${await freePort()}/cache`;
     const cache = openLayerCache({ cacheRepo, destinations: [], ttlMs: HOUR, client });
     assert.equal(await cache.get(keyFor('RUN a')), undefined);
     assert.equal(await cache.get(keyFor('RUN b')), undefined);
@@ -123,7 +110,7 @@ describe('registry layer cache', () => {
   });
 
   it('a put that cannot reach the registry is a warning, not a failure', async () => {
-    const cacheRepo = `127.0.0.1:${await closedPort()}/cache`;
+    const cacheRepo = `127.0.0.1:${await freePort()}/cache`;
     const cache = openLayerCache({ cacheRepo, destinations: [], ttlMs: HOUR, client });
     await cache.put(keyFor('RUN d'), layerOf({ d: 'd' }), { createdBy: 'RUN d' });
     await cache.put(keyFor('RUN e'), layerOf({ e: 'e' }), { createdBy: 'RUN e' });

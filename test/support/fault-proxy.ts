@@ -2,6 +2,7 @@
 // that retries, backoff and digest checks work: on a seeded share of requests it answers 500,
 // answers 429 with Retry-After, or resets the connection (before or in the middle of the body),
 // and it can corrupt the bytes of blob downloads for chosen digests.
+import { prng } from './prng.ts';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -30,18 +31,6 @@ export interface FaultCounters {
   resets: number;
   truncated: number;
   corrupted: number;
-}
-
-/** mulberry32: tiny, seedable, good enough to pick faults. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const BLOB_GET = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/;

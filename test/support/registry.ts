@@ -79,7 +79,8 @@ function installExitHook(): void {
   });
 }
 
-function freePort(): Promise<number> {
+/** A free port on 127.0.0.1: bound, noted, closed (nothing listens on it afterwards). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

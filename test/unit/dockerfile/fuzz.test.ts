@@ -1,6 +1,7 @@
 // Bounded, seeded fuzzing: 20,000 mutated Dockerfiles per run. The frontend must answer each with
 // a result or a DOCKERFILE_PARSE error (DOCKERFILE_STAGE too once stages are resolved): never a
 // crash, another exception or a hang. Reproduce a failure with KILN_FUZZ_SEED=<seed>.
+import { prng } from '../../support/prng.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDockerfile, toInstruction, planStages, formatPlan } from '../../../src/dockerfile/index.ts';
@@ -8,18 +9,6 @@ import { BuilderError } from '../../../src/util/errors.ts';
 
 const RUNS = 20_000;
 const SEED = Number(process.env.KILN_FUZZ_SEED ?? 0x6b696c6e);
-
-/** mulberry32: small, fast and the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CORPUS = [
   '# syntax=docker/dockerfile:1\n# escape=`\nARG BASE=alpine\nFROM ${BASE} AS a\nRUN echo `\n  hi\n',
