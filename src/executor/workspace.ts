@@ -1,8 +1,8 @@
 // The scratch space of one build: a directory per stage rootfs, a blob directory the layer writer
 // fills, and temp space for downloads. Removed when the build ends, whatever happened.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 
@@ -14,6 +14,7 @@ export class Workspace {
     const parent = process.env.KILN_WORKDIR || tmpdir();
     try {
       await mkdir(parent, { recursive: true });
+      sweepTrash(parent);
       const root = await mkdtemp(join(parent, 'kiln-build-'));
       const ws = new Workspace(root);
       await Promise.all([mkdir(ws.blobRoot), mkdir(ws.tmp), mkdir(join(root, 'stages'))]);
@@ -41,9 +42,44 @@ export class Workspace {
     return mkdtemp(join(this.tmp, prefix));
   }
 
+  /**
+   * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
+   * workspace is renamed aside at once (nothing of it is visible under its name any more) and a
+   * detached `rm` deletes it, finishing even if kiln has exited.
+   */
   async dispose(): Promise<void> {
-    await rm(this.root, { recursive: true, force: true, maxRetries: 3 });
+    const trash = join(dirname(this.root), `${TRASH_PREFIX}${Date.now()}-${basename(this.root)}`);
+    try {
+      await rename(this.root, trash);
+    } catch {
+      await rm(this.root, { recursive: true, force: true, maxRetries: 3 });
+      return;
+    }
+    removeInBackground(trash);
   }
+}
+
+const TRASH_PREFIX = 'kiln-trash-';
+/** A trash directory older than this was orphaned (its rm was killed): the next build removes it. */
+const ORPHANED_TRASH_MS = 60 * 60_000;
+
+function removeInBackground(path: string): void {
+  // --one-file-system: never descend into a mount a failed step may have left inside.
+  const child = spawn('nice', ['-n', '10', 'rm', '-rf', '--one-file-system', '--', path], { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+function sweepTrash(parent: string): void {
+  readdir(parent)
+    .then((names) => {
+      const now = Date.now();
+      for (const name of names) {
+        const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split('-')[0]) : NaN;
+        if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join(parent, name));
+      }
+    })
+    .catch(() => undefined);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { Layer } from '../image/types.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/extract.ts';
 import { packTar, type PackEntry } from '../tar/writer.ts';
 import { readXattrs } from '../tar/xattr.ts';
+import { ParallelGzip } from '../util/parallel-gzip.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { compareNames, normalizeChanges, type ChangeSet } from './changes.ts';
 
@@ -58,7 +59,7 @@ function compressor(compression: LayerCompression, level: number | undefined): T
     if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) {
       throw new BuilderError('USAGE', `--compression-level=${level} is out of range for gzip (0 to 9)`);
     }
-    return zlib.createGzip({ level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION });
+    return new ParallelGzip({ level });
   }
   if (!zstdCompress || ZSTD_LEVEL_PARAM === undefined) {
     throw new BuilderError('USAGE', `--compression=zstd needs a Node.js whose zlib has zstd (22.15 or later); this is Node ${process.version}. Use --compression=gzip.`);
@@ -192,7 +193,8 @@ export async function writeLayer(set: ChangeSet, opts: LayerWriteOptions): Promi
   const blobTap = new HashTap();
   try {
     await mkdir(dir, { recursive: true });
-    const stages = [Readable.from(packTar(entries), { objectMode: false }), tarTap, ...(compress ? [compress] : []), blobTap, createWriteStream(tmp, { flush: true })];
+    // No fsync: the blob lives in the build's workspace, which does not outlive the build.
+    const stages = [Readable.from(packTar(entries), { objectMode: false }), tarTap, ...(compress ? [compress] : []), blobTap, createWriteStream(tmp)];
     await pipeline(stages);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -2,7 +2,9 @@
 // dropped the way docker does, ".." refused); parent directories are resolved one component at a
 // time inside the root, following symlinks the way a chroot would (absolute targets start at the
 // root, ".." stops at the root), so no link already in the tree can lead a write out of it.
-import { lstat, mkdir, readlink } from 'node:fs/promises';
+// Synchronous calls: extraction resolves a parent per entry, and a sync lstat costs a fraction
+// of a promise round trip through the thread pool.
+import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 
@@ -61,7 +63,7 @@ export class RootResolver {
    * components are created (0755, root-owned) when `create`, else null is returned. A component
    * that exists and is not a directory is a layer error.
    */
-  async dir(rel: string, create: boolean): Promise<string | null> {
+  dir(rel: string, create: boolean): string | null {
     if (rel === '') return this.root;
     const hit = this.cache.get(rel);
     if (hit !== undefined) return hit;
@@ -78,17 +80,17 @@ export class RootResolver {
       const host = join(this.root, ...stack, part);
       let st;
       try {
-        st = await lstat(host);
+        st = lstatSync(host);
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (!create) return null;
-        await mkdir(host, { mode: 0o755 });
+        mkdirSync(host, { mode: 0o755 });
         stack.push(part);
         continue;
       }
       if (st.isSymbolicLink()) {
         if (++links > MAX_LINKS) throw new BuilderError('LAYER_INVALID', `${this.what}: too many levels of symbolic links resolving "${rel}"`);
-        const target = await readlink(host);
+        const target = readlinkSync(host);
         if (target.startsWith('/')) stack.length = 0;
         queue.unshift(...target.split('/'));
         continue;
