@@ -24,3 +24,5 @@ for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts'
   });
   chmodSync(`dist/${name}.js`, 0o755);
 }
+// The extractor's writer threads load this file beside the bundle (src/tar/file-writer-pool.ts).
+await build({ ...common, entryPoints: ['src/tar/file-writer-worker.ts'], outfile: 'dist/file-writer-worker.js' });

@@ -46,7 +46,7 @@ export const buildFlags: FlagSpec[] = [
   { name: 'force', type: 'bool', default: false, help: 'build outside of a container' },
   { name: 'secret', type: 'list', value: 'id=ID,src=PATH|env=VAR', help: 'a secret RUN --mount=type=secret can read (repeatable); never stored in the image' },
   { name: 'compression', type: 'string', default: 'gzip', value: 'gzip|zstd|none', help: 'compression of new layers' },
-  { name: 'compression-level', type: 'int', default: -1, value: 'N', help: 'compression level (gzip 0-9, zstd 1-22; -1 for the default)' },
+  { name: 'compression-level', type: 'int', default: -1, value: 'N', help: 'compression level (gzip 0-9, zstd 1-22; -1 for the default: gzip 1 as kaniko, zstd 3)' },
   { name: 'isolation', type: 'string', value: 'chroot|host', help: 'how RUN is isolated (default: chosen from the machine)' },
   { name: 'git', type: 'string', default: 'branch=,single-branch=false,recurse-submodules=false', value: 'OPTIONS', help: 'how a git:// context is cloned' },
   { name: 'verbosity', aliases: ['v'], type: 'string', default: 'info', value: 'LEVEL', help: `log level: ${LEVELS.join('|')}` },

@@ -52,6 +52,10 @@ type ZstdFactory = (opts: { params: Record<number, number> }) => Transform;
 const zstdCompress = (zlib as unknown as { createZstdCompress?: ZstdFactory }).createZstdCompress;
 const ZSTD_LEVEL_PARAM = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;
 
+// kaniko's default: it leaves the level to go-containerregistry, whose layers are gzip.BestSpeed.
+// Twice as fast as zlib's default level, for layers about a tenth larger.
+const KANIKO_GZIP_LEVEL = 1;
+
 /** The compressor for the options, or a usage error naming the flag that cannot be honoured. */
 function compressor(compression: LayerCompression, level: number | undefined): Transform | null {
   if (compression === 'none') return null;
@@ -59,7 +63,7 @@ function compressor(compression: LayerCompression, level: number | undefined): T
     if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 9)) {
       throw new BuilderError('USAGE', `--compression-level=${level} is out of range for gzip (0 to 9)`);
     }
-    return new ParallelGzip({ level });
+    return new ParallelGzip({ level: level ?? KANIKO_GZIP_LEVEL });
   }
   if (!zstdCompress || ZSTD_LEVEL_PARAM === undefined) {
     throw new BuilderError('USAGE', `--compression=zstd needs a Node.js whose zlib has zstd (22.15 or later); this is Node ${process.version}. Use --compression=gzip.`);

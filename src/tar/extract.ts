@@ -9,22 +9,16 @@ import {
   chmodSync,
   chownSync,
   closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
   lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
-  openSync,
   readdirSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
-  writeSync,
 } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +27,8 @@ import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { readTar, type TarEntry } from './reader.ts';
 import { normaliseName, RootResolver, splitName } from './rootfs-path.ts';
 import { isHostXattr, writeXattrs, type Xattrs } from './xattr.ts';
+import { finishFile, openExclusive, writeAll, writeFileJob, type FileJob } from './file-job.ts';
+import { defaultWriterCount, FileWriterPool, type SettledFile } from './file-writer-pool.ts';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
@@ -72,7 +68,8 @@ const PROCESS_UMASK = (() => {
   return mask;
 })();
 
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Small files seen in a layer before its writer threads start: small layers never pay for them. */
+const POOL_AFTER_FILES = 256;
 
 function mknod(path: string, kind: 'c' | 'b' | 'p', major: number, minor: number): void {
   // Node has no mknod(2); devices are rare in layers, so one coreutils process each is cheap.
@@ -93,10 +90,15 @@ class LayerApplier {
   private readonly xattrs = new Map<string, Xattrs>();
   private readonly dirTimes = new Map<string, number>();
   readonly stats: ApplyStats = { entries: 0, bytes: 0 };
+  private pool: FileWriterPool | undefined;
+  private smallFiles = 0;
+  /** The entry a failure belongs to when it surfaces later than its entry (a writer thread's). */
+  blame: string | undefined;
 
   constructor(
     root: string,
     private readonly what: string,
+    private readonly writers: number,
   ) {
     this.resolver = new RootResolver(root, what);
   }
@@ -140,6 +142,8 @@ class LayerApplier {
     // overlayfs reads trusted.overlay.* on its lower dirs (opaque, redirect): a layer must not
     // be able to plant them in a rootfs that becomes one.
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
+    // Whiteouts and hard links reach other names than their own: every file must be in place.
+    if (this.pool && (this.pool.busy(rel) || base.startsWith(WHITEOUT_PREFIX) || entry.type === 'hardlink')) this.settle(await this.pool.drain());
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.whiteout(entry.name, dir, base);
       return;
@@ -155,8 +159,10 @@ class LayerApplier {
       chownSync(host, entry.uid, entry.gid);
       chmodSync(host, entry.mode);
       this.dirTimes.set(host, entry.mtime);
+    } else if (entry.type === 'file' && entry.size <= WHOLE_BODY) {
+      await this.writeSmallFile(rel, host, entry);
     } else if (entry.type === 'file') {
-      await this.writeFile(host, entry);
+      await this.streamFile(host, entry);
     } else if (entry.type === 'symlink') {
       this.makeSymlink(host, entry);
     } else if (entry.type === 'hardlink') {
@@ -174,21 +180,6 @@ class LayerApplier {
     if (entry.xattrs.size > 0 && entry.type !== 'hardlink') this.xattrs.set(host, entry.xattrs);
   }
 
-  /**
-   * Creates the file exclusively (O_EXCL|O_NOFOLLOW never follows or reuses what is there); only
-   * when something is in the way is it cleared and the create tried again. Most entries land on
-   * an empty name, so this saves an lstat per file, and a chmod when the umask kept the mode.
-   */
-  private createFile(host: string, mode: number): number {
-    try {
-      return openSync(host, CREATE_FLAGS, mode & 0o777);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    this.clear(host, false);
-    return openSync(host, CREATE_FLAGS, mode & 0o777);
-  }
-
   /** A symlink at `host`; what is in the way is cleared only when the first try finds it. */
   private makeSymlink(host: string, entry: TarEntry): void {
     try {
@@ -202,23 +193,57 @@ class LayerApplier {
     lutimesSync(host, entry.mtime, entry.mtime);
   }
 
-  private async writeFile(host: string, entry: TarEntry): Promise<void> {
-    // A small body is already buffered by the reader: taking it whole skips a generator per file.
-    const whole = entry.size <= WHOLE_BODY ? await entry.bytes() : null;
-    const fd = this.createFile(host, entry.mode);
+  private fileJob(host: string, entry: TarEntry, data: Uint8Array): FileJob {
+    // chown clears setuid/setgid, and the umask may have taken bits: then the mode is set again.
+    const chmod = (entry.mode & 0o7000) !== 0 || (entry.mode & PROCESS_UMASK) !== 0;
+    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chmod };
+  }
+
+  /** A body the reader holds whole: made here, or by a writer thread once the layer proves large. */
+  private async writeSmallFile(rel: string, host: string, entry: TarEntry): Promise<void> {
+    const job = this.fileJob(host, entry, await entry.bytes());
+    this.stats.bytes += job.data.length;
+    if (!this.pool && this.writers > 0 && ++this.smallFiles >= POOL_AFTER_FILES) this.pool = new FileWriterPool(this.writers);
+    if (!this.pool) {
+      this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
+      return;
+    }
+    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
+  }
+
+  /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
+  private settle(files: SettledFile[]): void {
+    for (const { name, job, outcome } of files) {
+      if (outcome.kind === 'replaced-symlink') this.resolver.invalidate();
+      else if (outcome.kind === 'dir-in-the-way') {
+        this.clear(job.path, false);
+        this.settle([{ rel: '', name, job, outcome: writeFileJob(job) }]);
+      } else if (outcome.kind === 'failed') {
+        this.blame = name;
+        throw Object.assign(new Error(outcome.message), { code: outcome.code, syscall: outcome.syscall, path: outcome.path });
+      }
+    }
+  }
+
+  private async streamFile(host: string, entry: TarEntry): Promise<void> {
+    let opened = openExclusive(host, entry.mode);
+    if (opened === 'dir-in-the-way') {
+      this.clear(host, false);
+      opened = openExclusive(host, entry.mode);
+      if (opened === 'dir-in-the-way') throw this.invalid(entry.name, 'could not replace a directory');
+    }
+    if (opened.replacedSymlink) this.resolver.invalidate();
+    const { fd } = opened;
     try {
-      for await (const chunk of whole ? [whole] : entry.body()) {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      for await (const chunk of entry.body()) {
+        writeAll(fd, chunk);
         this.stats.bytes += chunk.length;
       }
-      fchownSync(fd, entry.uid, entry.gid);
-      // chown clears setuid/setgid, and the umask may have taken bits: then the mode is set again.
-      if ((entry.mode & 0o7000) !== 0 || (entry.mode & PROCESS_UMASK) !== 0) fchmodSync(fd, entry.mode);
-      futimesSync(fd, entry.mtime, entry.mtime);
-    } finally {
+    } catch (err) {
       closeSync(fd);
+      throw err;
     }
+    finishFile(fd, this.fileJob(host, entry, new Uint8Array()));
   }
 
   /** Host path of a hard link's target: inside the root, existing, not a directory. */
@@ -259,8 +284,14 @@ class LayerApplier {
     }
   }
 
+  /** Stops the writer threads (after finish, or after a failure with files still in flight). */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
   /** Metadata that had to wait for the whole layer: xattrs, then directory mtimes. */
   async finish(): Promise<void> {
+    if (this.pool) this.settle(await this.pool.drain());
     await writeXattrs(this.xattrs);
     for (const [host, mtime] of this.dirTimes) utimesSync(host, mtime, mtime);
   }
@@ -289,11 +320,16 @@ function withLabel(err: unknown, what: string, entry?: string): BuilderError {
   return new BuilderError('LAYER_INVALID', `${what}: ${message}${at}`, { cause: err });
 }
 
+export interface ApplyOptions {
+  /** Writer threads for layers of many small files; 0 makes every file on the calling thread. */
+  writers?: number;
+}
+
 /** Applies one layer's tar stream onto `rootfs` (which must exist). */
-export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | string>, label: LayerLabel): Promise<ApplyStats> {
+export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | string>, label: LayerLabel, opts: ApplyOptions = {}): Promise<ApplyStats> {
   const what = describeLabel(label);
   const root = await realpath(rootfs);
-  const applier = new LayerApplier(root, what);
+  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount());
   let current = '';
   try {
     for await (const entry of readTar(tar, what)) {
@@ -304,15 +340,16 @@ export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | str
     await applier.finish();
     return applier.stats;
   } catch (err) {
-    throw withLabel(err, what, current || undefined);
+    throw withLabel(err, what, applier.blame ?? (current || undefined));
   } finally {
+    await applier.close();
     // Stop a source we did not read to the end (an error midway) so its file or socket closes.
     (tar as Partial<Readable>).destroy?.();
   }
 }
 
 /** Extracts `layers` in order into `rootfs`, creating it if needed. */
-export async function extractImage(rootfs: string, layers: readonly LayerSource[], label: { image: string }): Promise<ApplyStats> {
+export async function extractImage(rootfs: string, layers: readonly LayerSource[], label: { image: string }, opts: ApplyOptions = {}): Promise<ApplyStats> {
   await mkdir(rootfs, { recursive: true });
   const total: ApplyStats = { entries: 0, bytes: 0 };
   for (const layer of layers) {
@@ -323,7 +360,7 @@ export async function extractImage(rootfs: string, layers: readonly LayerSource[
     } catch (err) {
       throw withLabel(err, describeLabel(layerLabel));
     }
-    const stats = await applyLayer(rootfs, stream, layerLabel);
+    const stats = await applyLayer(rootfs, stream, layerLabel, opts);
     total.entries += stats.entries;
     total.bytes += stats.bytes;
   }

@@ -1,0 +1,80 @@
+// Making one regular file of a layer, shared by the extractor's main thread and its writer
+// threads so both create files the same way: exclusively (O_EXCL|O_NOFOLLOW never follows or
+// reuses what is there), clearing a non-directory in the way only when the first try finds one.
+// A directory in the way is reported, not removed: only the extractor may remove directories,
+// since its path resolutions and pending metadata must hear about it.
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+
+/** One regular file to create at `path` (a host path inside the rootfs). */
+export interface FileJob {
+  path: string;
+  data: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  /** Set the mode again after chown (setuid/setgid bits, or bits the umask took). */
+  chmod: boolean;
+}
+
+export type FileOutcome =
+  | { kind: 'done' }
+  /** Made, after unlinking a symlink in the way: cached path resolutions may be stale. */
+  | { kind: 'replaced-symlink' }
+  /** Not made: a directory is in the way. */
+  | { kind: 'dir-in-the-way' }
+  | { kind: 'failed'; message: string; code?: string; syscall?: string; path?: string };
+
+export interface WriterBatch {
+  id: number;
+  jobs: FileJob[];
+}
+
+export interface WriterReply {
+  id: number;
+  outcomes: FileOutcome[];
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+export type Opened = { fd: number; replacedSymlink: boolean } | 'dir-in-the-way';
+
+export function openExclusive(path: string, mode: number): Opened {
+  try {
+    return { fd: openSync(path, CREATE_FLAGS, mode & 0o777), replacedSymlink: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = lstatSync(path);
+  if (st.isDirectory()) return 'dir-in-the-way';
+  unlinkSync(path);
+  return { fd: openSync(path, CREATE_FLAGS, mode & 0o777), replacedSymlink: st.isSymbolicLink() };
+}
+
+export function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+}
+
+/** Owner, then mode (chown clears setuid/setgid), then times; closes `fd`. */
+export function finishFile(fd: number, job: Omit<FileJob, 'path' | 'data'>): void {
+  try {
+    fchownSync(fd, job.uid, job.gid);
+    if (job.chmod) fchmodSync(fd, job.mode);
+    futimesSync(fd, job.mtime, job.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFileJob(job: FileJob): FileOutcome {
+  const opened = openExclusive(job.path, job.mode);
+  if (opened === 'dir-in-the-way') return { kind: 'dir-in-the-way' };
+  try {
+    writeAll(opened.fd, job.data);
+  } catch (err) {
+    closeSync(opened.fd);
+    throw err;
+  }
+  finishFile(opened.fd, job);
+  return { kind: opened.replacedSymlink ? 'replaced-symlink' : 'done' };
+}
