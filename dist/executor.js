@@ -14085,7 +14085,7 @@ var require_snapshot_recorder = __commonJS({
           return;
         }
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash = createRequestHash(request2);
+        const hash2 = createRequestHash(request2);
         const normalizedHeaders = normalizeHeaders(response.headers);
         const responseData = {
           statusCode: response.statusCode,
@@ -14093,16 +14093,16 @@ var require_snapshot_recorder = __commonJS({
           body: Buffer.isBuffer(response.body) ? response.body.toString("base64") : Buffer.from(String(response.body || "")).toString("base64"),
           trailers: response.trailers
         };
-        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash)) {
+        if (this.#snapshots.size >= this.#maxSnapshots && !this.#snapshots.has(hash2)) {
           const oldestKey = this.#snapshots.keys().next().value;
           this.#snapshots.delete(oldestKey);
         }
-        const existingSnapshot = this.#snapshots.get(hash);
+        const existingSnapshot = this.#snapshots.get(hash2);
         if (existingSnapshot && existingSnapshot.responses) {
           existingSnapshot.responses.push(responseData);
           existingSnapshot.timestamp = (/* @__PURE__ */ new Date()).toISOString();
         } else {
-          this.#snapshots.set(hash, {
+          this.#snapshots.set(hash2, {
             request: request2,
             responses: [responseData],
             // Always store as array for consistency
@@ -14138,8 +14138,8 @@ var require_snapshot_recorder = __commonJS({
           return void 0;
         }
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash = createRequestHash(request2);
-        const snapshot = this.#snapshots.get(hash);
+        const hash2 = createRequestHash(request2);
+        const snapshot = this.#snapshots.get(hash2);
         if (!snapshot) return void 0;
         const currentCallCount = snapshot.callCount || 0;
         const responseIndex = Math.min(currentCallCount, snapshot.responses.length - 1);
@@ -14164,8 +14164,8 @@ var require_snapshot_recorder = __commonJS({
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
-            for (const { hash, snapshot } of parsed) {
-              this.#snapshots.set(hash, snapshot);
+            for (const { hash: hash2, snapshot } of parsed) {
+              this.#snapshots.set(hash2, snapshot);
             }
           } else {
             this.#snapshots = new Map(Object.entries(parsed));
@@ -14191,8 +14191,8 @@ var require_snapshot_recorder = __commonJS({
         }
         const resolvedPath = resolve6(path);
         await mkdir12(dirname6(resolvedPath), { recursive: true });
-        const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
-          hash,
+        const data = Array.from(this.#snapshots.entries()).map(([hash2, snapshot]) => ({
+          hash: hash2,
           snapshot
         }));
         await writeFile6(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
@@ -14234,8 +14234,8 @@ var require_snapshot_recorder = __commonJS({
        */
       deleteSnapshot(requestOpts) {
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash = createRequestHash(request2);
-        return this.#snapshots.delete(hash);
+        const hash2 = createRequestHash(request2);
+        return this.#snapshots.delete(hash2);
       }
       /**
        * Gets information about a specific snapshot
@@ -14244,11 +14244,11 @@ var require_snapshot_recorder = __commonJS({
        */
       getSnapshotInfo(requestOpts) {
         const request2 = formatRequestKey(requestOpts, this.#headerFilters, this.matchOptions);
-        const hash = createRequestHash(request2);
-        const snapshot = this.#snapshots.get(hash);
+        const hash2 = createRequestHash(request2);
+        const snapshot = this.#snapshots.get(hash2);
         if (!snapshot) return null;
         return {
-          hash,
+          hash: hash2,
           request: snapshot.request,
           responseCount: snapshot.responses ? snapshot.responses.length : snapshot.response ? 1 : 0,
           // .response for legacy snapshots
@@ -14264,8 +14264,8 @@ var require_snapshot_recorder = __commonJS({
       replaceSnapshots(snapshotData) {
         this.#snapshots.clear();
         if (Array.isArray(snapshotData)) {
-          for (const { hash, snapshot } of snapshotData) {
-            this.#snapshots.set(hash, snapshot);
+          for (const { hash: hash2, snapshot } of snapshotData) {
+            this.#snapshots.set(hash2, snapshot);
           }
         } else if (snapshotData && typeof snapshotData === "object") {
           this.#snapshots = new Map(Object.entries(snapshotData));
@@ -27411,7 +27411,7 @@ var buildFlags = [
   { name: "force", type: "bool", default: false, help: "build outside of a container" },
   { name: "secret", type: "list", value: "id=ID,src=PATH|env=VAR", help: "a secret RUN --mount=type=secret can read (repeatable); never stored in the image" },
   { name: "compression", type: "string", default: "gzip", value: "gzip|zstd|none", help: "compression of new layers" },
-  { name: "compression-level", type: "int", default: -1, value: "N", help: "compression level (gzip 0-9, zstd 1-22; -1 for the default)" },
+  { name: "compression-level", type: "int", default: -1, value: "N", help: "compression level (gzip 0-9, zstd 1-22; -1 for the default: gzip 1 as kaniko, zstd 3)" },
   { name: "isolation", type: "string", value: "chroot|host", help: "how RUN is isolated (default: chosen from the machine)" },
   { name: "git", type: "string", default: "branch=,single-branch=false,recurse-submodules=false", value: "OPTIONS", help: "how a git:// context is cloned" },
   { name: "verbosity", aliases: ["v"], type: "string", default: "info", value: "LEVEL", help: `log level: ${LEVELS.join("|")}` },
@@ -37223,23 +37223,17 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync as chmodSync2,
   chownSync,
-  closeSync,
-  constants as constants4,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
+  closeSync as closeSync2,
   lchownSync as lchownSync2,
   linkSync as linkSync2,
-  lstatSync as lstatSync5,
+  lstatSync as lstatSync6,
   lutimesSync as lutimesSync2,
   mkdirSync as mkdirSync3,
-  openSync,
   readdirSync as readdirSync2,
   rmSync as rmSync2,
   symlinkSync as symlinkSync2,
-  unlinkSync,
-  utimesSync as utimesSync2,
-  writeSync
+  unlinkSync as unlinkSync2,
+  utimesSync as utimesSync2
 } from "node:fs";
 import { mkdir as mkdir6, realpath } from "node:fs/promises";
 import { join as join17 } from "node:path";
@@ -37539,6 +37533,173 @@ var RootResolver = class {
   }
 };
 
+// src/tar/file-job.ts
+import { closeSync, constants as constants4, fchmodSync, fchownSync, futimesSync, lstatSync as lstatSync5, openSync, unlinkSync, writeSync } from "node:fs";
+var CREATE_FLAGS = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | constants4.O_NOFOLLOW;
+function openExclusive(path, mode) {
+  try {
+    return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: false };
+  } catch (err2) {
+    if (err2.code !== "EEXIST") throw err2;
+  }
+  const st2 = lstatSync5(path);
+  if (st2.isDirectory()) return "dir-in-the-way";
+  unlinkSync(path);
+  return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: st2.isSymbolicLink() };
+}
+function writeAll(fd, data) {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+}
+function finishFile(fd, job) {
+  try {
+    fchownSync(fd, job.uid, job.gid);
+    if (job.chmod) fchmodSync(fd, job.mode);
+    futimesSync(fd, job.mtime, job.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+function writeFileJob(job) {
+  const opened = openExclusive(job.path, job.mode);
+  if (opened === "dir-in-the-way") return { kind: "dir-in-the-way" };
+  try {
+    writeAll(opened.fd, job.data);
+  } catch (err2) {
+    closeSync(opened.fd);
+    throw err2;
+  }
+  finishFile(opened.fd, job);
+  return { kind: opened.replacedSymlink ? "replaced-symlink" : "done" };
+}
+
+// src/tar/file-writer-pool.ts
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+var BATCH_FILES = 64;
+var BATCH_BYTES = 256 << 10;
+var DEPTH = 2;
+function defaultWriterCount() {
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(4, cores);
+}
+function startWorker() {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./file-writer-worker.js", import.meta.url));
+  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
+  const worker = JSON.stringify(new URL("./file-writer-worker.ts", import.meta.url).href);
+  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${worker}); });`, { eval: true });
+}
+function parentOf(rel) {
+  const slash = rel.lastIndexOf("/");
+  return slash === -1 ? "" : rel.slice(0, slash);
+}
+function hash(text2) {
+  let h = 0;
+  for (let i = 0; i < text2.length; i++) h = Math.imul(h, 31) + text2.charCodeAt(i) | 0;
+  return h >>> 0;
+}
+var FileWriterPool = class {
+  workers;
+  queued;
+  queuedBytes;
+  inFlight = [];
+  waiting = /* @__PURE__ */ new Map();
+  failure;
+  nextId = 1;
+  /** Files not yet settled, by name. */
+  names = /* @__PURE__ */ new Map();
+  /** Directories with unsettled files somewhere below them, with how many. */
+  dirs = /* @__PURE__ */ new Map();
+  constructor(count) {
+    this.workers = Array.from({ length: count }, () => {
+      const worker = startWorker();
+      worker.on("message", (reply) => this.settle(reply));
+      worker.on("error", (err2) => this.fail(err2));
+      return worker;
+    });
+    this.queued = this.workers.map(() => []);
+    this.queuedBytes = this.workers.map(() => 0);
+  }
+  /** True if an unsettled file is at `rel`, at one of its parents, or below it. */
+  busy(rel) {
+    if (this.names.size === 0) return false;
+    if (this.dirs.has(rel)) return true;
+    for (let p2 = rel; p2 !== ""; p2 = parentOf(p2)) if (this.names.has(p2)) return true;
+    return false;
+  }
+  /** Queues a file; returns false if the pool is full and the caller should wait (`next()`). */
+  add(file) {
+    this.count(file.rel, 1);
+    const w2 = hash(parentOf(file.rel)) % this.workers.length;
+    this.queued[w2].push(file);
+    this.queuedBytes[w2] += file.job.data.length;
+    if (this.queued[w2].length >= BATCH_FILES || this.queuedBytes[w2] >= BATCH_BYTES) this.send(w2);
+    return this.inFlight.length < DEPTH * this.workers.length;
+  }
+  /** Waits for the oldest batch in flight. */
+  async next() {
+    const oldest = this.inFlight.shift();
+    return oldest ? this.release(await oldest.done) : [];
+  }
+  /** Sends what is queued and waits for everything. */
+  async drain() {
+    for (let w2 = 0; w2 < this.workers.length; w2++) if (this.queued[w2].length > 0) this.send(w2);
+    const settled = [];
+    while (this.inFlight.length > 0) settled.push(...await this.next());
+    return settled;
+  }
+  async close() {
+    await Promise.all(this.workers.map((w2) => w2.terminate()));
+  }
+  send(w2) {
+    const files = this.queued[w2];
+    this.queued[w2] = [];
+    this.queuedBytes[w2] = 0;
+    const id = this.nextId++;
+    const done = new Promise((resolve6) => this.waiting.set(id, { files, resolve: resolve6 }));
+    this.inFlight.push({ files, done });
+    if (this.failure) {
+      this.settleFailed(id);
+      return;
+    }
+    const batch = { id, jobs: files.map((f2) => f2.job) };
+    this.workers[w2].postMessage(batch);
+  }
+  settle(reply) {
+    const waiter = this.waiting.get(reply.id);
+    if (!waiter) return;
+    this.waiting.delete(reply.id);
+    waiter.resolve(waiter.files.map((f2, i) => ({ ...f2, outcome: reply.outcomes[i] })));
+  }
+  /** A thread died: every file it or any other thread still holds is reported failed. */
+  fail(err2) {
+    this.failure ??= err2;
+    for (const id of [...this.waiting.keys()]) this.settleFailed(id);
+  }
+  settleFailed(id) {
+    const waiter = this.waiting.get(id);
+    if (!waiter) return;
+    this.waiting.delete(id);
+    const message = `file writer thread failed: ${this.failure?.message ?? "unknown error"}`;
+    waiter.resolve(waiter.files.map((f2) => ({ ...f2, outcome: { kind: "failed", message } })));
+  }
+  release(settled) {
+    for (const f2 of settled) this.count(f2.rel, -1);
+    return settled;
+  }
+  count(rel, delta) {
+    bump(this.names, rel, delta);
+    for (let p2 = parentOf(rel); ; p2 = parentOf(p2)) {
+      bump(this.dirs, p2, delta);
+      if (p2 === "") break;
+    }
+  }
+};
+function bump(map, key, delta) {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n === 0) map.delete(key);
+  else map.set(key, n);
+}
+
 // src/tar/extract.ts
 var WHITEOUT_PREFIX = ".wh.";
 var OPAQUE_MARKER = ".wh..wh..opq";
@@ -37551,7 +37712,7 @@ var PROCESS_UMASK = (() => {
   process.umask(mask);
   return mask;
 })();
-var CREATE_FLAGS = constants4.O_WRONLY | constants4.O_CREAT | constants4.O_EXCL | constants4.O_NOFOLLOW;
+var POOL_AFTER_FILES = 256;
 function mknod(path, kind, major2, minor2) {
   const args2 = kind === "p" ? [path, "p"] : [path, kind, String(major2), String(minor2)];
   try {
@@ -37562,17 +37723,23 @@ function mknod(path, kind, major2, minor2) {
   }
 }
 var LayerApplier = class {
-  constructor(root, what) {
+  constructor(root, what, writers) {
     this.what = what;
+    this.writers = writers;
     this.resolver = new RootResolver(root, what);
   }
   what;
+  writers;
   resolver;
   /** Names (normalised) this layer wrote; an opaque marker must keep them. */
   written = /* @__PURE__ */ new Set();
   xattrs = /* @__PURE__ */ new Map();
   dirTimes = /* @__PURE__ */ new Map();
   stats = { entries: 0, bytes: 0 };
+  pool;
+  smallFiles = 0;
+  /** The entry a failure belongs to when it surfaces later than its entry (a writer thread's). */
+  blame;
   invalid(name, why) {
     return new BuilderError("LAYER_INVALID", `${this.what}: entry "${name}" ${why}`);
   }
@@ -37580,7 +37747,7 @@ var LayerApplier = class {
   clear(host, keepDir) {
     let st2;
     try {
-      st2 = lstatSync5(host);
+      st2 = lstatSync6(host);
     } catch (err2) {
       if (err2.code === "ENOENT") return false;
       throw err2;
@@ -37591,7 +37758,7 @@ var LayerApplier = class {
       this.forget(host);
       this.resolver.invalidate();
     } else {
-      unlinkSync(host);
+      unlinkSync2(host);
       if (st2.isSymbolicLink()) this.resolver.invalidate();
     }
     return false;
@@ -37607,6 +37774,7 @@ var LayerApplier = class {
     const rel = normaliseName(entry.name, this.what);
     const { dir, base } = splitName(rel);
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
+    if (this.pool && (this.pool.busy(rel) || base.startsWith(WHITEOUT_PREFIX) || entry.type === "hardlink")) this.settle(await this.pool.drain());
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.whiteout(entry.name, dir, base);
       return;
@@ -37622,8 +37790,10 @@ var LayerApplier = class {
       chownSync(host, entry.uid, entry.gid);
       chmodSync2(host, entry.mode);
       this.dirTimes.set(host, entry.mtime);
+    } else if (entry.type === "file" && entry.size <= WHOLE_BODY) {
+      await this.writeSmallFile(rel, host, entry);
     } else if (entry.type === "file") {
-      await this.writeFile(host, entry);
+      await this.streamFile(host, entry);
     } else if (entry.type === "symlink") {
       this.makeSymlink(host, entry);
     } else if (entry.type === "hardlink") {
@@ -37640,20 +37810,6 @@ var LayerApplier = class {
     }
     if (entry.xattrs.size > 0 && entry.type !== "hardlink") this.xattrs.set(host, entry.xattrs);
   }
-  /**
-   * Creates the file exclusively (O_EXCL|O_NOFOLLOW never follows or reuses what is there); only
-   * when something is in the way is it cleared and the create tried again. Most entries land on
-   * an empty name, so this saves an lstat per file, and a chmod when the umask kept the mode.
-   */
-  createFile(host, mode) {
-    try {
-      return openSync(host, CREATE_FLAGS, mode & 511);
-    } catch (err2) {
-      if (err2.code !== "EEXIST") throw err2;
-    }
-    this.clear(host, false);
-    return openSync(host, CREATE_FLAGS, mode & 511);
-  }
   /** A symlink at `host`; what is in the way is cleared only when the first try finds it. */
   makeSymlink(host, entry) {
     try {
@@ -37666,21 +37822,53 @@ var LayerApplier = class {
     lchownSync2(host, entry.uid, entry.gid);
     lutimesSync2(host, entry.mtime, entry.mtime);
   }
-  async writeFile(host, entry) {
-    const whole = entry.size <= WHOLE_BODY ? await entry.bytes() : null;
-    const fd = this.createFile(host, entry.mode);
+  fileJob(host, entry, data) {
+    const chmod6 = (entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0;
+    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chmod: chmod6 };
+  }
+  /** A body the reader holds whole: made here, or by a writer thread once the layer proves large. */
+  async writeSmallFile(rel, host, entry) {
+    const job = this.fileJob(host, entry, await entry.bytes());
+    this.stats.bytes += job.data.length;
+    if (!this.pool && this.writers > 0 && ++this.smallFiles >= POOL_AFTER_FILES) this.pool = new FileWriterPool(this.writers);
+    if (!this.pool) {
+      this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
+      return;
+    }
+    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
+  }
+  /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
+  settle(files) {
+    for (const { name, job, outcome: outcome2 } of files) {
+      if (outcome2.kind === "replaced-symlink") this.resolver.invalidate();
+      else if (outcome2.kind === "dir-in-the-way") {
+        this.clear(job.path, false);
+        this.settle([{ rel: "", name, job, outcome: writeFileJob(job) }]);
+      } else if (outcome2.kind === "failed") {
+        this.blame = name;
+        throw Object.assign(new Error(outcome2.message), { code: outcome2.code, syscall: outcome2.syscall, path: outcome2.path });
+      }
+    }
+  }
+  async streamFile(host, entry) {
+    let opened = openExclusive(host, entry.mode);
+    if (opened === "dir-in-the-way") {
+      this.clear(host, false);
+      opened = openExclusive(host, entry.mode);
+      if (opened === "dir-in-the-way") throw this.invalid(entry.name, "could not replace a directory");
+    }
+    if (opened.replacedSymlink) this.resolver.invalidate();
+    const { fd } = opened;
     try {
-      for await (const chunk of whole ? [whole] : entry.body()) {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      for await (const chunk of entry.body()) {
+        writeAll(fd, chunk);
         this.stats.bytes += chunk.length;
       }
-      fchownSync(fd, entry.uid, entry.gid);
-      if ((entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0) fchmodSync(fd, entry.mode);
-      futimesSync(fd, entry.mtime, entry.mtime);
-    } finally {
-      closeSync(fd);
+    } catch (err2) {
+      closeSync2(fd);
+      throw err2;
     }
+    finishFile(fd, this.fileJob(host, entry, new Uint8Array()));
   }
   /** Host path of a hard link's target: inside the root, existing, not a directory. */
   linkTarget(entry) {
@@ -37689,7 +37877,7 @@ var LayerApplier = class {
     const { dir, base } = splitName(rel);
     const parent = this.resolver.dir(dir, false);
     const host = parent === null ? null : join17(parent, base);
-    const st2 = host === null ? void 0 : lstatSync5(host, { throwIfNoEntry: false });
+    const st2 = host === null ? void 0 : lstatSync6(host, { throwIfNoEntry: false });
     if (host === null || st2 === void 0) throw this.invalid(entry.name, `is a hard link to "${entry.linkname}", which does not exist in the rootfs`);
     if (st2.isDirectory()) throw this.invalid(entry.name, `is a hard link to directory "${entry.linkname}"`);
     return host;
@@ -37717,8 +37905,13 @@ var LayerApplier = class {
       }
     }
   }
+  /** Stops the writer threads (after finish, or after a failure with files still in flight). */
+  async close() {
+    await this.pool?.close();
+  }
   /** Metadata that had to wait for the whole layer: xattrs, then directory mtimes. */
   async finish() {
+    if (this.pool) this.settle(await this.pool.drain());
     await writeXattrs(this.xattrs);
     for (const [host, mtime] of this.dirTimes) utimesSync2(host, mtime, mtime);
   }
@@ -37741,10 +37934,10 @@ function withLabel(err2, what, entry) {
   const message = err2 instanceof Error ? err2.message : String(err2);
   return new BuilderError("LAYER_INVALID", `${what}: ${message}${at2}`, { cause: err2 });
 }
-async function applyLayer(rootfs, tar, label) {
+async function applyLayer(rootfs, tar, label, opts = {}) {
   const what = describeLabel(label);
   const root = await realpath(rootfs);
-  const applier = new LayerApplier(root, what);
+  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount());
   let current = "";
   try {
     for await (const entry of readTar(tar, what)) {
@@ -37755,12 +37948,13 @@ async function applyLayer(rootfs, tar, label) {
     await applier.finish();
     return applier.stats;
   } catch (err2) {
-    throw withLabel(err2, what, current || void 0);
+    throw withLabel(err2, what, applier.blame ?? (current || void 0));
   } finally {
+    await applier.close();
     tar.destroy?.();
   }
 }
-async function extractImage(rootfs, layers, label) {
+async function extractImage(rootfs, layers, label, opts = {}) {
   await mkdir6(rootfs, { recursive: true });
   const total = { entries: 0, bytes: 0 };
   for (const layer of layers) {
@@ -37771,7 +37965,7 @@ async function extractImage(rootfs, layers, label) {
     } catch (err2) {
       throw withLabel(err2, describeLabel(layerLabel));
     }
-    const stats = await applyLayer(rootfs, stream, layerLabel);
+    const stats = await applyLayer(rootfs, stream, layerLabel, opts);
     total.entries += stats.entries;
     total.bytes += stats.bytes;
   }
@@ -37927,12 +38121,12 @@ import { mkdir as mkdir11, chown as chown4 } from "node:fs/promises";
 import { join as join29, posix as posix14 } from "node:path";
 
 // src/snapshot/walk.ts
-import { lstatSync as lstatSync7 } from "node:fs";
+import { lstatSync as lstatSync8 } from "node:fs";
 import { join as join18 } from "node:path";
 
 // src/snapshot/rootfs-index.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync2, lstatSync as lstatSync6, openSync as openSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync3, readSync } from "node:fs";
+import { closeSync as closeSync3, lstatSync as lstatSync7, openSync as openSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync3, readSync } from "node:fs";
 var S_IFMT = 61440;
 var S_IFDIR = 16384;
 var S_IFREG = 32768;
@@ -37952,16 +38146,16 @@ function entryOf(st2) {
 function contentOf(host, entry) {
   if (entry.type === S_IFLNK) return readlinkSync3(host);
   if (entry.type !== S_IFREG) return void 0;
-  const hash = createHash4("sha256");
+  const hash2 = createHash4("sha256");
   const fd = openSync2(host, "r");
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     let n;
-    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+    while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) hash2.update(buf.subarray(0, n));
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
-  return hash.digest("hex");
+  return hash2.digest("hex");
 }
 function scanRootfs(rootfs, ignore, withContent = false) {
   const index = /* @__PURE__ */ new Map();
@@ -37978,7 +38172,7 @@ function scanRootfs(rootfs, ignore, withContent = false) {
       const host = `${dir}/${name}`;
       let st2;
       try {
-        st2 = lstatSync6(host);
+        st2 = lstatSync7(host);
       } catch (err2) {
         if (err2.code === "ENOENT") continue;
         throw fromSystemError(err2, host);
@@ -37990,7 +38184,7 @@ function scanRootfs(rootfs, ignore, withContent = false) {
     }
   };
   try {
-    if (!lstatSync6(rootfs).isDirectory()) throw new BuilderError("IO", `${rootfs}: rootfs is not a directory`);
+    if (!lstatSync7(rootfs).isDirectory()) throw new BuilderError("IO", `${rootfs}: rootfs is not a directory`);
   } catch (err2) {
     throw fromSystemError(err2, rootfs);
   }
@@ -38081,7 +38275,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
     const changes = [];
     for (const path of expandWrittenPaths(this.rootfs, paths, this.ignore())) {
       const host = join18(this.rootfs, path);
-      const now = entryOf(lstatSync7(host));
+      const now = entryOf(lstatSync8(host));
       if (this.opts.mode === "full") now.content = contentOf(host, now);
       const before = this.index.get(path);
       const replaced = before !== void 0 && before.type !== now.type;
@@ -38097,7 +38291,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
 
 // src/snapshot/layer-writer.ts
 import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync8, readdirSync as readdirSync4, readlinkSync as readlinkSync4 } from "node:fs";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync9, readdirSync as readdirSync4, readlinkSync as readlinkSync4 } from "node:fs";
 import { mkdir as mkdir7, rename as rename5, rm as rm8 } from "node:fs/promises";
 import { join as join19 } from "node:path";
 import { Readable as Readable7, Transform as Transform5 } from "node:stream";
@@ -38199,7 +38393,7 @@ async function* packTar(entries) {
 }
 
 // src/util/parallel-gzip.ts
-import { availableParallelism } from "node:os";
+import { availableParallelism as availableParallelism2 } from "node:os";
 import { Transform as Transform4 } from "node:stream";
 import { promisify } from "node:util";
 import zlib4 from "node:zlib";
@@ -38217,7 +38411,7 @@ var ParallelGzip = class extends Transform4 {
     super();
     this.level = opts.level ?? zlib4.constants.Z_DEFAULT_COMPRESSION;
     this.blockSize = opts.blockSize ?? GZIP_BLOCK;
-    this.concurrency = opts.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
+    this.concurrency = opts.concurrency ?? Math.min(4, Math.max(2, availableParallelism2()));
   }
   _transform(chunk, _enc, done) {
     this.pending.push(chunk);
@@ -38257,13 +38451,14 @@ var ParallelGzip = class extends Transform4 {
 // src/snapshot/layer-writer.ts
 var zstdCompress = zlib5.createZstdCompress;
 var ZSTD_LEVEL_PARAM = zlib5.constants.ZSTD_c_compressionLevel;
+var KANIKO_GZIP_LEVEL = 1;
 function compressor(compression, level) {
   if (compression === "none") return null;
   if (compression === "gzip") {
     if (level !== void 0 && (!Number.isInteger(level) || level < 0 || level > 9)) {
       throw new BuilderError("USAGE", `--compression-level=${level} is out of range for gzip (0 to 9)`);
     }
-    return new ParallelGzip({ level });
+    return new ParallelGzip({ level: level ?? KANIKO_GZIP_LEVEL });
   }
   if (!zstdCompress || ZSTD_LEVEL_PARAM === void 0) {
     throw new BuilderError("USAGE", `--compression=zstd needs a Node.js whose zlib has zstd (22.15 or later); this is Node ${process.version}. Use --compression=gzip.`);
@@ -38295,7 +38490,7 @@ function devNumbers(rdev) {
     devminor: Number(dev & 0xffn | dev >> 12n & 0xfff00n)
   };
 }
-function parentOf(path) {
+function parentOf2(path) {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? "" : path.slice(0, slash);
 }
@@ -38304,12 +38499,12 @@ function plan(set) {
   const whiteouts = [];
   const opaque = [];
   const addParents = (path) => {
-    for (let p2 = parentOf(path); p2 !== "" && !present.has(p2); p2 = parentOf(p2)) present.add(p2);
+    for (let p2 = parentOf2(path); p2 !== "" && !present.has(p2); p2 = parentOf2(p2)) present.add(p2);
   };
   for (const c of normalizeChanges(set.changes)) {
     addParents(c.path);
     if (c.kind === "delete") {
-      const parent = parentOf(c.path);
+      const parent = parentOf2(c.path);
       const base = c.path.slice(parent === "" ? 0 : parent.length + 1);
       whiteouts.push(parent === "" ? `${WHITEOUT_PREFIX}${base}` : `${parent}/${WHITEOUT_PREFIX}${base}`);
       continue;
@@ -38321,7 +38516,7 @@ function plan(set) {
     for (const name of readdirSync4(join19(set.rootfs, rel))) {
       const child = `${rel}/${name}`;
       present.add(child);
-      if (lstatSync8(join19(set.rootfs, child)).isDirectory()) addSubtree(child);
+      if (lstatSync9(join19(set.rootfs, child)).isDirectory()) addSubtree(child);
     }
   };
   for (const dir of opaque) addSubtree(dir);
@@ -38334,7 +38529,7 @@ async function entriesFor(set, fixedMtime) {
   for (const p2 of paths) {
     const host = join19(set.rootfs, p2);
     try {
-      stats.set(p2, lstatSync8(host));
+      stats.set(p2, lstatSync9(host));
     } catch (err2) {
       throw fromSystemError(err2, host);
     }
@@ -38508,13 +38703,13 @@ async function checkNoLinkOnTheWay(root, rel) {
   }
 }
 async function sha256File(path) {
-  const hash = createHash6("sha256");
+  const hash2 = createHash6("sha256");
   try {
-    for await (const chunk of createReadStream4(path)) hash.update(chunk);
+    for await (const chunk of createReadStream4(path)) hash2.update(chunk);
   } catch (err2) {
     throw fromSystemError(err2, path);
   }
-  return hash.digest("hex");
+  return hash2.digest("hex");
 }
 async function walk(root, rel, out) {
   if (out.has(rel)) return;
@@ -38574,10 +38769,10 @@ async function hashFiles(root, relPaths) {
     if (first === void 0) firstOfInode.set(inode, record.path);
     else record.hardlinkOf = first;
   }
-  const hash = createHash6("sha256").update(FILES_VERSION);
-  for (const record of records) hash.update(`
+  const hash2 = createHash6("sha256").update(FILES_VERSION);
+  for (const record of records) hash2.update(`
 ${JSON.stringify(record)}`);
-  return `sha256:${hash.digest("hex")}`;
+  return `sha256:${hash2.digest("hex")}`;
 }
 
 // src/executor/copy/copy.ts
@@ -38659,10 +38854,10 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
   }
   const name = urlFileName(url);
   const file = join21(into, name);
-  const hash = createHash7(expected?.algorithm ?? "sha256");
+  const hash2 = createHash7(expected?.algorithm ?? "sha256");
   const hasher = new Transform6({
     transform(chunk, _enc, done) {
-      hash.update(chunk);
+      hash2.update(chunk);
       done(null, chunk);
     }
   });
@@ -38671,7 +38866,7 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
   } catch (err2) {
     throw new BuilderError("BUILD_FAILED", `${where} ${shown}: download failed: ${err2.message}`, { cause: err2 });
   }
-  const got = hash.digest("hex");
+  const got = hash2.digest("hex");
   if (expected && got !== expected.hex) {
     throw new BuilderError(
       "DIGEST_MISMATCH",
@@ -38691,9 +38886,9 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
 var run2 = promisify2(execFile5);
 var SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)/;
 function parseGitRef(src) {
-  const hash = src.indexOf("#");
-  const base = hash < 0 ? src : src.slice(0, hash);
-  const fragment = hash < 0 ? "" : src.slice(hash + 1);
+  const hash2 = src.indexOf("#");
+  const base = hash2 < 0 ? src : src.slice(0, hash2);
+  const fragment = hash2 < 0 ? "" : src.slice(hash2 + 1);
   let remote = base;
   let keepGitDir;
   let queryRef;
@@ -38969,7 +39164,7 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
 }
 
 // src/executor/copy/link.ts
-import { chmodSync as chmodSync4, lchownSync as lchownSync3, linkSync as linkSync3, lstatSync as lstatSync9, lutimesSync as lutimesSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync5, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3 } from "node:fs";
+import { chmodSync as chmodSync4, lchownSync as lchownSync3, linkSync as linkSync3, lstatSync as lstatSync10, lutimesSync as lutimesSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync5, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 async function applyScratch(scratch, rootfs, written) {
@@ -38977,7 +39172,7 @@ async function applyScratch(scratch, rootfs, written) {
   async function apply(rel) {
     const from = join23(scratch, rel);
     const to2 = join23(rootfs, rel);
-    const st2 = lstatSync9(from);
+    const st2 = lstatSync10(from);
     const existing = lstatIfExists(to2);
     if (existing && !(existing.isDirectory() && st2.isDirectory())) rmSync3(to2, { recursive: true, force: true });
     if (st2.isDirectory()) {
@@ -39010,7 +39205,7 @@ async function setInfo(to2, st2) {
 }
 
 // src/executor/copy/local-source.ts
-import { lstatSync as lstatSync10, readdirSync as readdirSync6 } from "node:fs";
+import { lstatSync as lstatSync11, readdirSync as readdirSync6 } from "node:fs";
 import { join as join24, posix as posix10 } from "node:path";
 
 // src/executor/copy/wildcard.ts
@@ -39123,7 +39318,7 @@ async function globIn(root, base, pattern, ignore) {
     for (const name of readdirSync6(join24(root, dirRel)).sort()) {
       const rel = below ? `${below}/${name}` : name;
       const full = dirRel ? `${dirRel}/${name}` : name;
-      const isDir = lstatSync10(join24(root, full)).isDirectory();
+      const isDir = lstatSync11(join24(root, full)).isDirectory();
       if (!visible(ignore, full, isDir)) continue;
       if (matchGlob(pattern, rel)) out.push(full);
       else if (isDir && level + 1 < depth) await walk2(full, rel, level + 1);
@@ -39146,7 +39341,7 @@ function compilePatterns(patterns, flag2) {
 }
 
 // src/executor/copy/tree.ts
-import { chmodSync as chmodSync5, lchownSync as lchownSync4, lstatSync as lstatSync11, lutimesSync as lutimesSync4, mkdirSync as mkdirSync6, readdirSync as readdirSync7, readlinkSync as readlinkSync6, rmSync as rmSync4, symlinkSync as symlinkSync4, utimesSync as utimesSync4, linkSync as linkSync4 } from "node:fs";
+import { chmodSync as chmodSync5, lchownSync as lchownSync4, lstatSync as lstatSync12, lutimesSync as lutimesSync4, mkdirSync as mkdirSync6, readdirSync as readdirSync7, readlinkSync as readlinkSync6, rmSync as rmSync4, symlinkSync as symlinkSync4, utimesSync as utimesSync4, linkSync as linkSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
 import { join as join25 } from "node:path";
 
@@ -39192,7 +39387,7 @@ var TreeCopier = class {
   async copy(srcRel, components2, targetRel, overwriteMeta, include) {
     const srcHost = join25(this.opts.srcRoot, srcRel);
     const hostTarget = join25(this.opts.rootfs, targetRel);
-    const st2 = lstatSync11(srcHost);
+    const st2 = lstatSync12(srcHost);
     const targetBefore = lstatIfExists(hostTarget);
     if (st2.isDirectory()) {
       let created = false;
@@ -39240,7 +39435,7 @@ var TreeCopier = class {
   }
   /** Decides whether a directory entry is copied, walked only, or skipped. */
   async child(srcRel, components2, targetRel) {
-    const isDir = lstatSync11(join25(this.opts.srcRoot, srcRel)).isDirectory();
+    const isDir = lstatSync12(join25(this.opts.srcRoot, srcRel)).isDirectory();
     let include = this.opts.include ? this.opts.include(components2) : true;
     if (this.opts.exclude?.(components2)) include = false;
     if (this.opts.ignore.ignored(srcRel, isDir)) {

@@ -1,0 +1,57 @@
+import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);
+
+// src/tar/file-writer-worker.ts
+import { parentPort } from "node:worker_threads";
+
+// src/tar/file-job.ts
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
+var CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+function openExclusive(path, mode) {
+  try {
+    return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: false };
+  } catch (err) {
+    if (err.code !== "EEXIST") throw err;
+  }
+  const st = lstatSync(path);
+  if (st.isDirectory()) return "dir-in-the-way";
+  unlinkSync(path);
+  return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: st.isSymbolicLink() };
+}
+function writeAll(fd, data) {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+}
+function finishFile(fd, job) {
+  try {
+    fchownSync(fd, job.uid, job.gid);
+    if (job.chmod) fchmodSync(fd, job.mode);
+    futimesSync(fd, job.mtime, job.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+function writeFileJob(job) {
+  const opened = openExclusive(job.path, job.mode);
+  if (opened === "dir-in-the-way") return { kind: "dir-in-the-way" };
+  try {
+    writeAll(opened.fd, job.data);
+  } catch (err) {
+    closeSync(opened.fd);
+    throw err;
+  }
+  finishFile(opened.fd, job);
+  return { kind: opened.replacedSymlink ? "replaced-symlink" : "done" };
+}
+
+// src/tar/file-writer-worker.ts
+parentPort?.on("message", (batch) => {
+  const outcomes = batch.jobs.map((job) => {
+    try {
+      return writeFileJob(job);
+    } catch (err) {
+      const e = err;
+      return { kind: "failed", message: e.message, code: e.code, syscall: e.syscall, path: e.path };
+    }
+  });
+  const reply = { id: batch.id, outcomes };
+  parentPort?.postMessage(reply);
+});
