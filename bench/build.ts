@@ -10,6 +10,7 @@
 // overlay driver. Needs /usr/bin/time (Debian package `time`).
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startRegistry, type LabRegistry } from '../test/support/registry.ts';
 import { pushBaseImages, type BaseImageName } from '../test/support/base-images.ts';
@@ -103,17 +104,23 @@ async function buildahOnce(reg: LabRegistry, ctx: string, tag: string): Promise<
 }
 
 async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, home: string): Promise<Measurement> {
-  // A fresh HOME and XDG cache dir, so that no blob or layer cache survives from an earlier build.
-  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache') };
+  // A fresh HOME and XDG cache dir, so that no blob or layer cache survives from an earlier build;
+  // the workspace inside it, so the wait for its background removal (below) is easy to watch.
+  const workdir = join(home, 'work');
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), KILN_WORKDIR: workdir };
   // $KILN_BIN (e.g. dist/kiln.js) measures the bundled CLI; by default the sources run through
   // tsx, whose start-up (transpiling) is counted in kiln's time.
   const entry = process.env.KILN_BIN ? [process.env.KILN_BIN] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
-  return measure(process.execPath, [
+  const m = await measure(process.execPath, [
     ...entry, 'build',
     '--context', ctx, '--dockerfile', join(ctx, 'Dockerfile'),
     '--destination', `${reg.host}/bench/${tag}:kiln`,
     '--registry-mirror', reg.host, '--insecure-registry', reg.host, '--insecure-pull',
   ], { env, cwd: repoRoot, timeoutMs: BUILD_TIMEOUT_MS });
+  // kiln deletes its workspace in the background after it exits. That is not build time, as
+  // buildah's storage removal is not, but it must not run into the next measurement either.
+  while ((await readdir(workdir).catch(() => [])).length > 0) await sleep(200);
+  return m;
 }
 
 interface ScenarioResult {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startRegistry } from '../test/support/registry.ts';
 import { pushBaseImages } from '../test/support/base-images.ts';
 import { run } from '../test/support/exec.ts';
+import { podmanRun } from '../test/support/podman.ts';
 import { labDir, repoRoot } from '../test/support/lab-dir.ts';
 
 function kiln(args: string[]): Promise<number> {
@@ -44,10 +45,13 @@ try {
   const bundle = join(out, 'bundle');
   await run('umoci', ['unpack', '--image', `${layout}:latest`, bundle]);
   const hello = await run('chroot', ['--userspec=65534:65534', join(bundle, 'rootfs'), '/usr/local/bin/hello']);
+  // And as a container: podman pulls it from the registry and runs its CMD.
+  const podman = await podmanRun(reg, destination);
   console.log(`
 pushed ${destination}
   digest (skopeo inspect): ${info.Digest}, ${info.Layers.length} layers
   the image's CMD, run from its umoci-unpacked rootfs: ${hello.stdout.trim()}
+  podman run ${destination}: ${podman.stdout.trim()}
 
 Inspect it yourself (the demo registry stops when this script ends; the OCI layout stays):
   skopeo inspect oci:${layout}:latest

@@ -11,6 +11,7 @@ import { startRegistry, type LabRegistry } from '../support/registry.ts';
 import { pushBaseImages } from '../support/base-images.ts';
 import { run } from '../support/exec.ts';
 import { kiln } from '../support/kiln-cli.ts';
+import { podmanRun } from '../support/podman.ts';
 import { repoRoot } from '../support/lab-dir.ts';
 
 let reg: LabRegistry;
@@ -50,7 +51,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 describe('kiln build', () => {
-  test('the multi-stage example builds, pushes, and skopeo and umoci accept it; its CMD prints the greeting as nobody', async () => {
+  test('the multi-stage example builds, pushes, and skopeo and umoci accept it; its CMD prints the greeting as nobody, unpacked and under podman run', async () => {
     const dest = `${reg.host}/build/hello:1`;
     const layout = join(work, 'hello-oci');
     const digestFile = join(work, 'hello.digest');
@@ -70,6 +71,7 @@ describe('kiln build', () => {
     await run('umoci', ['unpack', '--image', `${layout}:1`, bundle]);
     const hello = await run('chroot', ['--userspec=65534:65534', join(bundle, 'rootfs'), '/usr/local/bin/hello']);
     assert.equal(hello.stdout, 'Hello, kiln from nobody\n');
+    assert.equal((await podmanRun(reg, dest)).stdout, 'Hello, kiln from nobody\n');
     const config = JSON.parse((await kiln(['config', ...registryFlags(), dest])).stdout) as { config: { User: string; Cmd: string[]; Env: string[] } };
     assert.equal(config.config.User, 'nobody');
     assert.deepEqual(config.config.Cmd, ['/usr/local/bin/hello']);

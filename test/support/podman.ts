@@ -1,0 +1,11 @@
+// `podman run` of an image in a lab registry, with what this kind of machine needs: runc (crun
+// refuses hybrid cgroups here), and rlimits no higher than the sandbox's, since the process lacks
+// CAP_SYS_RESOURCE and podman's defaults (nofile 1048576) cannot be set.
+import { buildahEnv } from './buildah.ts';
+import { run, type RunResult } from './exec.ts';
+import type { LabRegistry } from './registry.ts';
+
+export async function podmanRun(reg: LabRegistry, image: string, args: string[] = []): Promise<RunResult> {
+  const env = await buildahEnv(reg, 'overlay');
+  return run('podman', ['run', '--rm', '--runtime=runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', image, ...args], { env });
+}
