@@ -26899,7 +26899,7 @@ var versionCommand = {
 // src/cli/commands/build.ts
 import { readFile as readFile10 } from "node:fs/promises";
 import { existsSync as existsSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join31 } from "node:path";
+import { isAbsolute as isAbsolute3, join as join32 } from "node:path";
 
 // src/auth/docker-config.ts
 import { existsSync, readFileSync } from "node:fs";
@@ -27525,7 +27525,7 @@ function toBuildOptions(parsed, environ = process.env) {
 // src/executor/build.ts
 import { readFile as readFile9 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
-import { join as join30 } from "node:path";
+import { join as join31 } from "node:path";
 
 // src/registry/client.ts
 import { pipeline as pipeline2 } from "node:stream";
@@ -35978,9 +35978,9 @@ async function networkFile(root, name, content, dirs, plan3) {
   const inRoot = `/etc/${name}`;
   const st2 = await lstat2(join10(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
   if (st2 && !st2.isFile()) return;
-  const copy2 = join10(dirs.state, name);
-  await writeFile2(copy2, await content(), { mode: 420 });
-  plan3.ops.push({ kind: "bind", source: copy2, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
+  const copy3 = join10(dirs.state, name);
+  await writeFile2(copy3, await content(), { mode: 420 });
+  plan3.ops.push({ kind: "bind", source: copy3, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
 }
 async function hostFile(path, fallback) {
   try {
@@ -36434,16 +36434,18 @@ async function detectIsolation(probe) {
 }
 
 // src/run/host.ts
-import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod2, chown as chown2, writeFile as writeFile3 } from "node:fs/promises";
-import { posix as posix6 } from "node:path";
+import { execFile as execFile2, spawn as spawn5 } from "node:child_process";
+import { chmod as chmod2, chown as chown2, lstat as lstat3, readdir, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join14, posix as posix6 } from "node:path";
 var DRAIN_MS2 = 200;
 var HostRunner = class _HostRunner {
-  isolation = "host";
-  setpriv;
-  constructor(setpriv) {
+  constructor(setpriv, cp) {
     this.setpriv = setpriv;
+    this.cp = cp;
   }
+  setpriv;
+  cp;
+  isolation = "host";
   static async create(opts = {}) {
     const info = await detectContainer(opts.probe);
     if (!info.inContainer && !opts.force) {
@@ -36454,7 +36456,7 @@ var HostRunner = class _HostRunner {
     }
     if (info.inContainer) log.debug(`host isolation: in a container (${info.evidence})`);
     else log.warn("host isolation forced outside a container: RUN commands will change this machine");
-    return new _HostRunner(process.getuid?.() === 0 ? findTool("setpriv", "util-linux", "host") : void 0);
+    return new _HostRunner(process.getuid?.() === 0 ? findTool("setpriv", "util-linux", "host") : void 0, findTool("cp", "coreutils", "host"));
   }
   async run(spec) {
     if (await checkSpec(spec) !== "/") {
@@ -36463,20 +36465,45 @@ var HostRunner = class _HostRunner {
     if (spec.network === "none") {
       throw new BuilderError("ISOLATION", "RUN --network=none needs a network namespace: use --isolation chroot");
     }
-    const unsupported = spec.mounts.find((m2) => m2.type !== "secret");
-    if (unsupported) {
-      throw new BuilderError("ISOLATION", `RUN --mount=type=${unsupported.type} needs mount rights: use --isolation chroot`);
-    }
     const user = await lookupUser("/", spec.user);
     const cwd = posix6.resolve("/", spec.cwd || "/");
     await ensureInRoot("/", cwd, "dir");
-    const created = [];
+    const placed = [];
     try {
-      for (const m2 of spec.mounts) created.push(...await placeSecret(m2));
+      for (const m2 of byDepth2(spec.mounts)) placed.push(await this.place(m2));
       await this.command(spec, user, cwd);
     } finally {
-      await removeCreated(created);
+      await unplace(placed);
     }
+  }
+  async place(m2) {
+    switch (m2.type) {
+      case "secret":
+        return { created: await placeSecret(m2) };
+      case "tmpfs": {
+        const { path, created } = await placeholder(m2.target, "dir", `type=tmpfs,target=${m2.target}`);
+        return { created, dir: path };
+      }
+      case "bind":
+        return this.placeCopy(m2);
+      case "cache":
+        throw new BuilderError("ISOLATION", `RUN --mount=type=cache,target=${m2.target} needs mount rights to keep a directory between builds: use --isolation chroot`);
+    }
+  }
+  async placeCopy(m2) {
+    const st2 = await lstat3(m2.source).catch((err2) => {
+      throw fromSystemError(err2, `RUN --mount=type=bind: source ${m2.source}`);
+    });
+    const kind = st2.isDirectory() ? "dir" : "file";
+    const { path, created } = await placeholder(m2.target, kind, `type=bind,target=${m2.target}`);
+    const placed = { created, dir: kind === "dir" ? path : void 0 };
+    try {
+      await copy(this.cp, kind === "dir" ? `${m2.source}/.` : m2.source, path);
+    } catch (err2) {
+      await unplace([placed]);
+      throw err2;
+    }
+    return placed;
   }
   argv(spec, user) {
     if (this.setpriv) {
@@ -36516,13 +36543,39 @@ var HostRunner = class _HostRunner {
     if (status !== 0) throw new RunFailedError(status, exit.signal);
   }
 };
+function mountTarget(m2) {
+  return posix6.resolve("/", m2.type === "secret" ? secretTarget(m2) : m2.target);
+}
+function byDepth2(mounts) {
+  const depth = (m2) => mountTarget(m2).split("/").length;
+  return [...mounts].sort((a, b2) => depth(a) - depth(b2));
+}
+async function placeholder(target, kind, what) {
+  const made = await ensureInRoot("/", target, kind);
+  if (!made.created.some((c) => c.path === made.path)) {
+    throw new BuilderError("BUILD_FAILED", `RUN --mount=${what}: ${target} already exists, and host isolation cannot mount over it`);
+  }
+  return made;
+}
+async function unplace(placed) {
+  for (const { dir } of placed) {
+    if (!dir || !(await lstat3(dir).catch(() => void 0))?.isDirectory()) continue;
+    for (const name of await readdir(dir)) await rm6(join14(dir, name), { recursive: true, force: true });
+  }
+  await removeCreated(placed.flatMap((p2) => p2.created));
+}
+function copy(cp, from, to2) {
+  return new Promise((resolve6, reject) => {
+    execFile2(cp, ["-a", "--reflink=auto", "--", from, to2], (err2, _stdout, stderr) => {
+      if (!err2) return resolve6();
+      const why = String(stderr).trim().split("\n")[0] || err2.message;
+      reject(new BuilderError("IO", `RUN --mount=type=bind: copying ${from} failed: ${why}`));
+    });
+  });
+}
 async function placeSecret(m2) {
   guardSecret(m2);
-  const target = secretTarget(m2);
-  const { path, created } = await ensureInRoot("/", target, "file");
-  if (!created.some((c) => c.path === path)) {
-    throw new BuilderError("BUILD_FAILED", `RUN --mount=type=secret,id=${m2.id}: ${target} already exists, and host isolation cannot mount over it`);
-  }
+  const { path, created } = await placeholder(secretTarget(m2), "file", `type=secret,id=${m2.id}`);
   try {
     await chmod2(path, 256);
     await writeFile3(path, m2.data);
@@ -36542,12 +36595,12 @@ async function createRunner(opts = {}) {
 }
 
 // src/snapshot/overlay.ts
-import { execFile as execFile4 } from "node:child_process";
-import { lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir, rename as rename3, rm as rm6, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
-import { basename as basename2, dirname as dirname3, join as join15 } from "node:path";
+import { execFile as execFile5 } from "node:child_process";
+import { lstat as lstat4, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, rename as rename3, rm as rm7, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
+import { basename as basename2, dirname as dirname3, join as join16 } from "node:path";
 
 // src/tar/xattr.ts
-import { execFile as execFile2, spawn as spawn6 } from "node:child_process";
+import { execFile as execFile3, spawn as spawn6 } from "node:child_process";
 function isHostXattr(name) {
   return name.startsWith("trusted.overlay.") || name === "security.selinux";
 }
@@ -36579,7 +36632,7 @@ function decodeValue(encoded) {
 }
 function runGetfattr(args) {
   return new Promise((resolve6, reject) => {
-    execFile2("getfattr", args, { maxBuffer: 256 << 20, encoding: "latin1" }, (err2, stdout, stderr) => {
+    execFile3("getfattr", args, { maxBuffer: 256 << 20, encoding: "latin1" }, (err2, stdout, stderr) => {
       if (err2 && err2.code === "ENOENT") {
         reject(new BuilderError("IO", 'getfattr not found: install the "attr" package to read extended attributes', { cause: err2 }));
         return;
@@ -36672,12 +36725,12 @@ function normalizeChanges(changes) {
 
 // src/snapshot/expand.ts
 import { lstatSync as lstatSync3, readdirSync } from "node:fs";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function expandWrittenPaths(rootfs, paths, ignore) {
   const out = /* @__PURE__ */ new Set();
   const visit = (rel) => {
     if (ignore.has(rel) || out.has(rel)) return;
-    const host = join14(rootfs, rel);
+    const host = join15(rootfs, rel);
     let isDir;
     try {
       isDir = lstatSync3(host).isDirectory();
@@ -36735,10 +36788,10 @@ var IgnoreList = class {
 };
 
 // src/snapshot/mount.ts
-import { execFile as execFile3 } from "node:child_process";
+import { execFile as execFile4 } from "node:child_process";
 function run(cmd, args) {
   return new Promise((resolve6, reject) => {
-    execFile3(cmd, args, (err2, _out, stderr) => {
+    execFile4(cmd, args, (err2, _out, stderr) => {
       if (err2) reject(Object.assign(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || err2.message}`), { cause: err2 }));
       else resolve6();
     });
@@ -36777,17 +36830,17 @@ function kindOf(st2) {
 }
 async function lstatOrNull(path) {
   try {
-    return await lstat3(path);
+    return await lstat4(path);
   } catch (err2) {
     if (err2.code === "ENOENT" || err2.code === "ENOTDIR") return null;
     throw err2;
   }
 }
 async function overlayDirs(rootfs) {
-  const top = await mkdtemp3(join15(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
-  const dirs = { top, lower: rootfs, upper: join15(top, "upper"), work: join15(top, "work"), merged: join15(top, "merged") };
+  const top = await mkdtemp3(join16(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
+  const dirs = { top, lower: rootfs, upper: join16(top, "upper"), work: join16(top, "work"), merged: join16(top, "merged") };
   await Promise.all([mkdir5(dirs.upper), mkdir5(dirs.work), mkdir5(dirs.merged)]);
-  const root = await lstat3(rootfs);
+  const root = await lstat4(rootfs);
   await chown3(dirs.upper, root.uid, root.gid);
   await chmod3(dirs.upper, root.mode & 4095);
   await lutimes(dirs.upper, root.atime, root.mtime);
@@ -36798,8 +36851,8 @@ function overlaySupported(dir) {
   let answer = supported.get(dir);
   if (!answer) {
     answer = (async () => {
-      const probeRoot = await mkdtemp3(join15(dir, ".kiln-overlay-probe-"));
-      const lower = join15(probeRoot, "lower");
+      const probeRoot = await mkdtemp3(join16(dir, ".kiln-overlay-probe-"));
+      const lower = join16(probeRoot, "lower");
       await mkdir5(lower);
       let dirs;
       try {
@@ -36810,8 +36863,8 @@ function overlaySupported(dir) {
       } catch {
         return false;
       } finally {
-        await rm6(probeRoot, { recursive: true, force: true });
-        if (dirs) await rm6(dirs.top, { recursive: true, force: true });
+        await rm7(probeRoot, { recursive: true, force: true });
+        if (dirs) await rm7(dirs.top, { recursive: true, force: true });
       }
     })();
     supported.set(dir, answer);
@@ -36821,18 +36874,18 @@ function overlaySupported(dir) {
 async function readUpper(upper) {
   const entries = [];
   const walk2 = async (dir, rel) => {
-    for (const name of await readdir(dir)) {
+    for (const name of await readdir2(dir)) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const st2 = await lstat3(join15(dir, name));
+      const st2 = await lstat4(join16(dir, name));
       entries.push({ rel: childRel, st: st2, whiteout: isWhiteout(st2), opaque: false });
-      if (st2.isDirectory()) await walk2(join15(dir, name), childRel);
+      if (st2.isDirectory()) await walk2(join16(dir, name), childRel);
     }
   };
   await walk2(upper, "");
   const dirs = entries.filter((e) => e.st.isDirectory());
-  const attrs = await readXattrs(dirs.map((e) => join15(upper, e.rel)), true);
+  const attrs = await readXattrs(dirs.map((e) => join16(upper, e.rel)), true);
   for (const e of dirs) {
-    const xattrs = attrs.get(join15(upper, e.rel));
+    const xattrs = attrs.get(join16(upper, e.rel));
     if (!xattrs) continue;
     e.opaque = xattrs.get(OPAQUE_XATTR)?.toString() === "y";
     e.xattrs = new Map([...xattrs].filter(([name]) => !isHostXattr(name)));
@@ -36861,7 +36914,7 @@ var OverlaySnapshotter = class {
     try {
       await mountOverlay(dirs);
     } catch (err2) {
-      await rm6(dirs.top, { recursive: true, force: true });
+      await rm7(dirs.top, { recursive: true, force: true });
       this.busy = false;
       throw err2;
     }
@@ -36873,7 +36926,7 @@ var OverlaySnapshotter = class {
         log.warn(`leaving ${dirs.top} in place: still mounted under it: ${left.join(", ")}`);
         return;
       }
-      await rm6(dirs.top, { recursive: true, force: true });
+      await rm7(dirs.top, { recursive: true, force: true });
     };
     return {
       runRoot: dirs.merged,
@@ -36905,7 +36958,7 @@ var OverlaySnapshotter = class {
     const changes = [];
     for (const e of upper) {
       if (ignore.has(e.rel)) continue;
-      const lower = await lstatOrNull(join15(this.rootfs, e.rel));
+      const lower = await lstatOrNull(join16(this.rootfs, e.rel));
       if (e.whiteout) {
         if (lower) changes.push({ path: e.rel, kind: "delete" });
         continue;
@@ -36930,14 +36983,14 @@ var OverlaySnapshotter = class {
     const byRel = new Map(upper.map((e) => [e.rel, e]));
     const moved = [];
     const merge = async (rel) => {
-      const upperDir = rel === "" ? upperRoot : join15(upperRoot, rel);
-      for (const name of await readdir(upperDir)) {
+      const upperDir = rel === "" ? upperRoot : join16(upperRoot, rel);
+      for (const name of await readdir2(upperDir)) {
         const childRel = rel === "" ? name : `${rel}/${name}`;
         const e = byRel.get(childRel);
-        const target = join15(this.rootfs, childRel);
+        const target = join16(this.rootfs, childRel);
         const lower = await lstatOrNull(target);
         if (e.whiteout) {
-          if (lower) await rm6(target, { recursive: true, force: true });
+          if (lower) await rm7(target, { recursive: true, force: true });
           continue;
         }
         if (e.st.isDirectory() && lower?.isDirectory() && !e.opaque) {
@@ -36945,17 +36998,17 @@ var OverlaySnapshotter = class {
           await this.copyDirMetadata(target, e);
           continue;
         }
-        if (lower) await rm6(target, { recursive: true, force: true });
-        await rename3(join15(upperRoot, childRel), target);
+        if (lower) await rm7(target, { recursive: true, force: true });
+        await rename3(join16(upperRoot, childRel), target);
         if (e.st.isDirectory()) moved.push(childRel);
       }
     };
     try {
       await merge("");
       const strays = upper.filter((e) => moved.some((m2) => e.rel === m2 || e.rel.startsWith(`${m2}/`)));
-      for (const e of strays) if (e.whiteout) await rm6(join15(this.rootfs, e.rel), { force: true });
-      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join15(this.rootfs, e.rel)));
-      const root = await lstat3(upperRoot);
+      for (const e of strays) if (e.whiteout) await rm7(join16(this.rootfs, e.rel), { force: true });
+      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join16(this.rootfs, e.rel)));
+      const root = await lstat4(upperRoot);
       const rootEntry = { rel: "", st: root, whiteout: false, opaque: false };
       await this.copyDirMetadata(this.rootfs, rootEntry);
     } catch (err2) {
@@ -36976,7 +37029,7 @@ var OverlaySnapshotter = class {
 async function clearOpaque(paths) {
   if (paths.length === 0) return;
   await new Promise(
-    (resolve6, reject) => execFile4("setfattr", ["-h", "-x", OPAQUE_XATTR, "--", ...paths], (err2) => err2 ? reject(err2) : resolve6())
+    (resolve6, reject) => execFile5("setfattr", ["-h", "-x", OPAQUE_XATTR, "--", ...paths], (err2) => err2 ? reject(err2) : resolve6())
   );
 }
 function sameDirMetadata(lower, e) {
@@ -36987,7 +37040,7 @@ function sameDirMetadata(lower, e) {
 import { writeFile as writeFile4 } from "node:fs/promises";
 
 // src/image/docker-archive.ts
-import { open as open4, rename as rename4, rm as rm7 } from "node:fs/promises";
+import { open as open4, rename as rename4, rm as rm8 } from "node:fs/promises";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { resolve as resolve5 } from "node:path";
 var BLOCK = 512;
@@ -37083,7 +37136,7 @@ async function writeDockerArchive(path, image, opts) {
     }
     await rename4(temp, target);
   } catch (err2) {
-    await rm7(temp, { force: true });
+    await rm8(temp, { force: true });
     throw fromSystemError(err2, target);
   }
   log.info(`wrote ${digest} to ${name}`, { layers: layers.length });
@@ -37236,7 +37289,7 @@ import {
   utimesSync as utimesSync2
 } from "node:fs";
 import { mkdir as mkdir6, realpath } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 
 // src/tar/reader.ts
 var BLOCK2 = 512;
@@ -37449,7 +37502,7 @@ async function* readTar(source, what) {
 
 // src/tar/rootfs-path.ts
 import { lstatSync as lstatSync4, mkdirSync as mkdirSync2, readlinkSync as readlinkSync2 } from "node:fs";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 var MAX_LINKS2 = 40;
 function normaliseName(name, what) {
   if (name.includes("\0")) throw new BuilderError("LAYER_INVALID", `${what}: entry name ${JSON.stringify(name)} contains a NUL byte`);
@@ -37504,7 +37557,7 @@ var RootResolver = class {
         stack.pop();
         continue;
       }
-      const host2 = join16(this.root, ...stack, part);
+      const host2 = join17(this.root, ...stack, part);
       let st2;
       try {
         st2 = lstatSync4(host2);
@@ -37527,7 +37580,7 @@ var RootResolver = class {
       }
       stack.push(part);
     }
-    const host = join16(this.root, ...stack);
+    const host = join17(this.root, ...stack);
     this.cache.set(rel, host);
     return host;
   }
@@ -37781,7 +37834,7 @@ var LayerApplier = class {
     }
     if (rel === "" && entry.type !== "dir") throw this.invalid(entry.name, "replaces the rootfs itself with a non-directory");
     const parent = this.resolver.dir(dir, true);
-    const host = rel === "" ? this.resolver.root : join17(parent, base);
+    const host = rel === "" ? this.resolver.root : join18(parent, base);
     this.written.add(rel);
     if (entry.type === "dir") {
       const existed = this.clear(host, true);
@@ -37876,7 +37929,7 @@ var LayerApplier = class {
     if (rel === "") throw this.invalid(entry.name, "is a hard link to the rootfs directory");
     const { dir, base } = splitName(rel);
     const parent = this.resolver.dir(dir, false);
-    const host = parent === null ? null : join17(parent, base);
+    const host = parent === null ? null : join18(parent, base);
     const st2 = host === null ? void 0 : lstatSync6(host, { throwIfNoEntry: false });
     if (host === null || st2 === void 0) throw this.invalid(entry.name, `is a hard link to "${entry.linkname}", which does not exist in the rootfs`);
     if (st2.isDirectory()) throw this.invalid(entry.name, `is a hard link to directory "${entry.linkname}"`);
@@ -37891,13 +37944,13 @@ var LayerApplier = class {
     }
     const victim = base.slice(WHITEOUT_PREFIX.length);
     if (victim === "" || victim === "." || victim === "..") throw this.invalid(name, "is a whiteout for an invalid name");
-    this.clear(join17(parent, victim), false);
+    this.clear(join18(parent, victim), false);
   }
   /** Removes what lower layers left in a directory, keeping what this layer wrote. */
   hideLower(host, rel) {
     for (const child of readdirSync2(host, { withFileTypes: true })) {
       const childRel = rel === "" ? child.name : `${rel}/${child.name}`;
-      const childHost = join17(host, child.name);
+      const childHost = join18(host, child.name);
       if (!this.written.has(childRel)) {
         this.clear(childHost, false);
       } else if (child.isDirectory()) {
@@ -38118,11 +38171,11 @@ var TransferMeter = class {
 
 // src/executor/stage.ts
 import { mkdir as mkdir11, chown as chown4 } from "node:fs/promises";
-import { join as join29, posix as posix14 } from "node:path";
+import { join as join30, posix as posix14 } from "node:path";
 
 // src/snapshot/walk.ts
 import { lstatSync as lstatSync8 } from "node:fs";
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 
 // src/snapshot/rootfs-index.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -38250,7 +38303,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
     for (const [path, now] of next) {
       const before = this.index.get(path);
       if (!before) {
-        if (mode === "full") now.content = contentOf(join18(this.rootfs, path), now);
+        if (mode === "full") now.content = contentOf(join19(this.rootfs, path), now);
         changes.push({ path, kind: "add" });
         continue;
       }
@@ -38260,7 +38313,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
         continue;
       }
       if (mode === "full") {
-        now.content = contentOf(join18(this.rootfs, path), now);
+        now.content = contentOf(join19(this.rootfs, path), now);
         const same = !replaced && now.content === before.content && now.mode === before.mode && now.uid === before.uid && now.gid === before.gid;
         if (same) continue;
       }
@@ -38274,7 +38327,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
   async pathsChanged(paths) {
     const changes = [];
     for (const path of expandWrittenPaths(this.rootfs, paths, this.ignore())) {
-      const host = join18(this.rootfs, path);
+      const host = join19(this.rootfs, path);
       const now = entryOf(lstatSync8(host));
       if (this.opts.mode === "full") now.content = contentOf(host, now);
       const before = this.index.get(path);
@@ -38292,8 +38345,8 @@ var WalkSnapshotter = class _WalkSnapshotter {
 // src/snapshot/layer-writer.ts
 import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync9, readdirSync as readdirSync4, readlinkSync as readlinkSync4 } from "node:fs";
-import { mkdir as mkdir7, rename as rename5, rm as rm8 } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { mkdir as mkdir7, rename as rename5, rm as rm9 } from "node:fs/promises";
+import { join as join20 } from "node:path";
 import { Readable as Readable7, Transform as Transform5 } from "node:stream";
 import { pipeline as pipeline5 } from "node:stream/promises";
 import zlib5 from "node:zlib";
@@ -38513,10 +38566,10 @@ function plan(set) {
     if (c.opaque) opaque.push(c.path);
   }
   const addSubtree = (rel) => {
-    for (const name of readdirSync4(join19(set.rootfs, rel))) {
+    for (const name of readdirSync4(join20(set.rootfs, rel))) {
       const child = `${rel}/${name}`;
       present.add(child);
-      if (lstatSync9(join19(set.rootfs, child)).isDirectory()) addSubtree(child);
+      if (lstatSync9(join20(set.rootfs, child)).isDirectory()) addSubtree(child);
     }
   };
   for (const dir of opaque) addSubtree(dir);
@@ -38527,19 +38580,19 @@ async function entriesFor(set, fixedMtime) {
   const paths = [...present];
   const stats = /* @__PURE__ */ new Map();
   for (const p2 of paths) {
-    const host = join19(set.rootfs, p2);
+    const host = join20(set.rootfs, p2);
     try {
       stats.set(p2, lstatSync9(host));
     } catch (err2) {
       throw fromSystemError(err2, host);
     }
   }
-  const xattrs = await readXattrs(paths.map((p2) => join19(set.rootfs, p2)));
+  const xattrs = await readXattrs(paths.map((p2) => join20(set.rootfs, p2)));
   const marker = (name) => ({ name, type: "file", mode: 0, uid: 0, gid: 0, mtime: fixedMtime ?? 0, size: 0 });
   const entries = [...whiteouts.map(marker), ...opaque.map((d) => marker(`${d}/${OPAQUE_MARKER}`))];
   for (const p2 of paths) {
     const st2 = stats.get(p2);
-    const host = join19(set.rootfs, p2);
+    const host = join20(set.rootfs, p2);
     const base = { name: p2, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, mtime: fixedMtime ?? Math.floor(st2.mtimeMs / 1e3), xattrs: xattrs.get(host) };
     if (st2.isFile()) entries.push({ ...base, type: "file", size: st2.size, source: host });
     else if (st2.isDirectory()) entries.push({ ...base, type: "dir" });
@@ -38570,8 +38623,8 @@ async function entriesFor(set, fixedMtime) {
 async function writeLayer(set, opts) {
   const compression = opts.compression ?? "gzip";
   const compress = compressor(compression, opts.compressionLevel);
-  const dir = join19(opts.blobRoot, "blobs", "sha256");
-  const tmp = join19(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
+  const dir = join20(opts.blobRoot, "blobs", "sha256");
+  const tmp = join20(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
   const entries = await entriesFor(set, opts.fixedMtime);
   const tarTap = new HashTap();
   const blobTap = new HashTap();
@@ -38580,17 +38633,17 @@ async function writeLayer(set, opts) {
     const stages = [Readable7.from(packTar(entries), { objectMode: false }), tarTap, ...compress ? [compress] : [], blobTap, createWriteStream2(tmp)];
     await pipeline5(stages);
   } catch (err2) {
-    await rm8(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw fromSystemError(err2, tmp);
   }
   const diffId = tarTap.digest();
   const digest = compress ? blobTap.digest() : diffId;
   const size = blobTap.size;
-  const blobPath2 = join19(dir, digest.slice("sha256:".length));
+  const blobPath2 = join20(dir, digest.slice("sha256:".length));
   try {
     await rename5(tmp, blobPath2);
   } catch (err2) {
-    await rm8(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw fromSystemError(err2, blobPath2);
   }
   const layer = openerLayer({
@@ -38659,8 +38712,8 @@ function setOrDelete(config, key, value) {
 // src/cache/cache-key.ts
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { lstat as lstat4, readdir as readdir2, readlink } from "node:fs/promises";
-import { join as join20, posix as posix7 } from "node:path";
+import { lstat as lstat5, readdir as readdir3, readlink } from "node:fs/promises";
+import { join as join21, posix as posix7 } from "node:path";
 var KEY_VERSION = "kiln-layer-cache-v1";
 var FILES_VERSION = "kiln-files-v1";
 var HASH_CONCURRENCY = 8;
@@ -38693,8 +38746,8 @@ function cleanRel(rel) {
 async function checkNoLinkOnTheWay(root, rel) {
   const parts = rel === "" ? [] : rel.split("/");
   for (let i = 1; i < parts.length; i++) {
-    const host = join20(root, ...parts.slice(0, i));
-    const st2 = await lstat4(host).catch((err2) => {
+    const host = join21(root, ...parts.slice(0, i));
+    const st2 = await lstat5(host).catch((err2) => {
       throw fromSystemError(err2, host);
     });
     if (st2.isSymbolicLink()) {
@@ -38713,10 +38766,10 @@ async function sha256File(path) {
 }
 async function walk(root, rel, out) {
   if (out.has(rel)) return;
-  const host = rel === "" ? root : join20(root, rel);
+  const host = rel === "" ? root : join21(root, rel);
   let st2;
   try {
-    st2 = await lstat4(host);
+    st2 = await lstat5(host);
   } catch (err2) {
     throw fromSystemError(err2, host);
   }
@@ -38724,7 +38777,7 @@ async function walk(root, rel, out) {
   if (!st2.isDirectory()) return;
   let names;
   try {
-    names = (await readdir2(host)).sort();
+    names = (await readdir3(host)).sort();
   } catch (err2) {
     throw fromSystemError(err2, host);
   }
@@ -38753,7 +38806,7 @@ async function hashFiles(root, relPaths) {
   const firstOfInode = /* @__PURE__ */ new Map();
   const records = await mapLimit(paths, HASH_CONCURRENCY, async (path) => {
     const st2 = stats.get(path);
-    const host = path === "" ? root : join20(root, path);
+    const host = path === "" ? root : join21(root, path);
     const type = entryType(st2);
     const record = { path, type, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, size: type === "file" ? st2.size : 0 };
     if (type === "symlink") record.link = await readlink(host).catch((err2) => Promise.reject(fromSystemError(err2, host)));
@@ -38776,9 +38829,9 @@ ${JSON.stringify(record)}`);
 }
 
 // src/executor/copy/copy.ts
-import { chmod as chmod5, mkdir as mkdir8, mkdtemp as mkdtemp4, rm as rm10, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod5, mkdir as mkdir8, mkdtemp as mkdtemp4, rm as rm11, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join26, posix as posix11 } from "node:path";
+import { join as join27, posix as posix11 } from "node:path";
 
 // src/context/filter.ts
 var NO_IGNORE = {
@@ -38787,9 +38840,9 @@ var NO_IGNORE = {
 };
 
 // src/executor/copy/add-git.ts
-import { execFile as execFile5 } from "node:child_process";
+import { execFile as execFile6 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { rm as rm9 } from "node:fs/promises";
+import { rm as rm10 } from "node:fs/promises";
 import { promisify as promisify2 } from "node:util";
 
 // src/executor/copy/add-url.ts
@@ -38797,7 +38850,7 @@ var import_undici2 = __toESM(require_undici(), 1);
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { chmod as chmod4, utimes } from "node:fs/promises";
-import { join as join21, posix as posix8 } from "node:path";
+import { join as join22, posix as posix8 } from "node:path";
 import { Readable as Readable8, Transform as Transform6 } from "node:stream";
 import { pipeline as pipeline6 } from "node:stream/promises";
 var ALGORITHMS = { sha256: 64, sha384: 96, sha512: 128 };
@@ -38853,7 +38906,7 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
     throw new BuilderError(code, `${where} ${shown}: invalid response status ${response.status}`);
   }
   const name = urlFileName(url);
-  const file = join21(into, name);
+  const file = join22(into, name);
   const hash2 = createHash7(expected?.algorithm ?? "sha256");
   const hasher = new Transform6({
     transform(chunk, _enc, done) {
@@ -38883,7 +38936,7 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
 }
 
 // src/executor/copy/add-git.ts
-var run2 = promisify2(execFile5);
+var run2 = promisify2(execFile6);
 var SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)/;
 function parseGitRef(src) {
   const hash2 = src.indexOf("#");
@@ -38964,15 +39017,15 @@ async function checkoutGit(git, dir, keepGitDir, where, commit) {
     }
   }
   if (existsSync2(`${dir}/.gitmodules`)) await g2("submodule", "update", "-q", "--init", "--recursive", "--depth=1");
-  if (!keepGitDir) await rm9(`${dir}/.git`, { recursive: true, force: true });
+  if (!keepGitDir) await rm10(`${dir}/.git`, { recursive: true, force: true });
 }
 
 // src/executor/copy/archive.ts
 import { createReadStream as createReadStream5 } from "node:fs";
-import { lstat as lstat5 } from "node:fs/promises";
+import { lstat as lstat6 } from "node:fs/promises";
 var BLOCK4 = 512;
 async function isTarArchive(hostPath) {
-  const st2 = await lstat5(hostPath);
+  const st2 = await lstat6(hostPath);
   if (!st2.isFile() || st2.size === 0) return false;
   let head;
   try {
@@ -39140,7 +39193,7 @@ async function readDatabase(rootfs, path) {
 
 // src/executor/copy/dest.ts
 import { chmodSync as chmodSync3, chownSync as chownSync2, mkdirSync as mkdirSync4 } from "node:fs";
-import { join as join22, posix as posix9 } from "node:path";
+import { join as join23, posix as posix9 } from "node:path";
 function destination(dest, workdir) {
   const isDir = dest === "." || dest === "" || dest.endsWith("/");
   const abs = dest.startsWith("/") ? dest : posix9.join(workdir || "/", dest);
@@ -39151,7 +39204,7 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
   let cur = "";
   for (const part of rel === "" ? [] : rel.split("/")) {
     cur = cur ? `${cur}/${part}` : part;
-    const host = join22(rootfs, cur);
+    const host = join23(rootfs, cur);
     const st2 = lstatIfExists(host);
     if (st2?.isDirectory()) continue;
     if (st2) throw new BuilderError("BUILD_FAILED", `mkdir /${cur}: not a directory`);
@@ -39166,12 +39219,12 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
 // src/executor/copy/link.ts
 import { chmodSync as chmodSync4, lchownSync as lchownSync3, linkSync as linkSync3, lstatSync as lstatSync10, lutimesSync as lutimesSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync5, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 async function applyScratch(scratch, rootfs, written) {
   const inodes = /* @__PURE__ */ new Map();
   async function apply(rel) {
-    const from = join23(scratch, rel);
-    const to2 = join23(rootfs, rel);
+    const from = join24(scratch, rel);
+    const to2 = join24(rootfs, rel);
     const st2 = lstatSync10(from);
     const existing = lstatIfExists(to2);
     if (existing && !(existing.isDirectory() && st2.isDirectory())) rmSync3(to2, { recursive: true, force: true });
@@ -39206,7 +39259,7 @@ async function setInfo(to2, st2) {
 
 // src/executor/copy/local-source.ts
 import { lstatSync as lstatSync11, readdirSync as readdirSync6 } from "node:fs";
-import { join as join24, posix as posix10 } from "node:path";
+import { join as join25, posix as posix10 } from "node:path";
 
 // src/executor/copy/wildcard.ts
 function hasWildcards(name) {
@@ -39292,14 +39345,14 @@ async function resolveLocalSource(root, src, ignore, notFound3) {
     candidates = [clean2];
   } else {
     const base = await resolveRelative(root, parts.slice(0, firstWild).join("/"), { followLeaf: true });
-    const st2 = lstatIfExists(join24(root, base));
+    const st2 = lstatIfExists(join25(root, base));
     if (!st2?.isDirectory() || !visible(ignore, base, true)) throw notFound3(src);
     candidates = await globIn(root, base, parts.slice(firstWild).join("/"), ignore);
   }
   const matches = [];
   for (const candidate of candidates) {
     const rel = await resolveRelative(root, candidate, { followLeaf: true });
-    const st2 = lstatIfExists(join24(root, rel));
+    const st2 = lstatIfExists(join25(root, rel));
     if (!st2 || !visible(ignore, rel, st2.isDirectory())) {
       throw notFound3(firstWild < 0 ? src : candidate);
     }
@@ -39315,10 +39368,10 @@ async function globIn(root, base, pattern, ignore) {
   const depth = pattern.split("/").length;
   const out = [];
   async function walk2(dirRel, below, level) {
-    for (const name of readdirSync6(join24(root, dirRel)).sort()) {
+    for (const name of readdirSync6(join25(root, dirRel)).sort()) {
       const rel = below ? `${below}/${name}` : name;
       const full = dirRel ? `${dirRel}/${name}` : name;
-      const isDir = lstatSync11(join24(root, full)).isDirectory();
+      const isDir = lstatSync11(join25(root, full)).isDirectory();
       if (!visible(ignore, full, isDir)) continue;
       if (matchGlob(pattern, rel)) out.push(full);
       else if (isDir && level + 1 < depth) await walk2(full, rel, level + 1);
@@ -39343,12 +39396,12 @@ function compilePatterns(patterns, flag2) {
 // src/executor/copy/tree.ts
 import { chmodSync as chmodSync5, lchownSync as lchownSync4, lstatSync as lstatSync12, lutimesSync as lutimesSync4, mkdirSync as mkdirSync6, readdirSync as readdirSync7, readlinkSync as readlinkSync6, rmSync as rmSync4, symlinkSync as symlinkSync4, utimesSync as utimesSync4, linkSync as linkSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 
 // src/executor/copy/special.ts
-import { execFile as execFile6 } from "node:child_process";
+import { execFile as execFile7 } from "node:child_process";
 import { promisify as promisify3 } from "node:util";
-var run3 = promisify3(execFile6);
+var run3 = promisify3(execFile7);
 function major(rdev) {
   return Number(BigInt(rdev) >> 8n & 0xfffn | BigInt(rdev) >> 32n & ~0xfffn);
 }
@@ -39385,8 +39438,8 @@ var TreeCopier = class {
     await this.copy(srcRel, "", targetRel, false, true);
   }
   async copy(srcRel, components2, targetRel, overwriteMeta, include) {
-    const srcHost = join25(this.opts.srcRoot, srcRel);
-    const hostTarget = join25(this.opts.rootfs, targetRel);
+    const srcHost = join26(this.opts.srcRoot, srcRel);
+    const hostTarget = join26(this.opts.rootfs, targetRel);
     const st2 = lstatSync12(srcHost);
     const targetBefore = lstatIfExists(hostTarget);
     if (st2.isDirectory()) {
@@ -39399,7 +39452,7 @@ var TreeCopier = class {
       this.pending.push({ src: st2, hostTarget, relTarget: targetRel, made: include });
       try {
         for (const name of readdirSync7(srcHost).sort()) {
-          await this.child(join25(srcRel, name), components2 ? `${components2}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
+          await this.child(join26(srcRel, name), components2 ? `${components2}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
         }
       } finally {
         this.pending.pop();
@@ -39435,7 +39488,7 @@ var TreeCopier = class {
   }
   /** Decides whether a directory entry is copied, walked only, or skipped. */
   async child(srcRel, components2, targetRel) {
-    const isDir = lstatSync12(join25(this.opts.srcRoot, srcRel)).isDirectory();
+    const isDir = lstatSync12(join26(this.opts.srcRoot, srcRel)).isDirectory();
     let include = this.opts.include ? this.opts.include(components2) : true;
     if (this.opts.exclude?.(components2)) include = false;
     if (this.opts.ignore.ignored(srcRel, isDir)) {
@@ -39482,7 +39535,7 @@ async function makeDirOnly(host, before, src, overwriteMeta, rel) {
 async function copyFiles(req) {
   const label = req.location ? `${req.location}: ${req.instruction}` : req.instruction;
   validateFlags(req, label);
-  const tmp = await mkdtemp4(join26(req.tmpDir ?? tmpdir3(), "kiln-copy-"));
+  const tmp = await mkdtemp4(join27(req.tmpDir ?? tmpdir3(), "kiln-copy-"));
   try {
     const ctx = {
       req,
@@ -39501,7 +39554,7 @@ async function copyFiles(req) {
       );
     }
     const linked = req.link === true && !req.chmod;
-    const target = linked ? await mkdtemp4(join26(tmp, "scratch-")) : req.rootfs;
+    const target = linked ? await mkdtemp4(join27(tmp, "scratch-")) : req.rootfs;
     const written = /* @__PURE__ */ new Set();
     for (const item of items) await copyItem(ctx, item, target, written);
     if (!linked) return sorted(written);
@@ -39511,7 +39564,7 @@ async function copyFiles(req) {
   } catch (err2) {
     throw systemFailure(err2, label, [req.rootfs, req.from.dir, tmp]);
   } finally {
-    await rm10(tmp, { recursive: true, force: true });
+    await rm11(tmp, { recursive: true, force: true });
   }
 }
 function systemFailure(err2, label, roots) {
@@ -39543,7 +39596,7 @@ async function plan2(ctx) {
   const items = [];
   let n = 0;
   const scratch = async () => {
-    const dir = join26(ctx.tmp, `src-${n++}`);
+    const dir = join27(ctx.tmp, `src-${n++}`);
     await mkdir8(dir);
     return dir;
   };
@@ -39569,8 +39622,8 @@ async function plan2(ctx) {
   for (const doc of req.heredocs ?? []) {
     const dir = await scratch();
     const name = posix11.basename(doc.name);
-    await writeFile5(join26(dir, name), doc.content);
-    await chmod5(join26(dir, name), 420);
+    await writeFile5(join27(dir, name), doc.content);
+    await chmod5(join27(dir, name), 420);
     items.push(fileItem(dir, name));
   }
   return items;
@@ -39593,7 +39646,7 @@ async function gitItem(ctx, git, dir) {
   }
   await checkoutGit(git, dir, keep, ctx.label, ctx.req.checksum);
   const rel = git.subdir ? await resolveRelative(dir, git.subdir, { followLeaf: true }) : "";
-  const st2 = await stat5(join26(dir, rel)).catch(() => void 0);
+  const st2 = await stat5(join27(dir, rel)).catch(() => void 0);
   if (!st2?.isDirectory()) {
     throw new BuilderError("FILE_NOT_FOUND", `${ctx.label}: ${displayUrl(git.remote)}: no directory ${git.subdir} in the repository`);
   }
@@ -39614,12 +39667,12 @@ async function parentsItems(ctx, src) {
 }
 async function copyItem(ctx, item, target, written) {
   const { dest, owner } = ctx;
-  const srcHost = join26(item.root, item.match.rel);
+  const srcHost = join27(item.root, item.match.rel);
   if (item.kind === "match" && item.unpack && !item.match.isDir && await isTarArchive(srcHost)) {
     const destRel2 = await mkdirAllInRoot(target, dest.path, owner, written);
     let paths;
     try {
-      paths = await unpackArchive(srcHost, join26(target, destRel2), owner);
+      paths = await unpackArchive(srcHost, join27(target, destRel2), owner);
     } catch (err2) {
       if (err2 instanceof BuilderError) throw err2;
       throw new BuilderError("BUILD_FAILED", `${ctx.label}: ${item.match.rel}: ${err2.message}`, { cause: err2 });
@@ -39629,7 +39682,7 @@ async function copyItem(ctx, item, target, written) {
   }
   await mkdirAllInRoot(target, dest.isDir ? dest.path : posix11.dirname(dest.path), owner, written);
   let destRel = await resolveRelative(target, dest.path, { followLeaf: true });
-  const existing = await stat5(join26(target, destRel)).catch(() => void 0);
+  const existing = await stat5(join27(target, destRel)).catch(() => void 0);
   if (!item.match.isDir && existing?.isDirectory()) destRel = destRel ? `${destRel}/${item.match.name}` : item.match.name;
   if (item.match.isDir && !existing) await mkdirAllInRoot(target, destRel, owner, written);
   const copier = new TreeCopier({
@@ -39771,7 +39824,7 @@ function applyMetadata(state, instr) {
 }
 
 // src/executor/run-step.ts
-import { join as join27, posix as posix13 } from "node:path";
+import { join as join28, posix as posix13 } from "node:path";
 import { mkdir as mkdir9 } from "node:fs/promises";
 import { createHash as createHash8 } from "node:crypto";
 function runArgv(instr, shell) {
@@ -39798,12 +39851,12 @@ async function toRunMount(m2, where, sources) {
     case "bind": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=bind needs target=`);
       const root = await sources.resolveFrom(m2.from);
-      const source = join27(root, posix13.resolve("/", m2.source ?? "/"));
+      const source = join28(root, posix13.resolve("/", m2.source ?? "/"));
       return { type: "bind", source, target, readWrite: !m2.readonly && m2.readonly !== void 0 ? true : false };
     }
     case "cache": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=cache needs target=`);
-      const dir = join27(sources.cacheRoot, cacheDirName(m2));
+      const dir = join28(sources.cacheRoot, cacheDirName(m2));
       await mkdir9(dir, { recursive: true, mode: m2.mode ?? 493 });
       return { type: "cache", source: dir, target, readOnly: m2.readonly };
     }
@@ -39860,9 +39913,9 @@ async function runCommand(runner, rootDir, plan3, env, config, output) {
 }
 
 // src/executor/workspace.ts
-import { mkdir as mkdir10, mkdtemp as mkdtemp5, readdir as readdir3, rename as rename6, rm as rm11 } from "node:fs/promises";
+import { mkdir as mkdir10, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname4, join as join28 } from "node:path";
+import { basename as basename3, dirname as dirname4, join as join29 } from "node:path";
 import { spawn as spawn7 } from "node:child_process";
 var Workspace = class _Workspace {
   constructor(root) {
@@ -39875,9 +39928,9 @@ var Workspace = class _Workspace {
     try {
       await mkdir10(parent, { recursive: true });
       sweepTrash(parent);
-      const root = await mkdtemp5(join28(parent, "kiln-build-"));
+      const root = await mkdtemp5(join29(parent, "kiln-build-"));
       const ws2 = new _Workspace(root);
-      await Promise.all([mkdir10(ws2.blobRoot), mkdir10(ws2.tmp), mkdir10(join28(root, "stages"))]);
+      await Promise.all([mkdir10(ws2.blobRoot), mkdir10(ws2.tmp), mkdir10(join29(root, "stages"))]);
       return ws2;
     } catch (err2) {
       throw fromSystemError(err2, `build directory under ${parent}`);
@@ -39885,17 +39938,17 @@ var Workspace = class _Workspace {
   }
   /** Holds `blobs/sha256/…` of the layers this build writes. */
   get blobRoot() {
-    return join28(this.root, "store");
+    return join29(this.root, "store");
   }
   get tmp() {
-    return join28(this.root, "tmp");
+    return join29(this.root, "tmp");
   }
   stageDir(index) {
-    return join28(this.root, "stages", String(index));
+    return join29(this.root, "stages", String(index));
   }
   /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
   async scratchDir(prefix) {
-    return mkdtemp5(join28(this.tmp, prefix));
+    return mkdtemp5(join29(this.tmp, prefix));
   }
   /**
    * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
@@ -39903,11 +39956,11 @@ var Workspace = class _Workspace {
    * detached `rm` deletes it, finishing even if kiln has exited.
    */
   async dispose() {
-    const trash = join28(dirname4(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
+    const trash = join29(dirname4(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
     try {
       await rename6(this.root, trash);
     } catch {
-      await rm11(this.root, { recursive: true, force: true, maxRetries: 3 });
+      await rm12(this.root, { recursive: true, force: true, maxRetries: 3 });
       return;
     }
     removeInBackground(trash);
@@ -39921,11 +39974,11 @@ function removeInBackground(path) {
   child.unref();
 }
 function sweepTrash(parent) {
-  readdir3(parent).then((names) => {
+  readdir4(parent).then((names) => {
     const now = Date.now();
     for (const name of names) {
       const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
-      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join28(parent, name));
+      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join29(parent, name));
     }
   }).catch(() => void 0);
 }
@@ -39951,7 +40004,7 @@ var StageBuilder = class {
   constructor(env, stage) {
     this.env = env;
     this.stage = stage;
-    this.rootfs = join29(env.workspace.stageDir(stage.index), "rootfs");
+    this.rootfs = join30(env.workspace.stageDir(stage.index), "rootfs");
   }
   env;
   stage;
@@ -39997,7 +40050,7 @@ var StageBuilder = class {
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   async prepareBase(platform) {
     const { stage, env } = this;
-    await mkdir11(join29(env.workspace.stageDir(stage.index)), { recursive: true });
+    await mkdir11(join30(env.workspace.stageDir(stage.index)), { recursive: true });
     const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
     await env.progress.step(label, stage.from.original, async () => {
       if (stage.base.kind === "scratch") {
@@ -40177,7 +40230,7 @@ var StageBuilder = class {
         continue;
       }
       owner ??= this.meta.config.User ? await lookupUser(this.rootfs, this.meta.config.User) : { uid: 0, gid: 0 };
-      const made = join29(parentHost, part);
+      const made = join30(parentHost, part);
       await mkdir11(made, { mode: 493 });
       await chown4(made, owner.uid, owner.gid);
       resolver.remember(rel, made);
@@ -40291,7 +40344,7 @@ async function readSecrets(sources) {
   return out;
 }
 function cacheMountRoot() {
-  return join30(process.env.KILN_CACHE_HOME || join30(homedir2(), ".cache", "kiln"), "run-mounts");
+  return join31(process.env.KILN_CACHE_HOME || join31(homedir2(), ".cache", "kiln"), "run-mounts");
 }
 function reproducibleTime() {
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -40399,12 +40452,12 @@ async function readStdin2() {
 function localContext(context, subPath) {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) && !context.startsWith("dir://")) return void 0;
   const dir = context.startsWith("dir://") ? context.slice("dir://".length) : context;
-  return subPath ? join31(dir, subPath) : dir;
+  return subPath ? join32(dir, subPath) : dir;
 }
 async function readDockerfile2(options) {
   if (options.dockerfile === "-") return { text: await readStdin2(), name: "Dockerfile" };
   const dir = localContext(options.context, options.contextSubPath);
-  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join31(dir, options.dockerfile)] : [], options.dockerfile];
+  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join32(dir, options.dockerfile)] : [], options.dockerfile];
   const path = candidates.find((p2) => existsSync3(p2));
   if (!path) {
     throw new BuilderError("FILE_NOT_FOUND", `Dockerfile not found: looked for ${candidates.join(" and ")} (set it with --dockerfile)`);
@@ -40491,7 +40544,7 @@ async function readLocation(client, loc) {
       throw new BuilderError("USAGE", `${describeLocation(loc)}: docker archives can be written but not read`);
   }
 }
-async function copy(src, dst, opts) {
+async function copy2(src, dst, opts) {
   const srcName = describeLocation(src);
   let source = await readLocation(opts.client, src);
   const platform = opts.platform ?? (dst.kind === "docker-archive" && source.kind === "index" ? hostPlatform() : void 0);
@@ -40562,7 +40615,7 @@ var copyCommand = {
     if (concurrency < 1) throw new BuilderError("USAGE", `invalid value "${concurrency}" for flag --concurrency: must be at least 1`);
     const client = clientFromFlags(args);
     try {
-      const digest = await copy(src, dst, { client, platform: platformFlag(args), concurrency });
+      const digest = await copy2(src, dst, { client, platform: platformFlag(args), concurrency });
       process.stdout.write(`${digest}
 `);
     } finally {
@@ -40619,14 +40672,14 @@ var configCommand = {
 };
 
 // src/cli/commands/login.ts
-import { join as join34 } from "node:path";
+import { join as join35 } from "node:path";
 
 // src/cli/commands/logout.ts
-import { join as join33 } from "node:path";
+import { join as join34 } from "node:path";
 
 // src/auth/config-writer.ts
 import { chmodSync as chmodSync6, existsSync as existsSync4, mkdirSync as mkdirSync7, renameSync, writeFileSync } from "node:fs";
-import { dirname as dirname5, join as join32 } from "node:path";
+import { dirname as dirname5, join as join33 } from "node:path";
 import { randomBytes as randomBytes5 } from "node:crypto";
 function load(path) {
   return existsSync4(path) ? readDockerConfig(path) : {};
@@ -40635,7 +40688,7 @@ function save(path, config) {
   const dir = dirname5(path);
   try {
     if (!existsSync4(dir)) mkdirSync7(dir, { recursive: true, mode: 448 });
-    const tmp = join32(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
+    const tmp = join33(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
     writeFileSync(tmp, JSON.stringify(config, null, "	") + "\n", { mode: 384 });
     chmodSync6(tmp, 384);
     renameSync(tmp, path);
@@ -40693,7 +40746,7 @@ var logoutCommand = {
   flags: [],
   async run(args) {
     const registry = registryArgument(args, "logout");
-    const path = join33(dockerConfigDir(), "config.json");
+    const path = join34(dockerConfigDir(), "config.json");
     if (removeLogin(path, registry)) process.stdout.write(`Removing login credentials for ${registry}
 `);
     else process.stdout.write(`Not logged in to ${registry}
@@ -40743,7 +40796,7 @@ var loginCommand = {
     } finally {
       await client.close();
     }
-    const path = join34(dockerConfigDir(), "config.json");
+    const path = join35(dockerConfigDir(), "config.json");
     saveLogin(path, registry, username, identityToken ? { identityToken } : { password: secret });
     log.info(`${identityToken ? "identity token" : "credentials"} for ${registry} saved in ${path}`);
     process.stdout.write("Login Succeeded\n");

@@ -2,10 +2,16 @@
 // namespaces to make, so the base image is extracted onto the container's own `/` and each RUN
 // runs right there, as the USER (via setpriv) with exactly the given env and workdir. Outside a
 // container this would change the machine itself, so it is refused unless `force` is given.
-import { spawn } from 'node:child_process';
-import { chmod, chown, writeFile } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { BuilderError } from '../util/errors.ts';
+//
+// Without mount rights a RUN --mount can only be imitated by putting something at the target for
+// the duration of the command and removing it before the snapshot: a secret as a file, a bind as
+// a copy of its source (writes to it are discarded; read-only is not enforced), a tmpfs as an
+// empty directory (its size is not enforced). Only a target the image does not have yet can be
+// used that way. A cache mount would have to outlive the build's / and is refused.
+import { execFile, spawn } from 'node:child_process';
+import { chmod, chown, lstat, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { drain, exited, forward, statusOf, type Exit } from './child.ts';
 import { detectContainer, type ContainerProbe } from './container.ts';
@@ -13,7 +19,7 @@ import { commandEnv, envObject } from './env.ts';
 import { RunFailedError } from './errors.ts';
 import { ensureInRoot, removeCreated, type Created } from './in-root.ts';
 import { guardSecret, secretTarget } from './secrets.ts';
-import { checkSpec, type Runner, type RunSpec, type SecretMount } from './spec.ts';
+import { checkSpec, type BindMount, type RunMount, type Runner, type RunSpec, type SecretMount } from './spec.ts';
 import { findTool } from './tools.ts';
 import { lookupUser, type ExecUser } from './user.ts';
 
@@ -27,13 +33,20 @@ export interface HostRunnerOptions {
   probe?: ContainerProbe;
 }
 
+/** What a RUN --mount left in / for the duration of the command. */
+interface Placed {
+  created: Created[];
+  /** A directory whose contents (a copy, or what the command wrote there) go before it does. */
+  dir?: string;
+}
+
 export class HostRunner implements Runner {
   readonly isolation = 'host' as const;
-  private readonly setpriv: string | undefined;
 
-  private constructor(setpriv: string | undefined) {
-    this.setpriv = setpriv;
-  }
+  private constructor(
+    private readonly setpriv: string | undefined,
+    private readonly cp: string,
+  ) {}
 
   static async create(opts: HostRunnerOptions = {}): Promise<HostRunner> {
     const info = await detectContainer(opts.probe);
@@ -48,7 +61,7 @@ export class HostRunner implements Runner {
     if (info.inContainer) log.debug(`host isolation: in a container (${info.evidence})`);
     else log.warn('host isolation forced outside a container: RUN commands will change this machine');
     // Without root we can only run as ourselves; setpriv is needed only to switch.
-    return new HostRunner(process.getuid?.() === 0 ? findTool('setpriv', 'util-linux', 'host') : undefined);
+    return new HostRunner(process.getuid?.() === 0 ? findTool('setpriv', 'util-linux', 'host') : undefined, findTool('cp', 'coreutils', 'host'));
   }
 
   async run(spec: RunSpec): Promise<void> {
@@ -58,21 +71,48 @@ export class HostRunner implements Runner {
     if (spec.network === 'none') {
       throw new BuilderError('ISOLATION', 'RUN --network=none needs a network namespace: use --isolation chroot');
     }
-    const unsupported = spec.mounts.find((m) => m.type !== 'secret');
-    if (unsupported) {
-      throw new BuilderError('ISOLATION', `RUN --mount=type=${unsupported.type} needs mount rights: use --isolation chroot`);
-    }
     const user = await lookupUser('/', spec.user);
     const cwd = posix.resolve('/', spec.cwd || '/');
     await ensureInRoot('/', cwd, 'dir');
-    const created: Created[] = [];
+    const placed: Placed[] = [];
     try {
-      for (const m of spec.mounts as SecretMount[]) created.push(...(await placeSecret(m)));
+      // Parents first, so that a target inside another mount's target lands in its copy.
+      for (const m of byDepth(spec.mounts)) placed.push(await this.place(m));
       await this.command(spec, user, cwd);
     } finally {
-      // Secrets are plain files here: delete them (and the dirs made for them) before the snapshot.
-      await removeCreated(created);
+      await unplace(placed);
     }
+  }
+
+  private async place(m: RunMount): Promise<Placed> {
+    switch (m.type) {
+      case 'secret':
+        return { created: await placeSecret(m) };
+      case 'tmpfs': {
+        const { path, created } = await placeholder(m.target, 'dir', `type=tmpfs,target=${m.target}`);
+        return { created, dir: path };
+      }
+      case 'bind':
+        return this.placeCopy(m);
+      case 'cache':
+        throw new BuilderError('ISOLATION', `RUN --mount=type=cache,target=${m.target} needs mount rights to keep a directory between builds: use --isolation chroot`);
+    }
+  }
+
+  private async placeCopy(m: BindMount): Promise<Placed> {
+    const st = await lstat(m.source).catch((err: unknown) => {
+      throw fromSystemError(err, `RUN --mount=type=bind: source ${m.source}`);
+    });
+    const kind = st.isDirectory() ? 'dir' : 'file';
+    const { path, created } = await placeholder(m.target, kind, `type=bind,target=${m.target}`);
+    const placed: Placed = { created, dir: kind === 'dir' ? path : undefined };
+    try {
+      await copy(this.cp, kind === 'dir' ? `${m.source}/.` : m.source, path);
+    } catch (err) {
+      await unplace([placed]);
+      throw err;
+    }
+    return placed;
   }
 
   private argv(spec: RunSpec, user: ExecUser): [string, string[]] {
@@ -118,13 +158,49 @@ export class HostRunner implements Runner {
   }
 }
 
+function mountTarget(m: RunMount): string {
+  return posix.resolve('/', m.type === 'secret' ? secretTarget(m) : m.target);
+}
+
+function byDepth(mounts: RunMount[]): RunMount[] {
+  const depth = (m: RunMount) => mountTarget(m).split('/').length;
+  return [...mounts].sort((a, b) => depth(a) - depth(b));
+}
+
+/** A new empty file or directory at `target`: what the image already has cannot be covered here. */
+async function placeholder(target: string, kind: 'dir' | 'file', what: string): Promise<{ path: string; created: Created[] }> {
+  const made = await ensureInRoot('/', target, kind);
+  if (!made.created.some((c) => c.path === made.path)) {
+    throw new BuilderError('BUILD_FAILED', `RUN --mount=${what}: ${target} already exists, and host isolation cannot mount over it`);
+  }
+  return made;
+}
+
+/**
+ * Removes what was placed, and what the command wrote into it, before the snapshot sees it. A
+ * placed directory the command replaced by a symlink is not followed: only the link goes.
+ */
+async function unplace(placed: Placed[]): Promise<void> {
+  for (const { dir } of placed) {
+    if (!dir || !(await lstat(dir).catch(() => undefined))?.isDirectory()) continue;
+    for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+  await removeCreated(placed.flatMap((p) => p.created));
+}
+
+function copy(cp: string, from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cp, ['-a', '--reflink=auto', '--', from, to], (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      const why = String(stderr).trim().split('\n')[0] || err.message;
+      reject(new BuilderError('IO', `RUN --mount=type=bind: copying ${from} failed: ${why}`));
+    });
+  });
+}
+
 async function placeSecret(m: SecretMount): Promise<Created[]> {
   guardSecret(m);
-  const target = secretTarget(m);
-  const { path, created } = await ensureInRoot('/', target, 'file');
-  if (!created.some((c) => c.path === path)) {
-    throw new BuilderError('BUILD_FAILED', `RUN --mount=type=secret,id=${m.id}: ${target} already exists, and host isolation cannot mount over it`);
-  }
+  const { path, created } = await placeholder(secretTarget(m), 'file', `type=secret,id=${m.id}`);
   try {
     // Closed to others before the bytes go in.
     await chmod(path, 0o400);
