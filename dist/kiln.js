@@ -11531,7 +11531,7 @@ var require_readable = __commonJS({
   "../../work/main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable9 } = __require("node:stream");
+    var { Readable: Readable10 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -11545,7 +11545,7 @@ var require_readable = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable9 {
+    var BodyReadable = class extends Readable10 {
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -11934,7 +11934,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable9 } = require_readable();
+    var { Readable: Readable10 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     function noop() {
@@ -12015,7 +12015,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType2 = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable9({
+        const res = new Readable10({
           resume,
           abort,
           contentType: contentType2,
@@ -12324,7 +12324,7 @@ var require_api_pipeline = __commonJS({
   "../../work/main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable9,
+      Readable: Readable10,
       Duplex: Duplex2,
       PassThrough: PassThrough2
     } = __require("node:stream");
@@ -12340,7 +12340,7 @@ var require_api_pipeline = __commonJS({
     function noop() {
     }
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable9 {
+    var PipelineRequest = class extends Readable10 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -12357,7 +12357,7 @@ var require_api_pipeline = __commonJS({
         callback(err2);
       }
     };
-    var PipelineResponse = class extends Readable9 {
+    var PipelineResponse = class extends Readable10 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -13958,8 +13958,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "../../work/main/node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile6, readFile: readFile12, mkdir: mkdir12 } = __require("node:fs/promises");
-    var { dirname: dirname6, resolve: resolve6 } = __require("node:path");
+    var { writeFile: writeFile6, readFile: readFile13, mkdir: mkdir14 } = __require("node:fs/promises");
+    var { dirname: dirname7, resolve: resolve6 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -14160,7 +14160,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile12(resolve6(path), "utf8");
+          const data = await readFile13(resolve6(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -14190,7 +14190,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve6(path);
-        await mkdir12(dirname6(resolvedPath), { recursive: true });
+        await mkdir14(dirname7(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash2, snapshot]) => ({
           hash: hash2,
           snapshot
@@ -17612,7 +17612,7 @@ var require_cache2 = __commonJS({
   "../../work/main/node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable9 } = __require("node:stream");
+    var { Readable: Readable10 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -17829,7 +17829,7 @@ var require_cache2 = __commonJS({
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable9.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable10.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
@@ -21270,7 +21270,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable9, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable10, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -22255,7 +22255,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable9({ read: resume });
+              this.body = new Readable10({ read: resume });
               const onError = this.onError.bind(this);
               resolve6({
                 status,
@@ -26897,9 +26897,9 @@ var versionCommand = {
 };
 
 // src/cli/commands/build.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { existsSync as existsSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join32 } from "node:path";
+import { readFile as readFile11 } from "node:fs/promises";
+import { existsSync as existsSync4 } from "node:fs";
+import { isAbsolute as isAbsolute3, join as join34 } from "node:path";
 
 // src/auth/docker-config.ts
 import { existsSync, readFileSync } from "node:fs";
@@ -27523,9 +27523,9 @@ function toBuildOptions(parsed, environ = process.env) {
 }
 
 // src/executor/build.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
-import { join as join31 } from "node:path";
+import { join as join33 } from "node:path";
 
 // src/registry/client.ts
 import { pipeline as pipeline2 } from "node:stream";
@@ -35190,21 +35190,21 @@ var Converter = class {
       if (doc && body) contents.push({ path: doc.name, data: body.content, expand: doc.expand });
       else sources.push(src);
     }
-    const chown5 = flags.string("chown");
-    const chmod6 = flags.string("chmod");
+    const chown6 = flags.string("chown");
+    const chmod7 = flags.string("chmod");
     const link = flags.bool("link");
     const exclude = flags.list("exclude");
     if (node.command === "copy") {
       const from = flags.string("from");
       const parents = flags.bool("parents");
-      return { position, endLine, original, kind: "copy", sources, contents, dest, chown: chown5, chmod: chmod6, link, exclude, heredocs, from, parents };
+      return { position, endLine, original, kind: "copy", sources, contents, dest, chown: chown6, chmod: chmod7, link, exclude, heredocs, from, parents };
     }
     const checksum = flags.string("checksum");
     if (checksum !== void 0 && !/^sha(256|384|512):[0-9a-f]+$/.test(checksum)) {
       this.fail(node, `invalid --checksum "${checksum}": expected sha256:HEX`, "--checksum");
     }
     const keepGitDir = flags.bool("keep-git-dir");
-    return { position, endLine, original, kind: "add", sources, contents, dest, chown: chown5, chmod: chmod6, link, exclude, heredocs, checksum, keepGitDir };
+    return { position, endLine, original, kind: "add", sources, contents, dest, chown: chown6, chmod: chmod7, link, exclude, heredocs, checksum, keepGitDir };
   }
   onbuild(node, inOnbuild) {
     const { position, endLine, original } = node;
@@ -36588,6 +36588,35 @@ async function placeSecret(m2) {
   return created;
 }
 
+// src/run/ignore.ts
+import { readFile as readFile8 } from "node:fs/promises";
+import { posix as posix7 } from "node:path";
+var KILN_DIR = "/kiln";
+function mountPoints(mountinfo) {
+  const out = [];
+  for (const line of mountinfo.split("\n")) {
+    const field = line.split(" ")[4];
+    if (field) out.push(field.replace(/\\([0-7]{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8))));
+  }
+  return out;
+}
+async function hostIgnorePaths(opts = {}) {
+  const mountinfo = opts.mountinfo ?? await readFile8("/proc/self/mountinfo", "utf8");
+  const paths = [KILN_DIR, "/proc", "/sys", "/dev", ...mountPoints(mountinfo), ...opts.ignorePaths ?? []];
+  if (opts.ignoreVarRun ?? true) paths.push("/var/run");
+  const normalized = paths.map((p2) => posix7.resolve("/", p2)).filter((p2) => p2 !== "/");
+  return [...new Set(normalized)].sort();
+}
+function isIgnored(path, ignored) {
+  const p2 = posix7.resolve("/", path);
+  return ignored.some((i) => p2 === i || p2.startsWith(`${i}/`));
+}
+function holdsIgnored(path, ignored) {
+  const p2 = posix7.resolve("/", path);
+  const prefix = p2 === "/" ? "/" : `${p2}/`;
+  return ignored.some((i) => i !== p2 && i.startsWith(prefix));
+}
+
 // src/run/index.ts
 async function createRunner(opts = {}) {
   const isolation = opts.isolation ?? await detectIsolation(opts.probe);
@@ -37876,8 +37905,8 @@ var LayerApplier = class {
     lutimesSync2(host, entry.mtime, entry.mtime);
   }
   fileJob(host, entry, data) {
-    const chmod6 = (entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0;
-    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chmod: chmod6 };
+    const chmod7 = (entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0;
+    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chmod: chmod7 };
   }
   /** A body the reader holds whole: made here, or by a writer thread once the layer proves large. */
   async writeSmallFile(rel, host, entry) {
@@ -38170,8 +38199,8 @@ var TransferMeter = class {
 };
 
 // src/executor/stage.ts
-import { mkdir as mkdir11, chown as chown4 } from "node:fs/promises";
-import { join as join30, posix as posix14 } from "node:path";
+import { mkdir as mkdir10, chown as chown4 } from "node:fs/promises";
+import { join as join29, posix as posix15, relative as relative3 } from "node:path";
 
 // src/snapshot/walk.ts
 import { lstatSync as lstatSync8 } from "node:fs";
@@ -38713,7 +38742,7 @@ function setOrDelete(config, key, value) {
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
 import { lstat as lstat5, readdir as readdir3, readlink } from "node:fs/promises";
-import { join as join21, posix as posix7 } from "node:path";
+import { join as join21, posix as posix8 } from "node:path";
 var KEY_VERSION = "kiln-layer-cache-v1";
 var FILES_VERSION = "kiln-files-v1";
 var HASH_CONCURRENCY = 8;
@@ -38741,7 +38770,7 @@ function entryType(st2) {
   return "socket";
 }
 function cleanRel(rel) {
-  return posix7.normalize(`/${rel}`).slice(1).replace(/\/$/, "");
+  return posix8.normalize(`/${rel}`).slice(1).replace(/\/$/, "");
 }
 async function checkNoLinkOnTheWay(root, rel) {
   const parts = rel === "" ? [] : rel.split("/");
@@ -38831,7 +38860,7 @@ ${JSON.stringify(record)}`);
 // src/executor/copy/copy.ts
 import { chmod as chmod5, mkdir as mkdir8, mkdtemp as mkdtemp4, rm as rm11, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join27, posix as posix11 } from "node:path";
+import { join as join27, posix as posix12 } from "node:path";
 
 // src/context/filter.ts
 var NO_IGNORE = {
@@ -38850,7 +38879,7 @@ var import_undici2 = __toESM(require_undici(), 1);
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { chmod as chmod4, utimes } from "node:fs/promises";
-import { join as join22, posix as posix8 } from "node:path";
+import { join as join22, posix as posix9 } from "node:path";
 import { Readable as Readable8, Transform as Transform6 } from "node:stream";
 import { pipeline as pipeline6 } from "node:stream/promises";
 var ALGORITHMS = { sha256: 64, sha384: 96, sha512: 128 };
@@ -38869,7 +38898,7 @@ function displayUrl(url) {
 }
 function urlFileName(url) {
   try {
-    const base = posix8.basename(decodeURIComponent(new URL(url).pathname));
+    const base = posix9.basename(decodeURIComponent(new URL(url).pathname));
     return base === "" || base === "." || base === "/" ? "__unnamed__" : base;
   } catch {
     return "__unnamed__";
@@ -39142,7 +39171,7 @@ function parseClause(clause, value, where) {
 }
 
 // src/executor/copy/chown.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 var NUMERIC = /^[0-9]+$/;
 async function resolveChown(spec, rootfs, where) {
   const [userPart, groupPart] = splitOnce2(spec, ":");
@@ -39182,7 +39211,7 @@ async function readDatabase(rootfs, path) {
   const host = await resolveInRoot(rootfs, path, { followLeaf: true });
   let text2;
   try {
-    text2 = await readFile8(host, "utf8");
+    text2 = await readFile9(host, "utf8");
   } catch (err2) {
     const code = err2.code;
     if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return [];
@@ -39193,11 +39222,11 @@ async function readDatabase(rootfs, path) {
 
 // src/executor/copy/dest.ts
 import { chmodSync as chmodSync3, chownSync as chownSync2, mkdirSync as mkdirSync4 } from "node:fs";
-import { join as join23, posix as posix9 } from "node:path";
+import { join as join23, posix as posix10 } from "node:path";
 function destination(dest, workdir) {
   const isDir = dest === "." || dest === "" || dest.endsWith("/");
-  const abs = dest.startsWith("/") ? dest : posix9.join(workdir || "/", dest);
-  return { path: posix9.normalize(abs).replace(/(.)\/+$/, "$1"), isDir };
+  const abs = dest.startsWith("/") ? dest : posix10.join(workdir || "/", dest);
+  return { path: posix10.normalize(abs).replace(/(.)\/+$/, "$1"), isDir };
 }
 async function mkdirAllInRoot(rootfs, path, owner, written) {
   const rel = await resolveRelative(rootfs, path, { followLeaf: true });
@@ -39259,7 +39288,7 @@ async function setInfo(to2, st2) {
 
 // src/executor/copy/local-source.ts
 import { lstatSync as lstatSync11, readdirSync as readdirSync6 } from "node:fs";
-import { join as join25, posix as posix10 } from "node:path";
+import { join as join25, posix as posix11 } from "node:path";
 
 // src/executor/copy/wildcard.ts
 function hasWildcards(name) {
@@ -39334,7 +39363,7 @@ function compile(pattern) {
 
 // src/executor/copy/local-source.ts
 function cleanSource(src) {
-  return posix10.normalize(`/${src}`).slice(1).replace(/\/$/, "");
+  return posix11.normalize(`/${src}`).slice(1).replace(/\/$/, "");
 }
 async function resolveLocalSource(root, src, ignore, notFound3) {
   const clean2 = cleanSource(src);
@@ -39356,7 +39385,7 @@ async function resolveLocalSource(root, src, ignore, notFound3) {
     if (!st2 || !visible(ignore, rel, st2.isDirectory())) {
       throw notFound3(firstWild < 0 ? src : candidate);
     }
-    matches.push({ rel, name: candidate === "" ? "/" : posix10.basename(candidate), isDir: st2.isDirectory() });
+    matches.push({ rel, name: candidate === "" ? "/" : posix11.basename(candidate), isDir: st2.isDirectory() });
   }
   return matches;
 }
@@ -39621,7 +39650,7 @@ async function plan2(ctx) {
   }
   for (const doc of req.heredocs ?? []) {
     const dir = await scratch();
-    const name = posix11.basename(doc.name);
+    const name = posix12.basename(doc.name);
     await writeFile5(join27(dir, name), doc.content);
     await chmod5(join27(dir, name), 420);
     items.push(fileItem(dir, name));
@@ -39659,7 +39688,7 @@ async function parentsItems(ctx, src) {
   const pattern = cleanSource(cut < 0 ? src : src.slice(cut + 3));
   const ignore = ignoreOf(req.from);
   if (!hasWildcards(pivot) && !hasWildcards(pattern)) {
-    await resolveLocalSource(req.from.dir, posix11.join(pivot, pattern), ignore, () => notFound2(ctx, src));
+    await resolveLocalSource(req.from.dir, posix12.join(pivot, pattern), ignore, () => notFound2(ctx, src));
   }
   const include = compilePatterns([pattern], `${ctx.label} --parents`);
   const pivots = await resolveLocalSource(req.from.dir, pivot, ignore, () => notFound2(ctx, src));
@@ -39680,7 +39709,7 @@ async function copyItem(ctx, item, target, written) {
     for (const p2 of paths) written.add(destRel2 ? `${destRel2}/${p2}` : p2);
     return;
   }
-  await mkdirAllInRoot(target, dest.isDir ? dest.path : posix11.dirname(dest.path), owner, written);
+  await mkdirAllInRoot(target, dest.isDir ? dest.path : posix12.dirname(dest.path), owner, written);
   let destRel = await resolveRelative(target, dest.path, { followLeaf: true });
   const existing = await stat5(join27(target, destRel)).catch(() => void 0);
   if (!item.match.isDir && existing?.isDirectory()) destRel = destRel ? `${destRel}/${item.match.name}` : item.match.name;
@@ -39700,7 +39729,7 @@ async function copyItem(ctx, item, target, written) {
 }
 
 // src/executor/metadata.ts
-import { posix as posix12 } from "node:path";
+import { posix as posix13 } from "node:path";
 var DEFAULT_SHELL = ["/bin/sh", "-c"];
 function setEnv(env, key, value) {
   const entry = `${key}=${value}`;
@@ -39747,7 +39776,7 @@ function json(args) {
   return JSON.stringify(args);
 }
 function resolveWorkdir(current, path) {
-  return posix12.resolve(current || "/", path);
+  return posix13.resolve(current || "/", path);
 }
 function applyMetadata(state, instr) {
   const c = state.config;
@@ -39824,7 +39853,7 @@ function applyMetadata(state, instr) {
 }
 
 // src/executor/run-step.ts
-import { join as join28, posix as posix13 } from "node:path";
+import { join as join28, posix as posix14 } from "node:path";
 import { mkdir as mkdir9 } from "node:fs/promises";
 import { createHash as createHash8 } from "node:crypto";
 function runArgv(instr, shell) {
@@ -39846,12 +39875,12 @@ function cacheDirName(m2) {
   return createHash8("sha256").update(id).digest("hex").slice(0, 32);
 }
 async function toRunMount(m2, where, sources) {
-  const target = m2.target ? posix13.resolve("/", m2.target) : void 0;
+  const target = m2.target ? posix14.resolve("/", m2.target) : void 0;
   switch (m2.type) {
     case "bind": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=bind needs target=`);
       const root = await sources.resolveFrom(m2.from);
-      const source = join28(root, posix13.resolve("/", m2.source ?? "/"));
+      const source = join28(root, posix14.resolve("/", m2.source ?? "/"));
       return { type: "bind", source, target, readWrite: !m2.readonly && m2.readonly !== void 0 ? true : false };
     }
     case "cache": {
@@ -39864,7 +39893,7 @@ async function toRunMount(m2, where, sources) {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=tmpfs needs target=`);
       return { type: "tmpfs", target };
     case "secret": {
-      const id = m2.id ?? (target ? posix13.basename(target) : void 0);
+      const id = m2.id ?? (target ? posix14.basename(target) : void 0);
       if (!id) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=secret needs id= or target=`);
       const data = sources.secrets.get(id);
       if (!data) {
@@ -39912,89 +39941,6 @@ async function runCommand(runner, rootDir, plan3, env, config, output) {
   });
 }
 
-// src/executor/workspace.ts
-import { mkdir as mkdir10, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
-import { tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname4, join as join29 } from "node:path";
-import { spawn as spawn7 } from "node:child_process";
-var Workspace = class _Workspace {
-  constructor(root) {
-    this.root = root;
-  }
-  root;
-  /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
-  static async create() {
-    const parent = process.env.KILN_WORKDIR || tmpdir4();
-    try {
-      await mkdir10(parent, { recursive: true });
-      sweepTrash(parent);
-      const root = await mkdtemp5(join29(parent, "kiln-build-"));
-      const ws2 = new _Workspace(root);
-      await Promise.all([mkdir10(ws2.blobRoot), mkdir10(ws2.tmp), mkdir10(join29(root, "stages"))]);
-      return ws2;
-    } catch (err2) {
-      throw fromSystemError(err2, `build directory under ${parent}`);
-    }
-  }
-  /** Holds `blobs/sha256/…` of the layers this build writes. */
-  get blobRoot() {
-    return join29(this.root, "store");
-  }
-  get tmp() {
-    return join29(this.root, "tmp");
-  }
-  stageDir(index) {
-    return join29(this.root, "stages", String(index));
-  }
-  /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
-  async scratchDir(prefix) {
-    return mkdtemp5(join29(this.tmp, prefix));
-  }
-  /**
-   * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
-   * workspace is renamed aside at once (nothing of it is visible under its name any more) and a
-   * detached `rm` deletes it, finishing even if kiln has exited.
-   */
-  async dispose() {
-    const trash = join29(dirname4(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
-    try {
-      await rename6(this.root, trash);
-    } catch {
-      await rm12(this.root, { recursive: true, force: true, maxRetries: 3 });
-      return;
-    }
-    removeInBackground(trash);
-  }
-};
-var TRASH_PREFIX = "kiln-trash-";
-var ORPHANED_TRASH_MS = 60 * 6e4;
-function removeInBackground(path) {
-  const child = spawn7("nice", ["-n", "10", "rm", "-rf", "--one-file-system", "--", path], { detached: true, stdio: "ignore" });
-  child.on("error", () => void 0);
-  child.unref();
-}
-function sweepTrash(parent) {
-  readdir4(parent).then((names) => {
-    const now = Date.now();
-    for (const name of names) {
-      const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
-      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join29(parent, name));
-    }
-  }).catch(() => void 0);
-}
-async function copyTree(from, to2) {
-  await new Promise((resolve6, reject) => {
-    const child = spawn7("cp", ["-a", "--reflink=auto", "--", from, to2], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code) => code === 0 ? resolve6() : reject(new BuilderError("IO", `copying the stage filesystem ${from} failed: ${stderr.trim().split("\n")[0]}`))
-    );
-  });
-}
-
 // src/executor/stage.ts
 var DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function stageTitle(stage) {
@@ -40004,10 +39950,12 @@ var StageBuilder = class {
   constructor(env, stage) {
     this.env = env;
     this.stage = stage;
-    this.rootfs = join30(env.workspace.stageDir(stage.index), "rootfs");
+    this.root = env.roots.forStage(stage.index);
+    this.rootfs = this.root.dir;
   }
   env;
   stage;
+  root;
   rootfs;
   base = "scratch";
   baseConfig;
@@ -40045,26 +39993,25 @@ var StageBuilder = class {
       created: env.fixedTime ?? env.created,
       author: this.meta.author
     });
-    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config, cacheKey: this.key };
+    return { index: stage.index, name: stage.name, rootfs: await this.root.finish(), image, config: this.meta.config, cacheKey: this.key };
   }
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   async prepareBase(platform) {
     const { stage, env } = this;
-    await mkdir11(join30(env.workspace.stageDir(stage.index)), { recursive: true });
     const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
     await env.progress.step(label, stage.from.original, async () => {
       if (stage.base.kind === "scratch") {
-        await mkdir11(this.rootfs, { recursive: true });
+        await this.root.scratch();
       } else if (stage.base.kind === "stage") {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError("INTERNAL", `stage ${stage.base.index} has not been built`);
-        await copyTree(parent.rootfs, this.rootfs);
+        await this.root.restore(parent.rootfs);
         this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
-        await extractImage(this.rootfs, await pulled.image.layers(), { image: pulled.pinned });
+        await this.root.extract(await pulled.image.layers(), pulled.pinned);
         this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
@@ -40080,8 +40027,8 @@ var StageBuilder = class {
   }
   makeSnapshotter() {
     const { env } = this;
-    if (env.snapshotter === "overlay" && !env.singleSnapshot) return new OverlaySnapshotter(this.rootfs, env.ignorePaths);
-    return WalkSnapshotter.create(this.rootfs, { mode: env.snapshotMode, ignorePaths: env.ignorePaths });
+    if (env.snapshotter === "overlay" && !env.singleSnapshot) return new OverlaySnapshotter(this.rootfs, this.root.ignorePaths);
+    return WalkSnapshotter.create(this.rootfs, { mode: env.snapshotMode, ignorePaths: this.root.ignorePaths });
   }
   async execute(instr, label, platform) {
     const expanded = this.env.expander.instruction(instr, this.scope.lookup);
@@ -40160,7 +40107,7 @@ var StageBuilder = class {
     if (!cache2 || !enabled || this.env.singleSnapshot) return false;
     const hit = await cache2.layers.get(this.key);
     if (!hit) return false;
-    await applyLayer(this.rootfs, await hit.layer.uncompressed(), { image: cache2.layers.name, digest: hit.layer.digest });
+    await this.root.apply(await hit.layer.uncompressed(), { image: cache2.layers.name, digest: hit.layer.digest });
     if (this.snapshotter.kind === "walk") this.snapshotter = this.makeSnapshotter();
     log.info(`using cached layer ${hit.layer.digest} from ${cache2.layers.name}`);
     this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
@@ -40184,7 +40131,7 @@ var StageBuilder = class {
     const createdBy = `${instr.original} # buildkit`;
     const cacheable = this.env.cache?.copy && from.kind === "context" && instr.contents.length === 0 && instr.sources.every(isPlainPath);
     if (cacheable) {
-      const files = await hashFiles(from.dir, instr.sources.map((p2) => posix14.normalize(p2).replace(/^\/+/, "") || "."));
+      const files = await hashFiles(from.dir, instr.sources.map((p2) => posix15.normalize(p2).replace(/^\/+/, "") || "."));
       this.key = cacheKey({ parent: this.key, instruction: "files", env: [], files, platform: this.platformText });
       if (await this.fromCache(true, createdBy)) return;
     }
@@ -40230,11 +40177,11 @@ var StageBuilder = class {
         continue;
       }
       owner ??= this.meta.config.User ? await lookupUser(this.rootfs, this.meta.config.User) : { uid: 0, gid: 0 };
-      const made = join30(parentHost, part);
-      await mkdir11(made, { mode: 493 });
+      const made = join29(parentHost, part);
+      await mkdir10(made, { mode: 493 });
       await chown4(made, owner.uid, owner.gid);
       resolver.remember(rel, made);
-      created.push(made.slice(this.rootfs.length + 1));
+      created.push(relative3(this.rootfs, made));
       parentHost = made;
     }
     return created;
@@ -40288,6 +40235,366 @@ function isPlainPath(source) {
   return !/[*?[\\]/.test(source) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("git@");
 }
 
+// src/executor/stage-root.ts
+import { mkdir as mkdir13 } from "node:fs/promises";
+import { join as join32 } from "node:path";
+import { Readable as Readable9 } from "node:stream";
+
+// src/executor/host-root.ts
+import { existsSync as existsSync3 } from "node:fs";
+import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir12, readdir as readdir5, realpath as realpath2, rename as rename7, rm as rm13, utimes as utimes2 } from "node:fs/promises";
+import { dirname as dirname5, join as join31, posix as posix16 } from "node:path";
+
+// src/executor/workspace.ts
+import { mkdir as mkdir11, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
+import { tmpdir as tmpdir4 } from "node:os";
+import { basename as basename3, dirname as dirname4, join as join30 } from "node:path";
+import { spawn as spawn7 } from "node:child_process";
+var Workspace = class _Workspace {
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
+  static async create() {
+    return _Workspace.createIn(process.env.KILN_WORKDIR || tmpdir4());
+  }
+  /** A workspace under `parent`, which is made if missing. */
+  static async createIn(parent) {
+    try {
+      await mkdir11(parent, { recursive: true });
+      sweepTrash(parent);
+      const root = await mkdtemp5(join30(parent, "kiln-build-"));
+      const ws2 = new _Workspace(root);
+      await Promise.all([mkdir11(ws2.blobRoot), mkdir11(ws2.tmp), mkdir11(join30(root, "stages"))]);
+      return ws2;
+    } catch (err2) {
+      throw fromSystemError(err2, `build directory under ${parent}`);
+    }
+  }
+  /** Holds `blobs/sha256/…` of the layers this build writes. */
+  get blobRoot() {
+    return join30(this.root, "store");
+  }
+  get tmp() {
+    return join30(this.root, "tmp");
+  }
+  stageDir(index) {
+    return join30(this.root, "stages", String(index));
+  }
+  /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
+  async scratchDir(prefix) {
+    return mkdtemp5(join30(this.tmp, prefix));
+  }
+  /**
+   * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
+   * workspace is renamed aside at once (nothing of it is visible under its name any more) and a
+   * detached `rm` deletes it, finishing even if kiln has exited.
+   */
+  async dispose() {
+    const trash = join30(dirname4(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
+    try {
+      await rename6(this.root, trash);
+    } catch {
+      await rm12(this.root, { recursive: true, force: true, maxRetries: 3 });
+      return;
+    }
+    removeInBackground(trash);
+  }
+};
+var TRASH_PREFIX = "kiln-trash-";
+var ORPHANED_TRASH_MS = 60 * 6e4;
+function removeInBackground(path) {
+  const child = spawn7("nice", ["-n", "10", "rm", "-rf", "--one-file-system", "--", path], { detached: true, stdio: "ignore" });
+  child.on("error", () => void 0);
+  child.unref();
+}
+function sweepTrash(parent) {
+  readdir4(parent).then((names) => {
+    const now = Date.now();
+    for (const name of names) {
+      const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
+      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join30(parent, name));
+    }
+  }).catch(() => void 0);
+}
+async function copyTree(from, to2) {
+  await new Promise((resolve6, reject) => {
+    const child = spawn7("cp", ["-a", "--reflink=auto", "--", from, to2], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => stderr += d);
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code) => code === 0 ? resolve6() : reject(new BuilderError("IO", `copying the stage filesystem ${from} failed: ${stderr.trim().split("\n")[0]}`))
+    );
+  });
+}
+
+// src/executor/host-root.ts
+var BUILD_TOOLS = [
+  ["cp", "coreutils"],
+  ["touch", "coreutils"],
+  ["mknod", "coreutils"],
+  ["getfattr", "attr"],
+  ["setfattr", "attr"]
+];
+async function realPathOf(path) {
+  const abs = posix16.resolve("/", path);
+  const found = await realpath2(abs).catch(() => void 0);
+  if (found !== void 0) return found;
+  const parent = dirname5(abs);
+  return parent === abs ? abs : join31(await realPathOf(parent), posix16.basename(abs));
+}
+var KEEP_HINT = `put it under ${KILN_DIR} (as the executor image does), on a mount, or name its directory with --ignore-path`;
+async function planHostBuild(input, env = process.env) {
+  const contextDir = await realPathOf(input.contextDir);
+  if (contextDir === "/") throw new BuilderError("USAGE", "--isolation host cannot build from the context /, which every stage clears");
+  const ignored = await hostIgnorePaths({ ignorePaths: [...input.ignorePaths, contextDir], ignoreVarRun: input.ignoreVarRun });
+  let workspaceParent = env.KILN_WORKDIR;
+  if (!workspaceParent) {
+    if (!existsSync3(KILN_DIR)) {
+      throw new BuilderError("ISOLATION", `--isolation host clears / for every stage and needs a workspace it keeps: set KILN_WORKDIR to a directory on an ignored path (${KILN_DIR} does not exist here)`);
+    }
+    workspaceParent = join31(KILN_DIR, "workspace");
+  }
+  if (!isIgnored(await realPathOf(workspaceParent), ignored)) {
+    throw new BuilderError("ISOLATION", `--isolation host clears / for every stage, and KILN_WORKDIR=${workspaceParent} is not on an ignored path; ${KEEP_HINT}`);
+  }
+  const needed = [
+    ["kiln itself", process.execPath],
+    ["kiln itself", process.argv[1]],
+    ...BUILD_TOOLS.map(([name, pkg]) => [name, findTool(name, pkg, "host")]),
+    ...process.getuid?.() === 0 ? [["setpriv", findTool("setpriv", "util-linux", "host")]] : [],
+    ["the docker config", findConfigFile(env)],
+    ...Object.entries(input.certificates).map(([host, file]) => [`--registry-certificate ${host}`, file]),
+    ["--cache-dir", existsSync3(input.cacheDir) ? input.cacheDir : void 0]
+  ];
+  for (const [what, path] of needed) {
+    if (path === void 0) continue;
+    const real = await realPathOf(path);
+    if (!isIgnored(real, ignored)) {
+      throw new BuilderError("ISOLATION", `--isolation host clears / for every stage, and ${what} (${real}) is not on an ignored path; ${KEEP_HINT}`);
+    }
+  }
+  return { ignored, workspaceParent };
+}
+function clearing(ignored) {
+  return (rel, isDir) => {
+    const path = `/${rel}`;
+    if (isIgnored(path, ignored)) return "keep";
+    return isDir && holdsIgnored(path, ignored) ? "descend" : "remove";
+  };
+}
+async function prune(root, rel, decide) {
+  for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
+    const child = rel === "" ? d.name : `${rel}/${d.name}`;
+    const what = decide(child, d.isDirectory());
+    if (what === "descend") await prune(root, child, decide);
+    else if (what === "remove") await rm13(join31(root, child), { recursive: true, force: true });
+  }
+}
+async function clearRoot(root, ignored) {
+  await prune(root, "", clearing(ignored));
+}
+async function keepAside(root, ignored, dest) {
+  await mkdir12(dest);
+  const decide = clearing(ignored);
+  const move = async (rel) => {
+    for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
+      const child = rel === "" ? d.name : `${rel}/${d.name}`;
+      const what = decide(child, d.isDirectory());
+      if (what === "keep") continue;
+      if (what === "descend") {
+        await mkdir12(join31(dest, child));
+        await move(child);
+        continue;
+      }
+      try {
+        await rename7(join31(root, child), join31(dest, child));
+      } catch (err2) {
+        if (err2.code !== "EXDEV") throw err2;
+        await copyTree(join31(root, child), join31(dest, child));
+        await rm13(join31(root, child), { recursive: true, force: true });
+      }
+    }
+    const st2 = await lstat7(join31(root, rel));
+    const copy3 = join31(dest, rel);
+    await chown5(copy3, st2.uid, st2.gid);
+    await chmod6(copy3, st2.mode & 4095);
+    await utimes2(copy3, st2.atime, st2.mtime);
+  };
+  await move("");
+}
+function whiteoutTarget(dir, base) {
+  if (base === OPAQUE_MARKER) return dir;
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  return dir === "" ? name : `${dir}/${name}`;
+}
+function padding2(size) {
+  return Buffer.alloc((512 - size % 512) % 512);
+}
+async function* withoutIgnored(tar, root, ignored, what) {
+  const written = /* @__PURE__ */ new Set();
+  const wrote = (rel) => {
+    for (let p2 = rel; p2 !== "" && !written.has(p2); p2 = splitName(p2).dir) written.add(p2);
+  };
+  const opaque = (rel, isDir) => {
+    if (isIgnored(`/${rel}`, ignored)) return "keep";
+    if (written.has(rel)) return isDir ? "descend" : "keep";
+    return isDir && holdsIgnored(`/${rel}`, ignored) ? "descend" : "remove";
+  };
+  try {
+    for await (const entry of readTar(tar, what)) {
+      const rel = normaliseName(entry.name, what);
+      const { dir, base } = splitName(rel);
+      let pass = true;
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        const target = whiteoutTarget(dir, base);
+        if (isIgnored(`/${target}`, ignored)) {
+          pass = false;
+        } else if (holdsIgnored(`/${target}`, ignored)) {
+          await prune(root, target, base === OPAQUE_MARKER ? opaque : clearing(ignored));
+          pass = false;
+        }
+      } else if (isIgnored(`/${rel}`, ignored) || entry.type === "hardlink" && isIgnored(`/${normaliseName(entry.linkname, what)}`, ignored)) {
+        pass = false;
+      } else if (entry.type !== "dir" && holdsIgnored(`/${rel}`, ignored)) {
+        const inside = ignored.find((i) => i.startsWith(`/${rel}/`));
+        throw new BuilderError("ISOLATION", `${what}: entry "${entry.name}" would replace the directory /${rel}, which holds ${inside} that --isolation host must keep; build with --isolation chroot`);
+      }
+      if (!pass) {
+        for await (const _2 of entry.body()) void _2;
+        continue;
+      }
+      if (!base.startsWith(WHITEOUT_PREFIX)) wrote(rel);
+      yield encodeHeader({
+        name: rel === "" ? "." : rel,
+        type: entry.type,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        mtime: Math.floor(entry.mtime),
+        size: entry.type === "file" ? entry.size : void 0,
+        linkname: entry.linkname || void 0,
+        devmajor: entry.devmajor,
+        devminor: entry.devminor,
+        xattrs: entry.xattrs.size > 0 ? entry.xattrs : void 0
+      });
+      if (entry.type === "file" && entry.size > 0) {
+        yield* entry.body();
+        yield padding2(entry.size);
+      }
+    }
+    yield Buffer.alloc(1024);
+  } finally {
+    tar.destroy?.();
+  }
+}
+
+// src/executor/stage-root.ts
+var ChrootRoot = class {
+  constructor(stageDir, ignorePaths) {
+    this.stageDir = stageDir;
+    this.ignorePaths = ignorePaths;
+    this.dir = join32(stageDir, "rootfs");
+  }
+  stageDir;
+  ignorePaths;
+  dir;
+  async scratch() {
+    await mkdir13(this.dir, { recursive: true });
+  }
+  async restore(from) {
+    await mkdir13(this.stageDir, { recursive: true });
+    await copyTree(from, this.dir);
+  }
+  async extract(layers, image) {
+    await extractImage(this.dir, layers, { image });
+  }
+  async apply(tar, label) {
+    await applyLayer(this.dir, tar, label);
+  }
+  async finish() {
+    return this.dir;
+  }
+};
+var ChrootRoots = class {
+  constructor(workspace, ignorePaths) {
+    this.workspace = workspace;
+    this.ignorePaths = ignorePaths;
+  }
+  workspace;
+  ignorePaths;
+  forStage(index) {
+    return new ChrootRoot(this.workspace.stageDir(index), this.ignorePaths);
+  }
+  async cleanup() {
+  }
+};
+var HOST_ROOT = "/";
+var HostRoot = class {
+  constructor(aside, ignorePaths, fate) {
+    this.aside = aside;
+    this.ignorePaths = ignorePaths;
+    this.fate = fate;
+  }
+  aside;
+  ignorePaths;
+  fate;
+  dir = HOST_ROOT;
+  async scratch() {
+    await clearRoot(HOST_ROOT, this.ignorePaths);
+  }
+  async restore(from) {
+    await clearRoot(HOST_ROOT, this.ignorePaths);
+    await copyTree(`${from}/.`, HOST_ROOT);
+  }
+  async extract(layers, image) {
+    await clearRoot(HOST_ROOT, this.ignorePaths);
+    const filtered = layers.map((layer) => ({
+      digest: layer.digest,
+      uncompressed: async () => this.filter(await layer.uncompressed(), { image, digest: layer.digest })
+    }));
+    await extractImage(HOST_ROOT, filtered, { image });
+  }
+  async apply(tar, label) {
+    await applyLayer(HOST_ROOT, this.filter(tar, label), label);
+  }
+  filter(tar, label) {
+    return Readable9.from(withoutIgnored(tar, HOST_ROOT, this.ignorePaths, describeLabel(label)), { objectMode: false });
+  }
+  async finish() {
+    if (this.fate === "stay") return HOST_ROOT;
+    const rootfs = join32(this.aside, "rootfs");
+    if (this.fate === "keep") {
+      await mkdir13(this.aside, { recursive: true });
+      await keepAside(HOST_ROOT, this.ignorePaths, rootfs);
+    }
+    return rootfs;
+  }
+};
+var HostRoots = class {
+  constructor(workspace, resolved, ignored) {
+    this.workspace = workspace;
+    this.ignored = ignored;
+    this.read = new Set(resolved.stages.flatMap((s3) => s3.dependsOn));
+    this.last = resolved.target.index;
+  }
+  workspace;
+  ignored;
+  /** Stages a later stage reads (FROM, COPY --from, RUN --mount from=). */
+  read;
+  last;
+  forStage(index) {
+    const fate = index === this.last ? "stay" : this.read.has(index) ? "keep" : "drop";
+    return new HostRoot(this.workspace.stageDir(index), this.ignored, fate);
+  }
+  async cleanup() {
+    await clearRoot(HOST_ROOT, this.ignored);
+  }
+};
+
 // src/executor/build.ts
 async function readStdin() {
   const chunks = [];
@@ -40297,7 +40604,7 @@ async function readStdin() {
 async function readDockerfile(context, options) {
   if (context.dockerfile === "-") return readStdin();
   try {
-    return await readFile9(context.dockerfile, "utf8");
+    return await readFile10(context.dockerfile, "utf8");
   } catch (err2) {
     throw fromSystemError(err2, `--dockerfile ${options.dockerfile}`);
   }
@@ -40328,7 +40635,7 @@ async function readSecrets(sources) {
     let value;
     if ("src" in s3) {
       try {
-        value = await readFile9(s3.src);
+        value = await readFile10(s3.src);
       } catch (err2) {
         throw fromSystemError(err2, `--secret id=${s3.id}: ${s3.src}`);
       }
@@ -40344,7 +40651,7 @@ async function readSecrets(sources) {
   return out;
 }
 function cacheMountRoot() {
-  return join31(process.env.KILN_CACHE_HOME || join31(homedir2(), ".cache", "kiln"), "run-mounts");
+  return join33(process.env.KILN_CACHE_HOME || join33(homedir2(), ".cache", "kiln"), "run-mounts");
 }
 function reproducibleTime() {
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -40372,8 +40679,8 @@ async function runBuild(options) {
   const progress = new Progress();
   const secrets2 = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
-  const workspace = await Workspace.create();
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
+  let workspace;
   try {
     const file = options.dockerfile === "-" ? "Dockerfile" : options.dockerfile;
     const ast = parseDockerfile(await readDockerfile(context, options), { file });
@@ -40389,9 +40696,10 @@ async function runBuild(options) {
     const unused = unusedArgsWarning(resolved);
     if (unused) log.warn(unused);
     const runner = await createRunner({ isolation: options.isolation, force: options.force });
-    if (runner.isolation === "host") {
-      throw new BuilderError("ISOLATION", "kiln build does not run stages in --isolation=host yet; run it where it may use namespaces (root with CAP_SYS_ADMIN) and --isolation=chroot");
-    }
+    const host = runner.isolation === "host" ? await planHostBuild({ ...options, contextDir: context.dir, certificates: options.registryCertificates }) : void 0;
+    workspace = host ? await Workspace.createIn(host.workspaceParent) : await Workspace.create();
+    const roots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths);
+    if (host) log.debug(`host isolation: / is the rootfs; kept and left out of snapshots: ${host.ignored.join(" ")}`);
     const env = {
       file,
       resolved,
@@ -40400,11 +40708,11 @@ async function runBuild(options) {
       images: new ImageSource(client, workspace, options.cacheDir),
       workspace,
       runner,
+      roots,
       platform,
       snapshotter: await chooseSnapshotter(workspace, runner),
       snapshotMode: options.snapshotMode,
       singleSnapshot: options.singleSnapshot,
-      ignorePaths: options.ignorePaths,
       compression: options.compression,
       compressionLevel: options.compressionLevel,
       fixedTime: options.reproducible ? reproducibleTime() : void 0,
@@ -40435,10 +40743,11 @@ async function runBuild(options) {
     const manifest = await image.manifest();
     const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
     printSummary(progress, out, manifest.layers.length, size);
+    if (options.cleanup) await roots.cleanup();
     return 0;
   } finally {
     await client.close();
-    await workspace.dispose();
+    await workspace?.dispose();
     await context.cleanup();
   }
 }
@@ -40452,18 +40761,18 @@ async function readStdin2() {
 function localContext(context, subPath) {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) && !context.startsWith("dir://")) return void 0;
   const dir = context.startsWith("dir://") ? context.slice("dir://".length) : context;
-  return subPath ? join32(dir, subPath) : dir;
+  return subPath ? join34(dir, subPath) : dir;
 }
 async function readDockerfile2(options) {
   if (options.dockerfile === "-") return { text: await readStdin2(), name: "Dockerfile" };
   const dir = localContext(options.context, options.contextSubPath);
-  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join32(dir, options.dockerfile)] : [], options.dockerfile];
-  const path = candidates.find((p2) => existsSync3(p2));
+  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join34(dir, options.dockerfile)] : [], options.dockerfile];
+  const path = candidates.find((p2) => existsSync4(p2));
   if (!path) {
     throw new BuilderError("FILE_NOT_FOUND", `Dockerfile not found: looked for ${candidates.join(" and ")} (set it with --dockerfile)`);
   }
   try {
-    return { text: await readFile10(path, "utf8"), name: options.dockerfile };
+    return { text: await readFile11(path, "utf8"), name: options.dockerfile };
   } catch (err2) {
     throw fromSystemError(err2, path);
   }
@@ -40672,23 +40981,23 @@ var configCommand = {
 };
 
 // src/cli/commands/login.ts
-import { join as join35 } from "node:path";
+import { join as join37 } from "node:path";
 
 // src/cli/commands/logout.ts
-import { join as join34 } from "node:path";
+import { join as join36 } from "node:path";
 
 // src/auth/config-writer.ts
-import { chmodSync as chmodSync6, existsSync as existsSync4, mkdirSync as mkdirSync7, renameSync, writeFileSync } from "node:fs";
-import { dirname as dirname5, join as join33 } from "node:path";
+import { chmodSync as chmodSync6, existsSync as existsSync5, mkdirSync as mkdirSync7, renameSync, writeFileSync } from "node:fs";
+import { dirname as dirname6, join as join35 } from "node:path";
 import { randomBytes as randomBytes5 } from "node:crypto";
 function load(path) {
-  return existsSync4(path) ? readDockerConfig(path) : {};
+  return existsSync5(path) ? readDockerConfig(path) : {};
 }
 function save(path, config) {
-  const dir = dirname5(path);
+  const dir = dirname6(path);
   try {
-    if (!existsSync4(dir)) mkdirSync7(dir, { recursive: true, mode: 448 });
-    const tmp = join33(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
+    if (!existsSync5(dir)) mkdirSync7(dir, { recursive: true, mode: 448 });
+    const tmp = join35(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
     writeFileSync(tmp, JSON.stringify(config, null, "	") + "\n", { mode: 384 });
     chmodSync6(tmp, 384);
     renameSync(tmp, path);
@@ -40720,7 +41029,7 @@ function saveLogin(path, registry, username, secret) {
   save(path, { ...config, auths });
 }
 function removeLogin(path, registry) {
-  if (!existsSync4(path)) return false;
+  if (!existsSync5(path)) return false;
   const config = load(path);
   const keys = hostKeys(config, registry);
   if (keys.length === 0) return false;
@@ -40746,7 +41055,7 @@ var logoutCommand = {
   flags: [],
   async run(args) {
     const registry = registryArgument(args, "logout");
-    const path = join34(dockerConfigDir(), "config.json");
+    const path = join36(dockerConfigDir(), "config.json");
     if (removeLogin(path, registry)) process.stdout.write(`Removing login credentials for ${registry}
 `);
     else process.stdout.write(`Not logged in to ${registry}
@@ -40796,7 +41105,7 @@ var loginCommand = {
     } finally {
       await client.close();
     }
-    const path = join35(dockerConfigDir(), "config.json");
+    const path = join37(dockerConfigDir(), "config.json");
     saveLogin(path, registry, username, identityToken ? { identityToken } : { password: secret });
     log.info(`${identityToken ? "identity token" : "credentials"} for ${registry} saved in ${path}`);
     process.stdout.write("Login Succeeded\n");
@@ -40805,7 +41114,7 @@ var loginCommand = {
 };
 
 // src/cli/commands/warm.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 var warmFlags = [
   { name: "image", aliases: ["i"], type: "list", value: "REF", help: "image to cache (repeatable)" },
   { name: "cache-dir", aliases: ["c"], type: "string", default: DEFAULT_CACHE_DIR, value: "DIR", help: "directory of the base-image cache" },
@@ -40818,7 +41127,7 @@ var warmFlags = [
 async function dockerfileImages(path, buildArgs, platform) {
   let text2;
   try {
-    text2 = await readFile11(path, "utf8");
+    text2 = await readFile12(path, "utf8");
   } catch (err2) {
     throw fromSystemError(err2, `--dockerfile ${path}`);
   }

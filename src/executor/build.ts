@@ -22,6 +22,8 @@ import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts
 import { ImageSource } from './images.ts';
 import { Progress, TransferMeter, formatBytes } from './progress.ts';
 import { StageBuilder, type BuildEnv, type StageResult } from './stage.ts';
+import { ChrootRoots, HostRoots, type StageRoots } from './stage-root.ts';
+import { planHostBuild } from './host-root.ts';
 import { Workspace } from './workspace.ts';
 
 async function readStdin(): Promise<string> {
@@ -119,8 +121,8 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const progress = new Progress();
   const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
-  const workspace = await Workspace.create();
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
+  let workspace: Workspace | undefined;
   try {
     const file = options.dockerfile === '-' ? 'Dockerfile' : options.dockerfile;
     const ast = parseDockerfile(await readDockerfile(context, options), { file });
@@ -137,9 +139,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     if (unused) log.warn(unused);
 
     const runner = await createRunner({ isolation: options.isolation, force: options.force });
-    if (runner.isolation === 'host') {
-      throw new BuilderError('ISOLATION', 'kiln build does not run stages in --isolation=host yet; run it where it may use namespaces (root with CAP_SYS_ADMIN) and --isolation=chroot');
-    }
+    // Host isolation deletes what `/` holds, so everything it checks comes before the workspace.
+    const host = runner.isolation === 'host' ? await planHostBuild({ ...options, contextDir: context.dir, certificates: options.registryCertificates }) : undefined;
+    workspace = host ? await Workspace.createIn(host.workspaceParent) : await Workspace.create();
+    const roots: StageRoots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths);
+    if (host) log.debug(`host isolation: / is the rootfs; kept and left out of snapshots: ${host.ignored.join(' ')}`);
     const env: BuildEnv = {
       file,
       resolved,
@@ -148,11 +152,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       images: new ImageSource(client, workspace, options.cacheDir),
       workspace,
       runner,
+      roots,
       platform,
       snapshotter: await chooseSnapshotter(workspace, runner),
       snapshotMode: options.snapshotMode,
       singleSnapshot: options.singleSnapshot,
-      ignorePaths: options.ignorePaths,
       compression: options.compression,
       compressionLevel: options.compressionLevel,
       fixedTime: options.reproducible ? reproducibleTime() : undefined,
@@ -186,10 +190,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     const manifest = await image.manifest();
     const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
     printSummary(progress, out, manifest.layers.length, size);
+    if (options.cleanup) await roots.cleanup();
     return 0;
   } finally {
     await client.close();
-    await workspace.dispose();
+    await workspace?.dispose();
     await context.cleanup();
   }
 }

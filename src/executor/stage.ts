@@ -1,7 +1,7 @@
 // One stage of a build: start from its base, run its instructions in order (ONBUILD triggers of the
 // base first), make a layer of each filesystem change, and commit the stage's image.
 import { mkdir, chown } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import {
   parseDockerfile,
   toInstruction,
@@ -24,7 +24,6 @@ import type { Runner } from '../run/index.ts';
 import { lookupUser } from '../run/user.ts';
 import { buildImage, type BuildStep } from '../image/commit.ts';
 import type { Image, Layer } from '../image/types.ts';
-import { applyLayer, extractImage } from '../tar/extract.ts';
 import { RootResolver } from '../tar/rootfs-path.ts';
 import type { ContainerConfig, ImageConfig, Platform } from '../oci/types.ts';
 import { formatPlatform, parsePlatform } from '../oci/platform.ts';
@@ -37,7 +36,8 @@ import { applyMetadata, envToMap, resolveWorkdir, type MetadataState } from './m
 import { planRun, runCommand, type MountSources } from './run-step.ts';
 import { commandOutput, type Progress } from './progress.ts';
 import type { ImageSource } from './images.ts';
-import { copyTree, type Workspace } from './workspace.ts';
+import type { StageRoot, StageRoots } from './stage-root.ts';
+import type { Workspace } from './workspace.ts';
 
 /** What every stage of one build shares. */
 export interface BuildEnv {
@@ -48,11 +48,12 @@ export interface BuildEnv {
   images: ImageSource;
   workspace: Workspace;
   runner: Runner;
+  /** Where each stage's filesystem lives: a workspace directory, or `/` in host isolation. */
+  roots: StageRoots;
   platform: Platform;
   snapshotter: 'overlay' | 'walk';
   snapshotMode: 'full' | 'redo' | 'time';
   singleSnapshot: boolean;
-  ignorePaths: string[];
   compression: LayerCompression;
   compressionLevel?: number;
   /** --reproducible: every timestamp in layers and config. */
@@ -85,6 +86,7 @@ function stageTitle(stage: Stage): string {
 }
 
 export class StageBuilder {
+  private readonly root: StageRoot;
   private readonly rootfs: string;
   private base: Image | 'scratch' = 'scratch';
   private baseConfig?: ImageConfig;
@@ -101,7 +103,8 @@ export class StageBuilder {
     private readonly env: BuildEnv,
     private readonly stage: Stage,
   ) {
-    this.rootfs = join(env.workspace.stageDir(stage.index), 'rootfs');
+    this.root = env.roots.forStage(stage.index);
+    this.rootfs = this.root.dir;
   }
 
   private where(instr: Instruction): string {
@@ -133,27 +136,26 @@ export class StageBuilder {
       created: env.fixedTime ?? env.created,
       author: this.meta.author,
     });
-    return { index: stage.index, name: stage.name, rootfs: this.rootfs, image, config: this.meta.config, cacheKey: this.key };
+    return { index: stage.index, name: stage.name, rootfs: await this.root.finish(), image, config: this.meta.config, cacheKey: this.key };
   }
 
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   private async prepareBase(platform: Platform): Promise<Instruction[]> {
     const { stage, env } = this;
-    await mkdir(join(env.workspace.stageDir(stage.index)), { recursive: true });
     const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
     await env.progress.step(label, stage.from.original, async () => {
       if (stage.base.kind === 'scratch') {
-        await mkdir(this.rootfs, { recursive: true });
+        await this.root.scratch();
       } else if (stage.base.kind === 'stage') {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError('INTERNAL', `stage ${stage.base.index} has not been built`);
-        await copyTree(parent.rootfs, this.rootfs);
+        await this.root.restore(parent.rootfs);
         this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
-        await extractImage(this.rootfs, await pulled.image.layers(), { image: pulled.pinned });
+        await this.root.extract(await pulled.image.layers(), pulled.pinned);
         this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
@@ -171,8 +173,8 @@ export class StageBuilder {
 
   private makeSnapshotter(): Snapshotter {
     const { env } = this;
-    if (env.snapshotter === 'overlay' && !env.singleSnapshot) return new OverlaySnapshotter(this.rootfs, env.ignorePaths);
-    return WalkSnapshotter.create(this.rootfs, { mode: env.snapshotMode, ignorePaths: env.ignorePaths });
+    if (env.snapshotter === 'overlay' && !env.singleSnapshot) return new OverlaySnapshotter(this.rootfs, this.root.ignorePaths);
+    return WalkSnapshotter.create(this.rootfs, { mode: env.snapshotMode, ignorePaths: this.root.ignorePaths });
   }
 
   private async execute(instr: Instruction, label: string, platform: Platform): Promise<void> {
@@ -257,7 +259,7 @@ export class StageBuilder {
     if (!cache || !enabled || this.env.singleSnapshot) return false;
     const hit = await cache.layers.get(this.key);
     if (!hit) return false;
-    await applyLayer(this.rootfs, await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest });
+    await this.root.apply(await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest });
     if (this.snapshotter.kind === 'walk') this.snapshotter = this.makeSnapshotter();
     log.info(`using cached layer ${hit.layer.digest} from ${cache.layers.name}`);
     this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
@@ -339,7 +341,7 @@ export class StageBuilder {
       await mkdir(made, { mode: 0o755 });
       await chown(made, owner.uid, owner.gid);
       resolver.remember(rel, made);
-      created.push(made.slice(this.rootfs.length + 1));
+      created.push(relative(this.rootfs, made));
       parentHost = made;
     }
     return created;

@@ -11,7 +11,11 @@ export class Workspace {
 
   /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
   static async create(): Promise<Workspace> {
-    const parent = process.env.KILN_WORKDIR || tmpdir();
+    return Workspace.createIn(process.env.KILN_WORKDIR || tmpdir());
+  }
+
+  /** A workspace under `parent`, which is made if missing. */
+  static async createIn(parent: string): Promise<Workspace> {
     try {
       await mkdir(parent, { recursive: true });
       sweepTrash(parent);

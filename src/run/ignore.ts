@@ -35,7 +35,17 @@ export async function hostIgnorePaths(opts: IgnoreOptions = {}): Promise<string[
 }
 
 /** Whether `path` (absolute, in the container) is an ignored path or lies under one. */
-export function isIgnored(path: string, ignored: string[]): boolean {
+export function isIgnored(path: string, ignored: readonly string[]): boolean {
   const p = posix.resolve('/', path);
   return ignored.some((i) => p === i || p.startsWith(`${i}/`));
+}
+
+/**
+ * Whether an ignored path lies strictly below `path`: such a directory must stay (emptied of
+ * everything else) when / is cleared, since what it holds may not be touched. `/` always does.
+ */
+export function holdsIgnored(path: string, ignored: readonly string[]): boolean {
+  const p = posix.resolve('/', path);
+  const prefix = p === '/' ? '/' : `${p}/`;
+  return ignored.some((i) => i !== p && i.startsWith(prefix));
 }

@@ -41,7 +41,8 @@ export type { BindMount, CacheMount, Isolation, RunMount, Runner, RunSpec, Secre
 export { RunFailedError } from './errors.ts';
 export { detectContainer, type ContainerInfo, type ContainerProbe } from './container.ts';
 export { detectIsolation } from './detect.ts';
-export { hostIgnorePaths, isIgnored, KILN_DIR, type IgnoreOptions } from './ignore.ts';
+export { holdsIgnored, hostIgnorePaths, isIgnored, KILN_DIR, type IgnoreOptions } from './ignore.ts';
+export { findTool } from './tools.ts';
 export { DEFAULT_PATH } from './env.ts';
 
 export interface RunnerOptions extends HostRunnerOptions {

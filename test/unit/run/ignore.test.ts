@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostIgnorePaths, isIgnored, mountPoints } from '../../../src/run/ignore.ts';
+import { holdsIgnored, hostIgnorePaths, isIgnored, mountPoints } from '../../../src/run/ignore.ts';
 
 const MOUNTINFO = [
   '600 500 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w',
@@ -41,4 +41,15 @@ test('isIgnored matches a path and what lies under it, not a sibling with the sa
   assert.ok(isIgnored('/workspace/src/a.ts', list));
   assert.ok(!isIgnored('/processes', list));
   assert.ok(!isIgnored('/', list));
+});
+
+test('holdsIgnored: a directory with an ignored path strictly below it, / always', () => {
+  const list = ['/etc/hosts', '/kiln', '/var/run'];
+  assert.ok(holdsIgnored('/', list));
+  assert.ok(holdsIgnored('/etc', list));
+  assert.ok(holdsIgnored('/var/', list));
+  assert.ok(!holdsIgnored('/kiln', list));
+  assert.ok(!holdsIgnored('/etc/hosts', list));
+  assert.ok(!holdsIgnored('/et', list));
+  assert.ok(!holdsIgnored('/usr', list));
 });
