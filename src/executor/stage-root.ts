@@ -15,6 +15,11 @@ import { copyTree, type Workspace } from './workspace.ts';
 export interface StageRoot {
   /** What RUN, COPY and the snapshotter see as the stage's `/`. */
   readonly dir: string;
+  /**
+   * finish() moves the tree out of a shared `/` for a later stage: it must be complete by then.
+   * Otherwise the tree stays where it is, and a later stage may have it completed on first use.
+   */
+  readonly handedOn: boolean;
   /** Absolute paths every snapshot of the stage leaves out (--ignore-path values included). */
   readonly ignorePaths: readonly string[];
   /** FROM scratch: an empty root. */
@@ -37,6 +42,7 @@ export interface StageRoots {
 
 class ChrootRoot implements StageRoot {
   readonly dir: string;
+  readonly handedOn = false;
 
   constructor(
     private readonly stageDir: string,
@@ -86,13 +92,16 @@ const HOST_ROOT = '/';
 
 class HostRoot implements StageRoot {
   readonly dir = HOST_ROOT;
+  readonly handedOn: boolean;
 
   constructor(
     private readonly aside: string,
     readonly ignorePaths: readonly string[],
     /** The last stage of the build stays in `/`; one a later stage reads is moved aside. */
     private readonly fate: 'stay' | 'keep' | 'drop',
-  ) {}
+  ) {
+    this.handedOn = fate === 'keep';
+  }
 
   async scratch(): Promise<void> {
     await clearRoot(HOST_ROOT, this.ignorePaths);

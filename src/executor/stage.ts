@@ -71,7 +71,8 @@ export interface BuildEnv {
 export interface StageResult {
   index: number;
   name?: string;
-  rootfs: string;
+  /** The stage's final filesystem, made complete on first use (see StageBuilder.materialize). */
+  rootfs(): Promise<string>;
   image: Image;
   config: ContainerConfig;
   /** The cache key after the stage's last step; a stage built FROM this one chains on from it. */
@@ -92,7 +93,14 @@ export class StageBuilder {
   private baseConfig?: ImageConfig;
   private meta!: MetadataState;
   private scope!: StageScope;
-  private snapshotter!: Snapshotter;
+  /** Made once the filesystem is complete; a walk snapshotter indexes it then. */
+  private snapshotter: Snapshotter | undefined;
+  /**
+   * Filesystem work not done yet: the base, then cached layers. It is done when a step needs the
+   * files (RUN that runs, COPY, ADD, WORKDIR, a later stage reading this one), so a build whose
+   * steps are all metadata or cache hits never unpacks its base, as kaniko skips unpacking then.
+   */
+  private pending: Array<{ what: string; apply: () => Promise<void> }> = [];
   private readonly steps: BuildStep[] = [];
   private pendingPaths = false;
   /** The layer cache key of the last step (the base image's digest before the first). */
@@ -116,7 +124,6 @@ export class StageBuilder {
     const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
     const triggers = await this.prepareBase(platform);
     this.platformText = formatPlatform(platform);
-    this.snapshotter = this.makeSnapshotter();
 
     const all = [...triggers, ...stage.instructions];
     const total = all.length + 1;
@@ -127,6 +134,8 @@ export class StageBuilder {
       await env.progress.step(label, instr.original, () => this.execute(instr, label, platform));
     }
     if (env.singleSnapshot && this.pendingPaths) await this.singleSnapshot();
+    // A tree that finish() moves out of a shared `/` must be complete before it goes.
+    if (this.root.handedOn) await this.materialize();
 
     const image = buildImage({
       base: this.base,
@@ -136,7 +145,12 @@ export class StageBuilder {
       created: env.fixedTime ?? env.created,
       author: this.meta.author,
     });
-    return { index: stage.index, name: stage.name, rootfs: await this.root.finish(), image, config: this.meta.config, cacheKey: this.key };
+    const dir = await this.root.finish();
+    const rootfs = async (): Promise<string> => {
+      if (!this.root.handedOn) await this.materialize();
+      return dir;
+    };
+    return { index: stage.index, name: stage.name, rootfs, image, config: this.meta.config, cacheKey: this.key };
   }
 
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
@@ -149,13 +163,14 @@ export class StageBuilder {
       } else if (stage.base.kind === 'stage') {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError('INTERNAL', `stage ${stage.base.index} has not been built`);
-        await this.root.restore(parent.rootfs);
+        this.later(`stage ${parent.name ?? parent.index}`, async () => this.root.restore(await parent.rootfs()));
         this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
-        await this.root.extract(await pulled.image.layers(), pulled.pinned);
+        const layers = await pulled.image.layers();
+        this.later(pulled.pinned, () => this.root.extract(layers, pulled.pinned));
         this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
@@ -169,6 +184,22 @@ export class StageBuilder {
     // The child runs the triggers; they are not inherited further.
     delete config.OnBuild;
     return triggers.map((text, i) => parseTrigger(text, `${env.file} (ONBUILD ${i + 1} of the base image)`));
+  }
+
+  private later(what: string, apply: () => Promise<void>): void {
+    this.pending.push({ what, apply });
+  }
+
+  /** Does the pending filesystem work; from here on the rootfs is the stage's filesystem so far. */
+  private async materialize(): Promise<Snapshotter> {
+    const work = this.pending;
+    this.pending = [];
+    for (const { what, apply } of work) {
+      log.info(`unpacking ${what}`);
+      await apply();
+    }
+    this.snapshotter ??= this.makeSnapshotter();
+    return this.snapshotter;
   }
 
   private makeSnapshotter(): Snapshotter {
@@ -229,13 +260,14 @@ export class StageBuilder {
     const plan = await planRun(instr, this.meta.config, historyArgs, this.mountSources(platform), where);
     const output = commandOutput(label);
     if (this.env.singleSnapshot) {
+      await this.materialize();
       await runCommand(this.env.runner, this.rootfs, plan, this.runEnv(), this.meta.config, output).finally(() => output.end());
       this.pendingPaths = true;
       this.steps.push({ history: { created_by: plan.createdBy, comment: 'buildkit.dockerfile.v0' } });
       return;
     }
     if (await this.fromCache(this.env.cache?.run, plan.createdBy)) return;
-    const snap = await this.snapshotter.begin();
+    const snap = await (await this.materialize()).begin();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);
     } catch (err) {
@@ -251,16 +283,17 @@ export class StageBuilder {
   }
 
   /**
-   * A cached layer for the current key, applied to the rootfs as if the step had run. With the
-   * walk snapshotter the rootfs is indexed again, since the layer changed it behind the index.
+   * A cached layer for the current key, applied to the rootfs (when a later step needs it) as if
+   * the step had run. A walk snapshotter indexes again, since the layer changes the rootfs behind
+   * its index.
    */
   private async fromCache(enabled: boolean | undefined, createdBy: string): Promise<boolean> {
     const cache = this.env.cache;
     if (!cache || !enabled || this.env.singleSnapshot) return false;
     const hit = await cache.layers.get(this.key);
     if (!hit) return false;
-    await this.root.apply(await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest });
-    if (this.snapshotter.kind === 'walk') this.snapshotter = this.makeSnapshotter();
+    this.later(`cached layer ${hit.layer.digest}`, async () => this.root.apply(await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest }));
+    if (this.snapshotter?.kind === 'walk') this.snapshotter = undefined;
     log.info(`using cached layer ${hit.layer.digest} from ${cache.layers.name}`);
     this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
     return true;
@@ -275,7 +308,7 @@ export class StageBuilder {
     if (stage) {
       const result = this.env.done.get(stage.index);
       if (!result) throw new BuilderError('DOCKERFILE_STAGE', `stage ${from} is used before it is built`);
-      return { dir: result.rootfs, kind: 'stage', name: from };
+      return { dir: await result.rootfs(), kind: 'stage', name: from };
     }
     return { dir: await this.env.images.rootfs(from, platform), kind: 'image', name: from };
   }
@@ -292,6 +325,7 @@ export class StageBuilder {
       this.key = cacheKey({ parent: this.key, instruction: 'files', env: [], files, platform: this.platformText });
       if (await this.fromCache(true, createdBy)) return;
     }
+    await this.materialize();
     const written = await copyFiles({
       instruction: instr.kind === 'copy' ? 'COPY' : 'ADD',
       location: this.where(instr),
@@ -316,6 +350,7 @@ export class StageBuilder {
   private async workdir(instr: Extract<Instruction, { kind: 'workdir' }>): Promise<void> {
     const createdBy = applyMetadata(this.meta, instr);
     const target = resolveWorkdir(undefined, this.meta.config.WorkingDir ?? '/');
+    await this.materialize();
     const created = await this.mkdirOwned(target);
     // Only a WORKDIR that made a directory makes a layer.
     if (created.length) await this.pathsWritten(created, createdBy);
@@ -353,12 +388,13 @@ export class StageBuilder {
       this.steps.push({ history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
       return;
     }
-    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy, cache);
+    const snapshotter = await this.materialize();
+    await this.addLayer(await snapshotter.pathsChanged(paths), createdBy, cache);
   }
 
   /** --single-snapshot: one layer for the whole stage, found by comparing with the base. */
   private async singleSnapshot(): Promise<void> {
-    const snap = await this.snapshotter.begin();
+    const snap = await (await this.materialize()).begin();
     const set = await snap.finish();
     const layer = await this.writeLayer(set);
     if (layer) {

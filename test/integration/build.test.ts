@@ -188,14 +188,50 @@ describe('kiln build', () => {
     const first = await kiln(flags);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, new RegExp(`cached 3 layers in ${reg.host}/cached/app/cache`));
+    assert.equal(first.stderr.match(/unpacking /g)?.length, 1, 'the base is unpacked for the first RUN');
     const tags = JSON.parse((await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${reg.host}/cached/app/cache`])).stdout) as { Tags: string[] };
     assert.equal(tags.Tags.length, 3);
     const second = await kiln(flags);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stderr.match(/using cached layer/g)?.length, 3);
+    // Every step came from the cache: nothing needed the files, so nothing was unpacked (kaniko's rule).
+    assert.doesNotMatch(second.stderr, /unpacking /);
     const digestOf = (out: string): string => (/built image (sha256:[0-9a-f]{64})/.exec(out) as RegExpExecArray)[1];
     // /stamp came from the cache, so even a timestamp-writing RUN gives the same digest.
     assert.equal(digestOf(second.stderr), digestOf(first.stderr));
+  });
+
+  test('a base is unpacked only when a step needs its files: metadata-only stages skip it, COPY --from unpacks on demand', async () => {
+    const dir = await contextWith('lazy', {
+      Dockerfile: [
+        'FROM BASE_IMAGE AS tools',
+        'LABEL stage=tools',
+        'FROM BASE_IMAGE AS unused-by-files',
+        'ENV X=1',
+        'FROM BASE_IMAGE',
+        'COPY --from=tools /bin/busybox /copied-busybox',
+        'LABEL final=yes',
+        '',
+      ].join('\n'),
+    });
+    const layout = join(work, 'lazy-oci');
+    const res = await kiln(['build', '--context', dir, '--no-push', '--oci-layout-path', layout, ...registryFlags()]);
+    assert.equal(res.code, 0, res.stderr);
+    // The final stage's base (for its COPY) and the tools stage (read by COPY --from); never the ENV-only stage.
+    assert.equal(res.stderr.match(/unpacking /g)?.length, 2, res.stderr);
+    const bundle = join(work, 'lazy-bundle');
+    await run('umoci', ['unpack', '--image', `${layout}:latest`, bundle]);
+    const copied = await readFile(join(bundle, 'rootfs', 'copied-busybox'));
+    assert.deepEqual(copied, await readFile(join(bundle, 'rootfs', 'bin', 'busybox')));
+
+    const metaOnly = await contextWith('meta-only', { Dockerfile: 'FROM BASE_IMAGE\nLABEL only=metadata\nCMD ["true"]\n' });
+    const meta = await kiln(['build', '--context', metaOnly, '--destination', `${reg.host}/lazy/meta:1`, ...registryFlags()]);
+    assert.equal(meta.code, 0, meta.stderr);
+    assert.doesNotMatch(meta.stderr, /unpacking /);
+    const inspected = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/lazy/meta:1`])).stdout) as { Layers: string[]; Labels: Record<string, string> };
+    const base = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', `docker://${busybox}`])).stdout) as { Layers: string[] };
+    assert.deepEqual(inspected.Layers, base.Layers);
+    assert.equal(inspected.Labels.only, 'metadata');
   });
 
   test('--cache-dir: a base image warmed by kiln warm is read from the cache, even once its registry is gone', async () => {
