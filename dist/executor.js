@@ -39961,7 +39961,14 @@ var StageBuilder = class {
   baseConfig;
   meta;
   scope;
+  /** Made once the filesystem is complete; a walk snapshotter indexes it then. */
   snapshotter;
+  /**
+   * Filesystem work not done yet: the base, then cached layers. It is done when a step needs the
+   * files (RUN that runs, COPY, ADD, WORKDIR, a later stage reading this one), so a build whose
+   * steps are all metadata or cache hits never unpacks its base, as kaniko skips unpacking then.
+   */
+  pending = [];
   steps = [];
   pendingPaths = false;
   /** The layer cache key of the last step (the base image's digest before the first). */
@@ -39975,7 +39982,6 @@ var StageBuilder = class {
     const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
     const triggers = await this.prepareBase(platform);
     this.platformText = formatPlatform(platform);
-    this.snapshotter = this.makeSnapshotter();
     const all = [...triggers, ...stage.instructions];
     const total = all.length + 1;
     let n = 1;
@@ -39985,6 +39991,7 @@ var StageBuilder = class {
       await env.progress.step(label, instr.original, () => this.execute(instr, label, platform));
     }
     if (env.singleSnapshot && this.pendingPaths) await this.singleSnapshot();
+    if (this.root.handedOn) await this.materialize();
     const image = buildImage({
       base: this.base,
       platform,
@@ -39993,7 +40000,12 @@ var StageBuilder = class {
       created: env.fixedTime ?? env.created,
       author: this.meta.author
     });
-    return { index: stage.index, name: stage.name, rootfs: await this.root.finish(), image, config: this.meta.config, cacheKey: this.key };
+    const dir = await this.root.finish();
+    const rootfs = async () => {
+      if (!this.root.handedOn) await this.materialize();
+      return dir;
+    };
+    return { index: stage.index, name: stage.name, rootfs, image, config: this.meta.config, cacheKey: this.key };
   }
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   async prepareBase(platform) {
@@ -40005,13 +40017,14 @@ var StageBuilder = class {
       } else if (stage.base.kind === "stage") {
         const parent = env.done.get(stage.base.index);
         if (!parent) throw new BuilderError("INTERNAL", `stage ${stage.base.index} has not been built`);
-        await this.root.restore(parent.rootfs);
+        this.later(`stage ${parent.name ?? parent.index}`, async () => this.root.restore(await parent.rootfs()));
         this.key = parent.cacheKey;
         this.base = parent.image;
         this.baseConfig = await parent.image.config();
       } else {
         const pulled = await env.images.image(stage.base.ref, platform);
-        await this.root.extract(await pulled.image.layers(), pulled.pinned);
+        const layers = await pulled.image.layers();
+        this.later(pulled.pinned, () => this.root.extract(layers, pulled.pinned));
         this.key = await pulled.image.digest();
         this.base = pulled.image;
         this.baseConfig = await pulled.image.config();
@@ -40024,6 +40037,20 @@ var StageBuilder = class {
     const triggers = config.OnBuild ?? [];
     delete config.OnBuild;
     return triggers.map((text2, i) => parseTrigger(text2, `${env.file} (ONBUILD ${i + 1} of the base image)`));
+  }
+  later(what, apply) {
+    this.pending.push({ what, apply });
+  }
+  /** Does the pending filesystem work; from here on the rootfs is the stage's filesystem so far. */
+  async materialize() {
+    const work = this.pending;
+    this.pending = [];
+    for (const { what, apply } of work) {
+      log.info(`unpacking ${what}`);
+      await apply();
+    }
+    this.snapshotter ??= this.makeSnapshotter();
+    return this.snapshotter;
   }
   makeSnapshotter() {
     const { env } = this;
@@ -40078,13 +40105,14 @@ var StageBuilder = class {
     const plan3 = await planRun(instr, this.meta.config, historyArgs, this.mountSources(platform), where);
     const output = commandOutput(label);
     if (this.env.singleSnapshot) {
+      await this.materialize();
       await runCommand(this.env.runner, this.rootfs, plan3, this.runEnv(), this.meta.config, output).finally(() => output.end());
       this.pendingPaths = true;
       this.steps.push({ history: { created_by: plan3.createdBy, comment: "buildkit.dockerfile.v0" } });
       return;
     }
     if (await this.fromCache(this.env.cache?.run, plan3.createdBy)) return;
-    const snap = await this.snapshotter.begin();
+    const snap = await (await this.materialize()).begin();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan3, this.runEnv(), this.meta.config, output);
     } catch (err2) {
@@ -40099,16 +40127,17 @@ var StageBuilder = class {
     await this.addLayer(await snap.finish(), plan3.createdBy, this.env.cache?.run);
   }
   /**
-   * A cached layer for the current key, applied to the rootfs as if the step had run. With the
-   * walk snapshotter the rootfs is indexed again, since the layer changed it behind the index.
+   * A cached layer for the current key, applied to the rootfs (when a later step needs it) as if
+   * the step had run. A walk snapshotter indexes again, since the layer changes the rootfs behind
+   * its index.
    */
   async fromCache(enabled, createdBy) {
     const cache2 = this.env.cache;
     if (!cache2 || !enabled || this.env.singleSnapshot) return false;
     const hit = await cache2.layers.get(this.key);
     if (!hit) return false;
-    await this.root.apply(await hit.layer.uncompressed(), { image: cache2.layers.name, digest: hit.layer.digest });
-    if (this.snapshotter.kind === "walk") this.snapshotter = this.makeSnapshotter();
+    this.later(`cached layer ${hit.layer.digest}`, async () => this.root.apply(await hit.layer.uncompressed(), { image: cache2.layers.name, digest: hit.layer.digest }));
+    if (this.snapshotter?.kind === "walk") this.snapshotter = void 0;
     log.info(`using cached layer ${hit.layer.digest} from ${cache2.layers.name}`);
     this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
     return true;
@@ -40122,7 +40151,7 @@ var StageBuilder = class {
     if (stage) {
       const result = this.env.done.get(stage.index);
       if (!result) throw new BuilderError("DOCKERFILE_STAGE", `stage ${from} is used before it is built`);
-      return { dir: result.rootfs, kind: "stage", name: from };
+      return { dir: await result.rootfs(), kind: "stage", name: from };
     }
     return { dir: await this.env.images.rootfs(from, platform), kind: "image", name: from };
   }
@@ -40135,6 +40164,7 @@ var StageBuilder = class {
       this.key = cacheKey({ parent: this.key, instruction: "files", env: [], files, platform: this.platformText });
       if (await this.fromCache(true, createdBy)) return;
     }
+    await this.materialize();
     const written = await copyFiles({
       instruction: instr.kind === "copy" ? "COPY" : "ADD",
       location: this.where(instr),
@@ -40158,6 +40188,7 @@ var StageBuilder = class {
   async workdir(instr) {
     const createdBy = applyMetadata(this.meta, instr);
     const target = resolveWorkdir(void 0, this.meta.config.WorkingDir ?? "/");
+    await this.materialize();
     const created = await this.mkdirOwned(target);
     if (created.length) await this.pathsWritten(created, createdBy);
     else this.steps.push({ history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
@@ -40192,11 +40223,12 @@ var StageBuilder = class {
       this.steps.push({ history: { created_by: createdBy, comment: "buildkit.dockerfile.v0" } });
       return;
     }
-    await this.addLayer(await this.snapshotter.pathsChanged(paths), createdBy, cache2);
+    const snapshotter = await this.materialize();
+    await this.addLayer(await snapshotter.pathsChanged(paths), createdBy, cache2);
   }
   /** --single-snapshot: one layer for the whole stage, found by comparing with the base. */
   async singleSnapshot() {
-    const snap = await this.snapshotter.begin();
+    const snap = await (await this.materialize()).begin();
     const set = await snap.finish();
     const layer = await this.writeLayer(set);
     if (layer) {
@@ -40502,6 +40534,7 @@ var ChrootRoot = class {
   stageDir;
   ignorePaths;
   dir;
+  handedOn = false;
   async scratch() {
     await mkdir13(this.dir, { recursive: true });
   }
@@ -40538,11 +40571,13 @@ var HostRoot = class {
     this.aside = aside;
     this.ignorePaths = ignorePaths;
     this.fate = fate;
+    this.handedOn = fate === "keep";
   }
   aside;
   ignorePaths;
   fate;
   dir = HOST_ROOT;
+  handedOn;
   async scratch() {
     await clearRoot(HOST_ROOT, this.ignorePaths);
   }
