@@ -5,11 +5,15 @@ import { zstdDecompressor } from '../util/zstd.ts';
 import { layerCompression } from '../oci/mediatypes.ts';
 import { BuilderError } from '../util/errors.ts';
 
+// zlib's default 16 KiB output chunks made extraction a ping-pong between the thread pool and the
+// main thread: 256 KiB chunks took a Debian base from 2.7 s to 1.6 s here.
+const GUNZIP_CHUNK = 256 << 10;
+
 /** A stream that turns the stored bytes of a layer of `mediaType` into its tar; null for plain tar. */
 export function decompressor(mediaType: string, what: string): Transform | null {
   switch (layerCompression(mediaType)) {
     case 'gzip':
-      return withMessage(zlib.createGunzip(), what, 'gzip');
+      return withMessage(zlib.createGunzip({ chunkSize: GUNZIP_CHUNK }), what, 'gzip');
     case 'zstd':
       return withMessage(zstdDecompressor(what, 'LAYER_INVALID'), what, 'zstd');
     case 'none':

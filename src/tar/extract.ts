@@ -208,7 +208,9 @@ class LayerApplier {
       this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
       return;
     }
-    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
+    // The body is a view into a large decompressed chunk; posting the view would copy the chunk.
+    const own = { ...job, data: new Uint8Array(job.data) };
+    if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
   }
 
   /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
