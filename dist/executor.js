@@ -29735,10 +29735,11 @@ function zstdDecompressor(what, code) {
 }
 
 // src/image/decompress.ts
+var GUNZIP_CHUNK = 256 << 10;
 function decompressor(mediaType, what) {
   switch (layerCompression(mediaType)) {
     case "gzip":
-      return withMessage(zlib2.createGunzip(), what, "gzip");
+      return withMessage(zlib2.createGunzip({ chunkSize: GUNZIP_CHUNK }), what, "gzip");
     case "zstd":
       return withMessage(zstdDecompressor(what, "LAYER_INVALID"), what, "zstd");
     case "none":
@@ -37917,7 +37918,8 @@ var LayerApplier = class {
       this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
       return;
     }
-    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
+    const own = { ...job, data: new Uint8Array(job.data) };
+    if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
   }
   /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
   settle(files) {
