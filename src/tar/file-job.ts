@@ -13,6 +13,8 @@ export interface FileJob {
   uid: number;
   gid: number;
   mtime: number;
+  /** The owner differs from the one the kernel gives a new file here. */
+  chown: boolean;
   /** Set the mode again after chown (setuid/setgid bits, or bits the umask took). */
   chmod: boolean;
 }
@@ -58,7 +60,7 @@ export function writeAll(fd: number, data: Uint8Array): void {
 /** Owner, then mode (chown clears setuid/setgid), then times; closes `fd`. */
 export function finishFile(fd: number, job: Omit<FileJob, 'path' | 'data'>): void {
   try {
-    fchownSync(fd, job.uid, job.gid);
+    if (job.chown) fchownSync(fd, job.uid, job.gid);
     if (job.chmod) fchmodSync(fd, job.mode);
     futimesSync(fd, job.mtime, job.mtime);
   } finally {

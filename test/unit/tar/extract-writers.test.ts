@@ -37,6 +37,10 @@ const lower: RawEntry[] = [
   { name: 'bin/su', data: 'su', mode: 0o4755 },
   { name: 'bin/ping', data: 'ping', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': CAP, uid: '1000', gid: '2000' } },
   { name: 'big', data: Buffer.alloc(200_000, 7) },
+  // A new file in a setgid directory takes the directory's group unless chowned back.
+  { name: 'sg/', type: 'Directory', mode: 0o2775, pax: { gid: '2000' } },
+  { name: 'sg/root-group', data: 'gid 0' },
+  { name: 'sg/dir-group', data: 'gid 2000', pax: { gid: '2000' } },
 ];
 
 const upper: RawEntry[] = [
@@ -117,6 +121,14 @@ describe('extraction with writer threads', () => {
     assert.throws(() => lstatSync(join(threaded, 'to-delete')), /ENOENT/);
     assert.equal(lstatSync(join(threaded, 'bin/su')).mode & 0o7777, 0o4755);
     assert.equal(lstatSync(join(threaded, 'bulk/d2/f7')).mode & 0o777, 0o600);
+  });
+
+  it('gives a file in a setgid directory the group the tar says', () => {
+    for (const root of [serial, threaded]) {
+      assert.equal(lstatSync(join(root, 'sg')).mode & 0o7777, 0o2775);
+      assert.equal(lstatSync(join(root, 'sg/root-group')).gid, 0);
+      assert.equal(lstatSync(join(root, 'sg/dir-group')).gid, 2000);
+    }
   });
 
   it('keeps xattrs and ownership set by PAX records', async () => {
