@@ -13959,7 +13959,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile6, readFile: readFile13, mkdir: mkdir14 } = __require("node:fs/promises");
-    var { dirname: dirname7, resolve: resolve6 } = __require("node:path");
+    var { dirname: dirname8, resolve: resolve6 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -14190,7 +14190,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve6(path);
-        await mkdir14(dirname7(resolvedPath), { recursive: true });
+        await mkdir14(dirname8(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash2, snapshot]) => ({
           hash: hash2,
           snapshot
@@ -37319,7 +37319,7 @@ import {
   utimesSync as utimesSync2
 } from "node:fs";
 import { mkdir as mkdir6, realpath } from "node:fs/promises";
-import { join as join18 } from "node:path";
+import { dirname as dirname4, join as join18 } from "node:path";
 
 // src/tar/reader.ts
 var BLOCK2 = 512;
@@ -37635,7 +37635,7 @@ function writeAll(fd, data) {
 }
 function finishFile(fd, job) {
   try {
-    fchownSync(fd, job.uid, job.gid);
+    if (job.chown) fchownSync(fd, job.uid, job.gid);
     if (job.chmod) fchmodSync(fd, job.mode);
     futimesSync(fd, job.mtime, job.mtime);
   } finally {
@@ -37790,6 +37790,8 @@ var WHOLE_BODY = 64 << 10;
 function describeLabel(label) {
   return `image ${label.image} layer ${label.digest}`;
 }
+var EUID = process.geteuid?.() ?? -1;
+var EGID = process.getegid?.() ?? -1;
 var PROCESS_UMASK = (() => {
   const mask = process.umask(18);
   process.umask(mask);
@@ -37818,6 +37820,8 @@ var LayerApplier = class {
   written = /* @__PURE__ */ new Set();
   xattrs = /* @__PURE__ */ new Map();
   dirTimes = /* @__PURE__ */ new Map();
+  /** Whether a directory (host path) is setgid, as far as this layer has seen it. */
+  setgidDirs = /* @__PURE__ */ new Map();
   stats = { entries: 0, bytes: 0 };
   pool;
   smallFiles = 0;
@@ -37848,7 +37852,7 @@ var LayerApplier = class {
   }
   /** Drops pending metadata for a removed subtree. */
   forget(host) {
-    for (const map of [this.xattrs, this.dirTimes]) {
+    for (const map of [this.xattrs, this.dirTimes, this.setgidDirs]) {
       for (const key of map.keys()) if (key === host || key.startsWith(host + "/")) map.delete(key);
     }
   }
@@ -37872,6 +37876,7 @@ var LayerApplier = class {
       this.resolver.remember(rel, host);
       chownSync(host, entry.uid, entry.gid);
       chmodSync2(host, entry.mode);
+      this.setgidDirs.set(host, (entry.mode & 1024) !== 0);
       this.dirTimes.set(host, entry.mtime);
     } else if (entry.type === "file" && entry.size <= WHOLE_BODY) {
       await this.writeSmallFile(rel, host, entry);
@@ -37906,8 +37911,18 @@ var LayerApplier = class {
     lutimesSync2(host, entry.mtime, entry.mtime);
   }
   fileJob(host, entry, data) {
+    const chown6 = entry.uid !== EUID || entry.gid !== EGID || this.inSetgidDir(host);
     const chmod7 = (entry.mode & 3584) !== 0 || (entry.mode & PROCESS_UMASK) !== 0;
-    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chmod: chmod7 };
+    return { path: host, data, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, chown: chown6, chmod: chmod7 };
+  }
+  inSetgidDir(host) {
+    const dir = dirname4(host);
+    let setgid = this.setgidDirs.get(dir);
+    if (setgid === void 0) {
+      setgid = (lstatSync6(dir).mode & 1024) !== 0;
+      this.setgidDirs.set(dir, setgid);
+    }
+    return setgid;
   }
   /** A body the reader holds whole: made here, or by a writer thread once the layer proves large. */
   async writeSmallFile(rel, host, entry) {
@@ -40277,12 +40292,12 @@ import { Readable as Readable9 } from "node:stream";
 // src/executor/host-root.ts
 import { existsSync as existsSync3 } from "node:fs";
 import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir12, readdir as readdir5, realpath as realpath2, rename as rename7, rm as rm13, utimes as utimes2 } from "node:fs/promises";
-import { dirname as dirname5, join as join31, posix as posix16 } from "node:path";
+import { dirname as dirname6, join as join31, posix as posix16 } from "node:path";
 
 // src/executor/workspace.ts
 import { mkdir as mkdir11, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname4, join as join30 } from "node:path";
+import { basename as basename3, dirname as dirname5, join as join30 } from "node:path";
 import { spawn as spawn7 } from "node:child_process";
 var Workspace = class _Workspace {
   constructor(root) {
@@ -40326,7 +40341,7 @@ var Workspace = class _Workspace {
    * detached `rm` deletes it, finishing even if kiln has exited.
    */
   async dispose() {
-    const trash = join30(dirname4(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
+    const trash = join30(dirname5(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
     try {
       await rename6(this.root, trash);
     } catch {
@@ -40377,7 +40392,7 @@ async function realPathOf(path) {
   const abs = posix16.resolve("/", path);
   const found = await realpath2(abs).catch(() => void 0);
   if (found !== void 0) return found;
-  const parent = dirname5(abs);
+  const parent = dirname6(abs);
   return parent === abs ? abs : join31(await realPathOf(parent), posix16.basename(abs));
 }
 var KEEP_HINT = `put it under ${KILN_DIR} (as the executor image does), on a mount, or name its directory with --ignore-path`;
@@ -41025,13 +41040,13 @@ import { join as join36 } from "node:path";
 
 // src/auth/config-writer.ts
 import { chmodSync as chmodSync6, existsSync as existsSync5, mkdirSync as mkdirSync7, renameSync, writeFileSync } from "node:fs";
-import { dirname as dirname6, join as join35 } from "node:path";
+import { dirname as dirname7, join as join35 } from "node:path";
 import { randomBytes as randomBytes5 } from "node:crypto";
 function load(path) {
   return existsSync5(path) ? readDockerConfig(path) : {};
 }
 function save(path, config) {
-  const dir = dirname6(path);
+  const dir = dirname7(path);
   try {
     if (!existsSync5(dir)) mkdirSync7(dir, { recursive: true, mode: 448 });
     const tmp = join35(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);

@@ -22,7 +22,7 @@ function writeAll(fd, data) {
 }
 function finishFile(fd, job) {
   try {
-    fchownSync(fd, job.uid, job.gid);
+    if (job.chown) fchownSync(fd, job.uid, job.gid);
     if (job.chmod) fchmodSync(fd, job.mode);
     futimesSync(fd, job.mtime, job.mtime);
   } finally {
