@@ -160,6 +160,8 @@ async function runScenario(s: Scenario, runs: number, work: string): Promise<Sce
           const warm = await once();
           if (warm.exitCode !== 0) process.stderr.write(`${s.name} run ${i + 1}: ${who} warm-up FAILED\n${warm.outputTail}\n`);
         }
+        // Write back what earlier builds and removals left dirty, so it lands in no one's time.
+        await run('sync', []);
         const m = await once();
         result[who].push(m);
         const status = m.exitCode === 0 ? `${fmtSeconds(m.seconds)}, ${fmtMiB(m.peakRssMiB)}` : `FAILED (exit ${m.exitCode})`;

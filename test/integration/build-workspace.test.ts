@@ -4,29 +4,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startRegistry, type LabRegistry } from '../support/registry.ts';
-import { pushBaseImages } from '../support/base-images.ts';
+import type { LabRegistry } from '../support/registry.ts';
 import { run } from '../support/exec.ts';
 import { kiln } from '../support/kiln-cli.ts';
+import { openBuildLab, type BuildLab } from '../support/build-lab.ts';
 
 let reg: LabRegistry;
 let busybox: string;
 let work: string;
 
+let lab: BuildLab | undefined;
+
 before(async () => {
-  reg = await startRegistry('plain');
-  ({ busybox } = await pushBaseImages(reg, ['busybox']));
-  work = await mkdtemp(join(tmpdir(), 'kiln-workspace-test-'));
+  lab = await openBuildLab('kiln-workspace-test-');
+  ({ reg, busybox, work } = lab);
 });
 
-after(async () => {
-  await reg?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+after(() => lab?.close());
 
 test('a 5 MiB layer is several gzip members that skopeo and umoci read whole, and the workspace is gone after the build', async () => {
   const ctx = join(work, 'ctx');

@@ -2,8 +2,7 @@
 // every output, failures that exit non-zero with one clear line, and secrets that leave no trace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -11,6 +10,7 @@ import { startRegistry, type LabRegistry } from '../support/registry.ts';
 import { pushBaseImages } from '../support/base-images.ts';
 import { run } from '../support/exec.ts';
 import { kiln } from '../support/kiln-cli.ts';
+import { openBuildLab, type BuildLab } from '../support/build-lab.ts';
 import { podmanRun } from '../support/podman.ts';
 import { repoRoot } from '../support/lab-dir.ts';
 
@@ -18,16 +18,14 @@ let reg: LabRegistry;
 let busybox: string;
 let work: string;
 
+let lab: BuildLab | undefined;
+
 before(async () => {
-  reg = await startRegistry('plain');
-  ({ busybox } = await pushBaseImages(reg, ['busybox']));
-  work = await mkdtemp(join(tmpdir(), 'kiln-build-test-'));
+  lab = await openBuildLab('kiln-build-test-');
+  ({ reg, busybox, work } = lab);
 });
 
-after(async () => {
-  await reg?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+after(() => lab?.close());
 
 async function contextWith(name: string, files: Record<string, string>): Promise<string> {
   const dir = join(work, name);
