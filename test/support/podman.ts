@@ -5,7 +5,8 @@ import { buildahEnv } from './buildah.ts';
 import { run, type RunResult } from './exec.ts';
 import type { LabRegistry } from './registry.ts';
 
-export async function podmanRun(reg: LabRegistry, image: string, args: string[] = []): Promise<RunResult> {
+/** `podman run [flags] image [args]`; `flags` are more `podman run` options (volumes, network). */
+export async function podmanRun(reg: LabRegistry, image: string, args: string[] = [], flags: string[] = []): Promise<RunResult> {
   const env = await buildahEnv(reg, 'overlay');
-  return run('podman', ['run', '--rm', '--runtime=runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', image, ...args], { env });
+  return run('podman', ['run', '--rm', '--runtime=runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', ...flags, image, ...args], { env, timeoutMs: 300_000 });
 }
