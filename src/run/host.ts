@@ -58,7 +58,8 @@ export class HostRunner implements Runner {
           'use --isolation chroot as root, or pass --force if this machine is disposable',
       );
     }
-    if (info.inContainer) log.debug(`host isolation: in a container (${info.evidence})`);
+    // Each stage replaces what `/` holds: say so where everyone reads it, not only at debug level.
+    if (info.inContainer) log.info(`host isolation: in a container (${info.evidence}); each stage replaces the container's / (kaniko's way)`);
     else log.warn('host isolation forced outside a container: RUN commands will change this machine');
     // Without root we can only run as ourselves; setpriv is needed only to switch.
     return new HostRunner(process.getuid?.() === 0 ? findTool('setpriv', 'util-linux', 'host') : undefined, findTool('cp', 'coreutils', 'host'));
