@@ -36455,7 +36455,7 @@ var HostRunner = class _HostRunner {
         "--isolation host runs RUN commands directly on this machine's / and refuses to outside a container (no /.dockerenv, /run/.containerenv, container= or Kubernetes environment found); use --isolation chroot as root, or pass --force if this machine is disposable"
       );
     }
-    if (info.inContainer) log.debug(`host isolation: in a container (${info.evidence})`);
+    if (info.inContainer) log.info(`host isolation: in a container (${info.evidence}); each stage replaces the container's / (kaniko's way)`);
     else log.warn("host isolation forced outside a container: RUN commands will change this machine");
     return new _HostRunner(process.getuid?.() === 0 ? findTool("setpriv", "util-linux", "host") : void 0, findTool("cp", "coreutils", "host"));
   }
