@@ -97,15 +97,43 @@ const SCENARIOS: Scenario[] = [
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 
-/** A fresh registry holding the scenario's base images; buildah's storage lives inside it. */
+/**
+ * A new ext4 file system (a sparse image on a loop device) for one measured build: everything the
+ * builder writes goes there. On the machine's own ext4, files created within minutes of a large
+ * delete cost several times more (the inode allocator skips recently deleted inodes one by one),
+ * so whoever ran after the other's cleanup was slowed; a new file system per build treats both
+ * builders alike. Inode tables are written at mkfs time, not by a background thread mid-build.
+ */
+async function freshFilesystem(work: string): Promise<{ dir: string; release: () => Promise<void> }> {
+  const dir = await mkdtemp(join(work, 'fs-'));
+  const image = `${dir}.img`;
+  await run('truncate', ['-s', '16G', image]);
+  await run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', image]);
+  await run('mount', ['-o', 'loop', image, dir]);
+  return {
+    dir,
+    release: async () => {
+      // Lazy: an overlay buildah's storage still holds must not keep the image file in use.
+      await run('umount', ['-l', dir]);
+      await rm(dir, { recursive: true, force: true });
+      await rm(image, { force: true });
+    },
+  };
+}
+
+/** A fresh registry holding the scenario's base images. */
 async function freshLab(bases: BaseImageName[]): Promise<LabRegistry> {
   const reg = await startRegistry('plain');
   await pushBaseImages(reg, bases);
   return reg;
 }
 
-async function buildahOnce(reg: LabRegistry, ctx: string, tag: string): Promise<Measurement> {
-  const env = await buildahEnv(reg, 'overlay');
+async function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: string): Promise<Measurement> {
+  // The lab's registries.conf, with storage and temp files on the build's own file system.
+  const storageConf = join(fs, 'storage.conf');
+  await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${join(fs, 'graph')}"\nrunroot = "${join(fs, 'run')}"\n`);
+  await mkdir(join(fs, 'tmp'), { recursive: true });
+  const env = { ...(await buildahEnv(reg, 'overlay')), CONTAINERS_STORAGE_CONF: storageConf, TMPDIR: join(fs, 'tmp') };
   const ref = `${reg.host}/bench/${tag}:buildah`;
   const common = ['--storage-driver', 'overlay'];
   // One shell so that build and push are timed together, as kiln's build includes its push.
@@ -116,11 +144,14 @@ async function buildahOnce(reg: LabRegistry, ctx: string, tag: string): Promise<
   ], { env: { ...env, REF: ref }, timeoutMs: BUILD_TIMEOUT_MS });
 }
 
-async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, home: string, cache: boolean): Promise<Measurement> {
-  // A fresh HOME and XDG cache dir, so that no blob or layer cache survives from an earlier build;
-  // the workspace inside it, so the wait for its background removal (below) is easy to watch.
-  const workdir = join(home, 'work');
-  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), KILN_WORKDIR: workdir };
+async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, cache: boolean): Promise<Measurement> {
+  // A fresh HOME and XDG cache dir on the build's own file system, so that no blob or layer cache
+  // survives from an earlier build; the workspace there too, so the wait for its background
+  // removal (below) is easy to watch.
+  const home = join(fs, 'home');
+  const workdir = join(fs, 'work');
+  await mkdir(home, { recursive: true });
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), KILN_WORKDIR: workdir, TMPDIR: workdir };
   // $KILN_BIN (e.g. dist/kiln.js) measures the bundled CLI; by default the sources run through
   // tsx, whose start-up (transpiling) is counted in kiln's time.
   const entry = process.env.KILN_BIN ? [process.env.KILN_BIN] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
@@ -153,9 +184,9 @@ async function runScenario(s: Scenario, runs: number, work: string): Promise<Sce
     const order: Array<'kiln' | 'buildah'> = i % 2 === 0 ? ['buildah', 'kiln'] : ['kiln', 'buildah'];
     for (const who of order) {
       const reg = await freshLab(s.bases);
-      const home = await mkdtemp(join(work, 'home-'));
+      const fs = await freshFilesystem(work);
       try {
-        const once = (): Promise<Measurement> => (who === 'kiln' ? kilnOnce(reg, ctx, s.name, home, s.rebuild === true) : buildahOnce(reg, ctx, s.name));
+        const once = (): Promise<Measurement> => (who === 'kiln' ? kilnOnce(reg, ctx, s.name, fs.dir, s.rebuild === true) : buildahOnce(reg, ctx, s.name, fs.dir));
         if (s.rebuild) {
           const warm = await once();
           if (warm.exitCode !== 0) process.stderr.write(`${s.name} run ${i + 1}: ${who} warm-up FAILED\n${warm.outputTail}\n`);
@@ -168,8 +199,8 @@ async function runScenario(s: Scenario, runs: number, work: string): Promise<Sce
         process.stderr.write(`${s.name} run ${i + 1}: ${who} ${status}\n`);
         if (m.exitCode !== 0) process.stderr.write(`${m.outputTail.replace(/^/gm, '    ')}\n`);
       } finally {
-        await rm(home, { recursive: true, force: true });
         await reg.stop();
+        await fs.release();
       }
     }
   }
