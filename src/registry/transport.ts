@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { BuilderError } from '../util/errors.ts';
 import type { HostPolicy } from './host-policy.ts';
+import { trustedRoots } from './trust-store.ts';
 import type { Direction } from './options.ts';
 
 export interface HttpRequest {
@@ -96,10 +97,10 @@ export class Transport {
     const key = `${skipVerify}\n${caFile ?? ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      let ca: string[] | undefined;
+      let ca: string[] | undefined = skipVerify ? undefined : trustedRoots();
       if (caFile) {
         try {
-          ca = [...rootCertificates, readFileSync(caFile, 'utf8')];
+          ca = [...(ca ?? rootCertificates), readFileSync(caFile, 'utf8')];
         } catch (err) {
           throw new BuilderError('FILE_NOT_FOUND', `--registry-certificate ${host}=${caFile}: cannot read the certificate`, { cause: err });
         }

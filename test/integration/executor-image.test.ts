@@ -51,6 +51,7 @@ describe('the executor image, built by kiln and run like a kaniko pod', () => {
     assert.deepEqual(config.Entrypoint, ['/kiln/executor']);
     assert.equal(config.WorkingDir, '/workspace');
     assert.ok(config.Env?.includes('DOCKER_CONFIG=/kaniko/.docker/'), String(config.Env));
+    assert.ok(config.Env?.includes('SSL_CERT_DIR=/kaniko/ssl/certs'), String(config.Env));
     assert.ok(config.Env?.includes('PATH=/kiln/bin'), String(config.Env));
   });
 

@@ -2,7 +2,7 @@
 // a real registry checking it, and the config.json it writes used by a later pull.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -132,5 +132,19 @@ describe('kiln login over TLS with basic auth', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     assert.deepEqual(Object.keys(saved.auths), [reg.host]);
     assert.equal(Buffer.from(saved.auths[reg.host].auth, 'base64').toString(), `${reg.username}:${reg.password}`);
+  });
+
+  it("trusts a CA in SSL_CERT_DIR, where kaniko's image has pods mount theirs", async () => {
+    const certs = join(dir, 'ssl-certs');
+    mkdirSync(certs);
+    copyFileSync(reg.caFile!, join(certs, 'lab-ca.crt'));
+    writeFileSync(join(certs, 'README'), 'not a certificate\n');
+    const env = { DOCKER_CONFIG: join(dir, 'docker-ssl-dir'), HOME: dir, DOCKER_AUTH_CONFIG: '', SSL_CERT_DIR: certs };
+    const r = await kiln(['login', reg.host, '-u', reg.username!, '--password-stdin'], env, reg.password!);
+    assert.equal(r.code, 0, r.stderr);
+    const elsewhere = await kiln(['login', reg.host, '-u', reg.username!, '--password-stdin'], { ...env, SSL_CERT_DIR: join(dir, 'no-such-dir') }, reg.password!);
+    assert.equal(elsewhere.code, 1);
+    assert.match(elsewhere.stderr, /SSL_CERT_DIR entry .*no-such-dir cannot be read/);
+    assert.match(elsewhere.stderr, /TLS/);
   });
 });
