@@ -26899,7 +26899,7 @@ var versionCommand = {
 // src/cli/commands/build.ts
 import { readFile as readFile11 } from "node:fs/promises";
 import { existsSync as existsSync4 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join34 } from "node:path";
+import { isAbsolute as isAbsolute3, join as join35 } from "node:path";
 
 // src/auth/docker-config.ts
 import { existsSync, readFileSync } from "node:fs";
@@ -27525,7 +27525,7 @@ function toBuildOptions(parsed, environ = process.env) {
 // src/executor/build.ts
 import { readFile as readFile10 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
-import { join as join33 } from "node:path";
+import { join as join34 } from "node:path";
 
 // src/registry/client.ts
 import { pipeline as pipeline2 } from "node:stream";
@@ -27883,8 +27883,51 @@ function parseChallenge(header2) {
 
 // src/registry/transport.ts
 var import_undici = __toESM(require_undici(), 1);
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
+import { rootCertificates as rootCertificates2 } from "node:tls";
+
+// src/registry/trust-store.ts
+import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
+import { join as join2 } from "node:path";
 import { rootCertificates } from "node:tls";
+var PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+function certificatesIn(path) {
+  return readFileSync2(path, "utf8").match(PEM_CERTIFICATE) ?? [];
+}
+function environmentCertificates(env = process.env) {
+  const found = [];
+  const file = env.SSL_CERT_FILE;
+  if (file) {
+    try {
+      found.push(...certificatesIn(file));
+    } catch {
+      log.warn(`SSL_CERT_FILE=${file} cannot be read; its certificates are not trusted`);
+    }
+  }
+  for (const dir of (env.SSL_CERT_DIR ?? "").split(":").filter(Boolean)) {
+    let names;
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      log.warn(`SSL_CERT_DIR entry ${dir} cannot be read; its certificates are not trusted`);
+      continue;
+    }
+    for (const name of names) {
+      try {
+        found.push(...certificatesIn(join2(dir, name)));
+      } catch {
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+var cached;
+function trustedRoots() {
+  cached ??= environmentCertificates();
+  return cached.length > 0 ? [...rootCertificates, ...cached] : void 0;
+}
+
+// src/registry/transport.ts
 var MAX_REDIRECTS = 5;
 var UNREACHABLE = /* @__PURE__ */ new Map([
   ["ECONNREFUSED", "connection refused"],
@@ -27947,10 +27990,10 @@ var Transport = class {
 ${caFile ?? ""}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      let ca;
+      let ca = skipVerify ? void 0 : trustedRoots();
       if (caFile) {
         try {
-          ca = [...rootCertificates, readFileSync2(caFile, "utf8")];
+          ca = [...ca ?? rootCertificates2, readFileSync3(caFile, "utf8")];
         } catch (err2) {
           throw new BuilderError("FILE_NOT_FOUND", `--registry-certificate ${host}=${caFile}: cannot read the certificate`, { cause: err2 });
         }
@@ -30024,13 +30067,13 @@ var EntryImageCache = class {
 
 // src/image/layout.ts
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join3, resolve } from "node:path";
+import { join as join4, resolve } from "node:path";
 
 // src/cache/blob-store.ts
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 var TEMP_PREFIX = ".tmp-";
 var BlobStore = class {
   /** `root` holds the `blobs/` directory; `label` names the store in messages. */
@@ -30041,7 +30084,7 @@ var BlobStore = class {
   root;
   label;
   path(digest) {
-    return join2(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
+    return join3(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
   }
   async size(digest) {
     try {
@@ -30076,8 +30119,8 @@ var BlobStore = class {
    */
   async stage(source, expected) {
     const algorithm = expected ? digestAlgorithm(expected.digest) : "sha256";
-    const dir = join2(this.root, "blobs", algorithm);
-    const temp = join2(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`);
+    const dir = join3(this.root, "blobs", algorithm);
+    const temp = join3(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`);
     const counter = new DigestCounter(algorithm);
     const what = expected ? `blob ${expected.digest} for ${this.label}` : `blob for ${this.label}`;
     const limit = expected?.size;
@@ -30104,7 +30147,7 @@ var BlobStore = class {
       await rm(temp, { force: true });
       throw problem;
     }
-    const final = join2(dir, digestHex(digest));
+    const final = join3(dir, digestHex(digest));
     return {
       digest,
       size: counter.size,
@@ -30321,10 +30364,10 @@ async function readLayoutIndex(dir) {
   const name = layoutName(dir);
   let marker;
   try {
-    marker = await readFile2(join3(dir, "oci-layout"), "utf8");
+    marker = await readFile2(join4(dir, "oci-layout"), "utf8");
   } catch (err2) {
     if (err2.code === "ENOENT") throw new BuilderError("FILE_NOT_FOUND", `${name}: not an OCI layout (no oci-layout file)`);
-    throw fromSystemError(err2, join3(dir, "oci-layout"));
+    throw fromSystemError(err2, join4(dir, "oci-layout"));
   }
   let version;
   try {
@@ -30335,9 +30378,9 @@ async function readLayoutIndex(dir) {
   if (version !== LAYOUT_VERSION) throw new BuilderError("FILE_NOT_FOUND", `${name}: unsupported oci-layout version ${JSON.stringify(version)}`);
   let bytes;
   try {
-    bytes = await readFile2(join3(dir, "index.json"));
+    bytes = await readFile2(join4(dir, "index.json"));
   } catch (err2) {
-    throw fromSystemError(err2, join3(dir, "index.json"));
+    throw fromSystemError(err2, join4(dir, "index.json"));
   }
   return parseIndex(bytes, `${name}/index.json`);
 }
@@ -30366,7 +30409,7 @@ async function readLayout(path, tag) {
 
 // src/image/layout-write.ts
 import { mkdir as mkdir2, readFile as readFile3 } from "node:fs/promises";
-import { join as join4, resolve as resolve2 } from "node:path";
+import { join as join5, resolve as resolve2 } from "node:path";
 import { Readable as Readable5 } from "node:stream";
 
 // src/cache/atomic-file.ts
@@ -30482,7 +30525,7 @@ async function walkImage(source) {
 // src/image/layout-write.ts
 async function isLayout(dir) {
   try {
-    await readFile3(join4(dir, "oci-layout"));
+    await readFile3(join5(dir, "oci-layout"));
   } catch (err2) {
     if (err2.code === "ENOENT") return false;
     throw fromSystemError(err2, dir);
@@ -30491,8 +30534,8 @@ async function isLayout(dir) {
   return true;
 }
 async function initLayout(dir) {
-  await writeFileAtomic(join4(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
-  await writeFileAtomic(join4(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+  await writeFileAtomic(join5(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+  await writeFileAtomic(join5(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
 }
 async function writeLayout(path, source, opts = {}) {
   const dir = resolve2(path);
@@ -30525,13 +30568,13 @@ async function writeLayout(path, source, opts = {}) {
   const top = tree.manifests[tree.manifests.length - 1];
   const entry = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
   if (opts.tag) entry.annotations = { [REF_NAME]: opts.tag };
-  await withFileLock(join4(dir, "index.json.lock"), async () => {
+  await withFileLock(join5(dir, "index.json.lock"), async () => {
     if (!existed && !await isLayout(dir)) await initLayout(dir);
     const index = await readLayoutIndex(dir);
     const keep = index.manifests.filter(
       (d) => opts.tag ? d.annotations?.[REF_NAME] !== opts.tag : d.digest !== entry.digest || d.annotations?.[REF_NAME] !== void 0
     );
-    await writeFileAtomic(join4(dir, "index.json"), JSON.stringify({ ...index, manifests: [...keep, entry] }));
+    await writeFileAtomic(join5(dir, "index.json"), JSON.stringify({ ...index, manifests: [...keep, entry] }));
   });
   log.info(`wrote ${top.digest} to ${name}`, { blobs: staged.length });
   return entry;
@@ -30686,7 +30729,7 @@ function openLayerCache(opts) {
 import { createReadStream as createReadStream2 } from "node:fs";
 import { mkdtemp, rm as rm4, stat as stat3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join8 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join9 } from "node:path";
 
 // src/context/decompress.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -30777,7 +30820,7 @@ function externalFilter(command2, args) {
 
 // src/context/dockerignore.ts
 import { readFile as readFile4 } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join as join5, posix, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join as join6, posix, relative, sep } from "node:path";
 function clean(path) {
   if (path === "") return ".";
   const normalized = posix.normalize(path);
@@ -30975,9 +31018,9 @@ async function readIfExists(path) {
   }
 }
 async function loadDockerignore(contextDir, dockerfile) {
-  const dockerfilePath = dockerfile === void 0 ? void 0 : isAbsolute(dockerfile) ? dockerfile : join5(contextDir, dockerfile);
-  const candidates = dockerfilePath ? [join5(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`)] : [];
-  candidates.push(join5(contextDir, ".dockerignore"));
+  const dockerfilePath = dockerfile === void 0 ? void 0 : isAbsolute(dockerfile) ? dockerfile : join6(contextDir, dockerfile);
+  const candidates = dockerfilePath ? [join6(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`)] : [];
+  candidates.push(join6(contextDir, ".dockerignore"));
   const alwaysInclude = [".dockerignore"];
   if (dockerfilePath) {
     const rel = relative(contextDir, dockerfilePath);
@@ -30994,13 +31037,13 @@ async function loadDockerignore(contextDir, dockerfile) {
 
 // src/tar/root-path.ts
 import { lstatSync, readlinkSync } from "node:fs";
-import { join as join6, posix as posix2 } from "node:path";
+import { join as join7, posix as posix2 } from "node:path";
 var MAX_LINKS = 40;
 function components(p2) {
   return p2.split("/").filter((c) => c !== "" && c !== ".");
 }
 async function resolveInRoot(root, p2, opts) {
-  return join6(root, ...await resolveComponents(root, p2, opts));
+  return join7(root, ...await resolveComponents(root, p2, opts));
 }
 async function resolveRelative(root, p2, opts) {
   return (await resolveComponents(root, p2, opts)).join("/");
@@ -31017,7 +31060,7 @@ async function resolveComponents(root, p2, opts) {
       continue;
     }
     const isLeaf = pending.length === 0;
-    const host = join6(root, ...resolved, name);
+    const host = join7(root, ...resolved, name);
     let st2;
     try {
       st2 = lstatSync(host);
@@ -31082,7 +31125,7 @@ function parseContextSpec(value, cwd = process.cwd()) {
 
 // src/context/untar.ts
 import { createWriteStream, chmodSync, lchownSync, linkSync, lstatSync as lstatSync2, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync } from "node:fs";
-import { join as join7, posix as posix3 } from "node:path";
+import { join as join8, posix as posix3 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // node_modules/tar/dist/esm/index.min.js
@@ -34124,7 +34167,7 @@ async function extractEntry(entry, root, opts, written, dirTimes) {
   const rel = await resolveRelative(root, name, { followLeaf: isDir });
   if (rel === "") return;
   await makeParents(root, posix3.dirname(rel), opts, written);
-  const host = join7(root, rel);
+  const host = join8(root, rel);
   const existing = lstatIfExists(host);
   if (existing && !(existing.isDirectory() && isDir)) rmSync(host, { recursive: true, force: true });
   const owner = opts.owner ?? { uid: entry.uid ?? 0, gid: entry.gid ?? 0 };
@@ -34153,7 +34196,7 @@ async function extractEntry(entry, root, opts, written, dirTimes) {
       const targetName = cleanName(entry.linkpath ?? "");
       if (targetName === "") throw new ArchiveError(`archive hardlink ${entry.path} points at the extraction root`);
       const target = await resolveRelative(root, targetName, { followLeaf: false });
-      linkSync(join7(root, target), host);
+      linkSync(join8(root, target), host);
       const st2 = lstatSync2(host);
       if (!st2.isSymbolicLink()) {
         await setOwnerAndMode(host, owner, mode, opts);
@@ -34171,7 +34214,7 @@ async function makeParents(root, dir, opts, written) {
   let cur = "";
   for (const part of dir.split("/")) {
     cur = cur ? `${cur}/${part}` : part;
-    const host = join7(root, cur);
+    const host = join8(root, cur);
     const st2 = lstatIfExists(host);
     if (st2?.isDirectory()) continue;
     if (st2) throw new ArchiveError(`cannot extract into ${cur}: not a directory`);
@@ -34220,7 +34263,7 @@ async function materialize(parsed, spec, opts) {
     input = opts.stdin ?? process.stdin;
     what = "stdin";
   }
-  const root = await mkdtemp(join8(opts.tmpDir ?? tmpdir(), "kiln-context-"));
+  const root = await mkdtemp(join9(opts.tmpDir ?? tmpdir(), "kiln-context-"));
   const cleanup = () => rm4(root, { recursive: true, force: true });
   try {
     const { stream } = await decompressByContent(input);
@@ -34236,7 +34279,7 @@ async function materialize(parsed, spec, opts) {
 async function narrow(root, spec, subPath) {
   if (subPath === void 0 || subPath === "" || subPath === ".") return root;
   const rel = await resolveRelative(root, subPath, { followLeaf: true });
-  const dir = join8(root, rel);
+  const dir = join9(root, rel);
   const st2 = await stat3(dir).catch(() => void 0);
   if (!st2) throw new BuilderError("CONTEXT_NOT_FOUND", `--context-sub-path=${subPath}: no such directory in the build context ${spec}`);
   if (!st2.isDirectory()) throw new BuilderError("CONTEXT_INVALID", `--context-sub-path=${subPath}: not a directory in the build context ${spec}`);
@@ -34244,7 +34287,7 @@ async function narrow(root, spec, subPath) {
 }
 async function locateDockerfile(dir, path) {
   if (path === "-") return "-";
-  const file = isAbsolute2(path) ? path : join8(dir, path);
+  const file = isAbsolute2(path) ? path : join9(dir, path);
   const st2 = await stat3(file).catch(() => void 0);
   if (!st2?.isFile()) {
     throw new BuilderError("FILE_NOT_FOUND", `--dockerfile=${path}: no Dockerfile at ${file}`);
@@ -35827,7 +35870,7 @@ function parseDockerfile(text2, options = {}) {
 import { spawn as spawn3 } from "node:child_process";
 import { access, constants as constants3, mkdtemp as mkdtemp2, rm as rm5 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join12, posix as posix5 } from "node:path";
+import { join as join13, posix as posix5 } from "node:path";
 
 // src/run/chroot-setup.ts
 var SETUP_SCRIPT = `
@@ -35878,12 +35921,12 @@ function setupArgs(network, ipPath, ops) {
 
 // src/run/chroot-mounts.ts
 import { chmod, chown, copyFile, lstat as lstat2, mkdir as mkdir4, readFile as readFile5, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join10, posix as posix4 } from "node:path";
+import { join as join11, posix as posix4 } from "node:path";
 
 // src/run/in-root.ts
 import { lstat, mkdir as mkdir3, rmdir, unlink, writeFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
-import { dirname as dirname2, join as join9 } from "node:path";
+import { dirname as dirname2, join as join10 } from "node:path";
 async function resolveInRoot2(root, p2) {
   return resolveInRoot(root, p2, { followLeaf: true });
 }
@@ -35898,10 +35941,10 @@ function setMtimeNs(path, ns2) {
 }
 async function ensureInRoot(root, p2, kind) {
   const rel = (await resolveRelative(root, p2, { followLeaf: true })).split("/").filter(Boolean);
-  const path = join9(root, ...rel);
+  const path = join10(root, ...rel);
   const created = [];
   for (let i = 1; i <= rel.length; i++) {
-    const host = join9(root, ...rel.slice(0, i));
+    const host = join10(root, ...rel.slice(0, i));
     const leaf = i === rel.length;
     const st2 = await lstat(host).catch(() => void 0);
     if (st2) {
@@ -35971,15 +36014,15 @@ async function userMountPoint(root, target, kind, plan3) {
   if (parts[0] !== "dev" || parts.length === 1 || DEV_RESERVED.has(parts[1])) {
     throw new BuilderError("BUILD_FAILED", `RUN --mount target ${target}: kiln mounts that path itself and cannot mount over it`);
   }
-  const path = join10(plan3.dev, ...parts.slice(1));
+  const path = join11(plan3.dev, ...parts.slice(1));
   plan3.ops.push({ kind: kind === "dir" ? "mkdir" : "mkfile", source: "-", target: path, option: "" });
   return path;
 }
 async function networkFile(root, name, content, dirs, plan3) {
   const inRoot = `/etc/${name}`;
-  const st2 = await lstat2(join10(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
+  const st2 = await lstat2(join11(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
   if (st2 && !st2.isFile()) return;
-  const copy3 = join10(dirs.state, name);
+  const copy3 = join11(dirs.state, name);
   await writeFile2(copy3, await content(), { mode: 420 });
   plan3.ops.push({ kind: "bind", source: copy3, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
 }
@@ -36003,7 +36046,7 @@ async function userMount(root, m2, index, dirs, plan3) {
         throw fromSystemError(err2, `RUN --mount=type=bind: source ${m2.source}`);
       });
       const target = await userMountPoint(root, m2.target, st2.isDirectory() ? "dir" : "file", plan3);
-      const scratch = join10(dirs.state, `bind-${index}`);
+      const scratch = join11(dirs.state, `bind-${index}`);
       if (!m2.readWrite) {
         plan3.ops.push({ kind: "bind-ro", source: m2.source, target, option: "" });
       } else if (st2.isDirectory()) {
@@ -36031,7 +36074,7 @@ async function userMount(root, m2, index, dirs, plan3) {
     }
     case "secret": {
       guardSecret(m2);
-      const file = join10(dirs.secrets, `secret-${index}`);
+      const file = join11(dirs.secrets, `secret-${index}`);
       await writeFile2(file, m2.data, { mode: 256 });
       await chown(file, m2.uid ?? 0, m2.gid ?? 0);
       await chmod(file, m2.mode ?? 256);
@@ -36144,11 +36187,11 @@ async function checkSpec(spec) {
 
 // src/run/tools.ts
 import { accessSync, constants as constants2 } from "node:fs";
-import { delimiter, join as join11 } from "node:path";
+import { delimiter, join as join12 } from "node:path";
 function findTool(name, pkg, isolation) {
   const dirs = (process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter);
   for (const dir of dirs) {
-    const candidate = join11(dir, name);
+    const candidate = join12(dir, name);
     try {
       accessSync(candidate, constants2.X_OK);
       return candidate;
@@ -36260,8 +36303,8 @@ var ChrootRunner = class {
     const cwd = posix5.resolve("/", spec.cwd || "/");
     await ensureInRoot(spec.rootDir, cwd, "dir");
     const ip = spec.network === "none" ? findTool("ip", "iproute2", "chroot") : "";
-    const state = await mkdtemp2(join12(tmpdir2(), "kiln-run-"));
-    const secrets2 = await mkdtemp2(join12(await secretBase(), "kiln-secrets-"));
+    const state = await mkdtemp2(join13(tmpdir2(), "kiln-run-"));
+    const secrets2 = await mkdtemp2(join13(await secretBase(), "kiln-secrets-"));
     let created = [];
     try {
       const plan3 = await planMounts(spec, { state, secrets: secrets2 });
@@ -36381,7 +36424,7 @@ import { spawn as spawn4 } from "node:child_process";
 
 // src/run/container.ts
 import { access as access2, readFile as readFile7 } from "node:fs/promises";
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 var RUNTIME_HINTS = /\/docker[/-]|\/kubepods|\/containerd|\/libpod|\/lxc\/|\/ecs\/|\/docker\/containers\/|\/kubelet\/pods\/|\/containers\/storage\/|\/buildkit\//;
 async function exists(path) {
   return access2(path).then(
@@ -36395,12 +36438,12 @@ async function text(path) {
 async function detectContainer(probe = {}) {
   const root = probe.root ?? "/";
   const env = probe.env ?? process.env;
-  if (await exists(join13(root, ".dockerenv"))) return { inContainer: true, evidence: "/.dockerenv exists" };
-  if (await exists(join13(root, "run/.containerenv"))) return { inContainer: true, evidence: "/run/.containerenv exists" };
+  if (await exists(join14(root, ".dockerenv"))) return { inContainer: true, evidence: "/.dockerenv exists" };
+  if (await exists(join14(root, "run/.containerenv"))) return { inContainer: true, evidence: "/run/.containerenv exists" };
   if (env.container) return { inContainer: true, evidence: `container=${env.container} in the environment` };
   if (env.KUBERNETES_SERVICE_HOST) return { inContainer: true, evidence: "KUBERNETES_SERVICE_HOST is set (a Kubernetes pod)" };
   for (const file of ["proc/1/cgroup", "proc/self/mountinfo"]) {
-    const m2 = RUNTIME_HINTS.exec(await text(join13(root, file)));
+    const m2 = RUNTIME_HINTS.exec(await text(join14(root, file)));
     if (m2) return { inContainer: true, evidence: `/${file} mentions ${m2[0]}` };
   }
   return { inContainer: false };
@@ -36437,7 +36480,7 @@ async function detectIsolation(probe) {
 // src/run/host.ts
 import { execFile as execFile2, spawn as spawn5 } from "node:child_process";
 import { chmod as chmod2, chown as chown2, lstat as lstat3, readdir, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join14, posix as posix6 } from "node:path";
+import { join as join15, posix as posix6 } from "node:path";
 var DRAIN_MS2 = 200;
 var HostRunner = class _HostRunner {
   constructor(setpriv, cp) {
@@ -36561,7 +36604,7 @@ async function placeholder(target, kind, what) {
 async function unplace(placed) {
   for (const { dir } of placed) {
     if (!dir || !(await lstat3(dir).catch(() => void 0))?.isDirectory()) continue;
-    for (const name of await readdir(dir)) await rm6(join14(dir, name), { recursive: true, force: true });
+    for (const name of await readdir(dir)) await rm6(join15(dir, name), { recursive: true, force: true });
   }
   await removeCreated(placed.flatMap((p2) => p2.created));
 }
@@ -36627,7 +36670,7 @@ async function createRunner(opts = {}) {
 // src/snapshot/overlay.ts
 import { execFile as execFile5 } from "node:child_process";
 import { lstat as lstat4, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, rename as rename3, rm as rm7, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
-import { basename as basename2, dirname as dirname3, join as join16 } from "node:path";
+import { basename as basename2, dirname as dirname3, join as join17 } from "node:path";
 
 // src/tar/xattr.ts
 import { execFile as execFile3, spawn as spawn6 } from "node:child_process";
@@ -36754,13 +36797,13 @@ function normalizeChanges(changes) {
 }
 
 // src/snapshot/expand.ts
-import { lstatSync as lstatSync3, readdirSync } from "node:fs";
-import { join as join15 } from "node:path";
+import { lstatSync as lstatSync3, readdirSync as readdirSync2 } from "node:fs";
+import { join as join16 } from "node:path";
 function expandWrittenPaths(rootfs, paths, ignore) {
   const out = /* @__PURE__ */ new Set();
   const visit = (rel) => {
     if (ignore.has(rel) || out.has(rel)) return;
-    const host = join15(rootfs, rel);
+    const host = join16(rootfs, rel);
     let isDir;
     try {
       isDir = lstatSync3(host).isDirectory();
@@ -36768,18 +36811,18 @@ function expandWrittenPaths(rootfs, paths, ignore) {
       throw fromSystemError(err2, host);
     }
     out.add(rel);
-    if (isDir) for (const name of readdirSync(host)) visit(`${rel}/${name}`);
+    if (isDir) for (const name of readdirSync2(host)) visit(`${rel}/${name}`);
   };
   for (const p2 of paths) {
     const rel = p2.split("/").filter((c) => c !== "" && c !== ".").join("/");
-    if (rel === "") for (const name of readdirSync(rootfs)) visit(name);
+    if (rel === "") for (const name of readdirSync2(rootfs)) visit(name);
     else visit(rel);
   }
   return [...out];
 }
 
 // src/snapshot/ignore.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { relative as relative2, sep as sep2 } from "node:path";
 var DEFAULT_IGNORES = ["/proc", "/sys", "/dev"];
 function toRel(path) {
@@ -36788,7 +36831,7 @@ function toRel(path) {
 function mountPointsUnder(rootfs) {
   let info;
   try {
-    info = readFileSync3("/proc/self/mountinfo", "utf8");
+    info = readFileSync4("/proc/self/mountinfo", "utf8");
   } catch {
     return [];
   }
@@ -36867,8 +36910,8 @@ async function lstatOrNull(path) {
   }
 }
 async function overlayDirs(rootfs) {
-  const top = await mkdtemp3(join16(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
-  const dirs = { top, lower: rootfs, upper: join16(top, "upper"), work: join16(top, "work"), merged: join16(top, "merged") };
+  const top = await mkdtemp3(join17(dirname3(rootfs), `.${basename2(rootfs)}-overlay-`));
+  const dirs = { top, lower: rootfs, upper: join17(top, "upper"), work: join17(top, "work"), merged: join17(top, "merged") };
   await Promise.all([mkdir5(dirs.upper), mkdir5(dirs.work), mkdir5(dirs.merged)]);
   const root = await lstat4(rootfs);
   await chown3(dirs.upper, root.uid, root.gid);
@@ -36881,8 +36924,8 @@ function overlaySupported(dir) {
   let answer = supported.get(dir);
   if (!answer) {
     answer = (async () => {
-      const probeRoot = await mkdtemp3(join16(dir, ".kiln-overlay-probe-"));
-      const lower = join16(probeRoot, "lower");
+      const probeRoot = await mkdtemp3(join17(dir, ".kiln-overlay-probe-"));
+      const lower = join17(probeRoot, "lower");
       await mkdir5(lower);
       let dirs;
       try {
@@ -36906,16 +36949,16 @@ async function readUpper(upper) {
   const walk2 = async (dir, rel) => {
     for (const name of await readdir2(dir)) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const st2 = await lstat4(join16(dir, name));
+      const st2 = await lstat4(join17(dir, name));
       entries.push({ rel: childRel, st: st2, whiteout: isWhiteout(st2), opaque: false });
-      if (st2.isDirectory()) await walk2(join16(dir, name), childRel);
+      if (st2.isDirectory()) await walk2(join17(dir, name), childRel);
     }
   };
   await walk2(upper, "");
   const dirs = entries.filter((e) => e.st.isDirectory());
-  const attrs = await readXattrs(dirs.map((e) => join16(upper, e.rel)), true);
+  const attrs = await readXattrs(dirs.map((e) => join17(upper, e.rel)), true);
   for (const e of dirs) {
-    const xattrs = attrs.get(join16(upper, e.rel));
+    const xattrs = attrs.get(join17(upper, e.rel));
     if (!xattrs) continue;
     e.opaque = xattrs.get(OPAQUE_XATTR)?.toString() === "y";
     e.xattrs = new Map([...xattrs].filter(([name]) => !isHostXattr(name)));
@@ -36988,7 +37031,7 @@ var OverlaySnapshotter = class {
     const changes = [];
     for (const e of upper) {
       if (ignore.has(e.rel)) continue;
-      const lower = await lstatOrNull(join16(this.rootfs, e.rel));
+      const lower = await lstatOrNull(join17(this.rootfs, e.rel));
       if (e.whiteout) {
         if (lower) changes.push({ path: e.rel, kind: "delete" });
         continue;
@@ -37013,11 +37056,11 @@ var OverlaySnapshotter = class {
     const byRel = new Map(upper.map((e) => [e.rel, e]));
     const moved = [];
     const merge = async (rel) => {
-      const upperDir = rel === "" ? upperRoot : join16(upperRoot, rel);
+      const upperDir = rel === "" ? upperRoot : join17(upperRoot, rel);
       for (const name of await readdir2(upperDir)) {
         const childRel = rel === "" ? name : `${rel}/${name}`;
         const e = byRel.get(childRel);
-        const target = join16(this.rootfs, childRel);
+        const target = join17(this.rootfs, childRel);
         const lower = await lstatOrNull(target);
         if (e.whiteout) {
           if (lower) await rm7(target, { recursive: true, force: true });
@@ -37029,15 +37072,15 @@ var OverlaySnapshotter = class {
           continue;
         }
         if (lower) await rm7(target, { recursive: true, force: true });
-        await rename3(join16(upperRoot, childRel), target);
+        await rename3(join17(upperRoot, childRel), target);
         if (e.st.isDirectory()) moved.push(childRel);
       }
     };
     try {
       await merge("");
       const strays = upper.filter((e) => moved.some((m2) => e.rel === m2 || e.rel.startsWith(`${m2}/`)));
-      for (const e of strays) if (e.whiteout) await rm7(join16(this.rootfs, e.rel), { force: true });
-      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join16(this.rootfs, e.rel)));
+      for (const e of strays) if (e.whiteout) await rm7(join17(this.rootfs, e.rel), { force: true });
+      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join17(this.rootfs, e.rel)));
       const root = await lstat4(upperRoot);
       const rootEntry = { rel: "", st: root, whiteout: false, opaque: false };
       await this.copyDirMetadata(this.rootfs, rootEntry);
@@ -37293,12 +37336,12 @@ async function warmImage(client, ref, cacheDir, opts = {}) {
   const image = await resolveImage(found, platform, name);
   const digest = await image.digest();
   const store = storeOf(cacheDir);
-  const cached = !opts.force && await isComplete(store, image);
+  const cached2 = !opts.force && await isComplete(store, image);
   if (opts.force) await refetchBlobs(store, image, opts.concurrency ?? 4);
   await writeLayout(cacheDir, { kind: "image", image }, { tag: name, concurrency: opts.concurrency });
   const what = found.kind === "index" ? `${name} (${formatPlatform(platform)})` : name;
-  log.info(cached ? `${what} is already cached as ${digest}` : `cached ${what} as ${digest} in ${cacheDir}`);
-  return { digest, cached };
+  log.info(cached2 ? `${what} is already cached as ${digest}` : `cached ${what} as ${digest} in ${cacheDir}`);
+  return { digest, cached: cached2 };
 }
 
 // src/tar/extract.ts
@@ -37312,14 +37355,14 @@ import {
   lstatSync as lstatSync6,
   lutimesSync as lutimesSync2,
   mkdirSync as mkdirSync3,
-  readdirSync as readdirSync2,
+  readdirSync as readdirSync3,
   rmSync as rmSync2,
   symlinkSync as symlinkSync2,
   unlinkSync as unlinkSync2,
   utimesSync as utimesSync2
 } from "node:fs";
 import { mkdir as mkdir6, realpath } from "node:fs/promises";
-import { dirname as dirname4, join as join18 } from "node:path";
+import { dirname as dirname4, join as join19 } from "node:path";
 
 // src/tar/reader.ts
 var BLOCK2 = 512;
@@ -37532,7 +37575,7 @@ async function* readTar(source, what) {
 
 // src/tar/rootfs-path.ts
 import { lstatSync as lstatSync4, mkdirSync as mkdirSync2, readlinkSync as readlinkSync2 } from "node:fs";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 var MAX_LINKS2 = 40;
 function normaliseName(name, what) {
   if (name.includes("\0")) throw new BuilderError("LAYER_INVALID", `${what}: entry name ${JSON.stringify(name)} contains a NUL byte`);
@@ -37587,7 +37630,7 @@ var RootResolver = class {
         stack.pop();
         continue;
       }
-      const host2 = join17(this.root, ...stack, part);
+      const host2 = join18(this.root, ...stack, part);
       let st2;
       try {
         st2 = lstatSync4(host2);
@@ -37610,7 +37653,7 @@ var RootResolver = class {
       }
       stack.push(part);
     }
-    const host = join17(this.root, ...stack);
+    const host = join18(this.root, ...stack);
     this.cache.set(rel, host);
     return host;
   }
@@ -37868,7 +37911,7 @@ var LayerApplier = class {
     }
     if (rel === "" && entry.type !== "dir") throw this.invalid(entry.name, "replaces the rootfs itself with a non-directory");
     const parent = this.resolver.dir(dir, true);
-    const host = rel === "" ? this.resolver.root : join18(parent, base);
+    const host = rel === "" ? this.resolver.root : join19(parent, base);
     this.written.add(rel);
     if (entry.type === "dir") {
       const existed = this.clear(host, true);
@@ -37975,7 +38018,7 @@ var LayerApplier = class {
     if (rel === "") throw this.invalid(entry.name, "is a hard link to the rootfs directory");
     const { dir, base } = splitName(rel);
     const parent = this.resolver.dir(dir, false);
-    const host = parent === null ? null : join18(parent, base);
+    const host = parent === null ? null : join19(parent, base);
     const st2 = host === null ? void 0 : lstatSync6(host, { throwIfNoEntry: false });
     if (host === null || st2 === void 0) throw this.invalid(entry.name, `is a hard link to "${entry.linkname}", which does not exist in the rootfs`);
     if (st2.isDirectory()) throw this.invalid(entry.name, `is a hard link to directory "${entry.linkname}"`);
@@ -37990,13 +38033,13 @@ var LayerApplier = class {
     }
     const victim = base.slice(WHITEOUT_PREFIX.length);
     if (victim === "" || victim === "." || victim === "..") throw this.invalid(name, "is a whiteout for an invalid name");
-    this.clear(join18(parent, victim), false);
+    this.clear(join19(parent, victim), false);
   }
   /** Removes what lower layers left in a directory, keeping what this layer wrote. */
   hideLower(host, rel) {
-    for (const child of readdirSync2(host, { withFileTypes: true })) {
+    for (const child of readdirSync3(host, { withFileTypes: true })) {
       const childRel = rel === "" ? child.name : `${rel}/${child.name}`;
-      const childHost = join18(host, child.name);
+      const childHost = join19(host, child.name);
       if (!this.written.has(childRel)) {
         this.clear(childHost, false);
       } else if (child.isDirectory()) {
@@ -38104,9 +38147,9 @@ var ImageSource = class {
       image = await resolveImage(await readRemote(this.client, ref), platform, ref.toString());
     } catch (err2) {
       const warmed = this.cacheDir && isBuilderError(err2, "REGISTRY_UNREACHABLE") ? await warmedDigest(this.cacheDir, ref) : void 0;
-      const cached = warmed && this.cacheDir ? await cachedImage(this.cacheDir, warmed) : void 0;
-      if (!cached) throw err2;
-      image = cached;
+      const cached2 = warmed && this.cacheDir ? await cachedImage(this.cacheDir, warmed) : void 0;
+      if (!cached2) throw err2;
+      image = cached2;
     }
     const digest = await image.digest();
     if (this.cacheDir) image = await cachedImage(this.cacheDir, digest) ?? image;
@@ -38141,9 +38184,9 @@ var Progress = class {
     const t0 = performance.now();
     const result = await work();
     const seconds = (performance.now() - t0) / 1e3;
-    const cached = opts.cached?.() ?? false;
-    this.steps.push({ label, text: text2, seconds, cached });
-    log.debug(`[${label}] done in ${seconds.toFixed(2)}s${cached ? " (cached)" : ""}`);
+    const cached2 = opts.cached?.() ?? false;
+    this.steps.push({ label, text: text2, seconds, cached: cached2 });
+    log.debug(`[${label}] done in ${seconds.toFixed(2)}s${cached2 ? " (cached)" : ""}`);
     return result;
   }
   get elapsedSeconds() {
@@ -38217,15 +38260,15 @@ var TransferMeter = class {
 
 // src/executor/stage.ts
 import { mkdir as mkdir10, chown as chown4 } from "node:fs/promises";
-import { join as join29, posix as posix15, relative as relative3 } from "node:path";
+import { join as join30, posix as posix15, relative as relative3 } from "node:path";
 
 // src/snapshot/walk.ts
 import { lstatSync as lstatSync8 } from "node:fs";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 
 // src/snapshot/rootfs-index.ts
 import { createHash as createHash4 } from "node:crypto";
-import { closeSync as closeSync3, lstatSync as lstatSync7, openSync as openSync2, readdirSync as readdirSync3, readlinkSync as readlinkSync3, readSync } from "node:fs";
+import { closeSync as closeSync3, lstatSync as lstatSync7, openSync as openSync2, readdirSync as readdirSync4, readlinkSync as readlinkSync3, readSync } from "node:fs";
 var S_IFMT = 61440;
 var S_IFDIR = 16384;
 var S_IFREG = 32768;
@@ -38261,7 +38304,7 @@ function scanRootfs(rootfs, ignore, withContent = false) {
   const walk2 = (dir, rel) => {
     let names;
     try {
-      names = readdirSync3(dir);
+      names = readdirSync4(dir);
     } catch (err2) {
       throw fromSystemError(err2, dir);
     }
@@ -38349,7 +38392,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
     for (const [path, now] of next) {
       const before = this.index.get(path);
       if (!before) {
-        if (mode === "full") now.content = contentOf(join19(this.rootfs, path), now);
+        if (mode === "full") now.content = contentOf(join20(this.rootfs, path), now);
         changes.push({ path, kind: "add" });
         continue;
       }
@@ -38359,7 +38402,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
         continue;
       }
       if (mode === "full") {
-        now.content = contentOf(join19(this.rootfs, path), now);
+        now.content = contentOf(join20(this.rootfs, path), now);
         const same = !replaced && now.content === before.content && now.mode === before.mode && now.uid === before.uid && now.gid === before.gid;
         if (same) continue;
       }
@@ -38373,7 +38416,7 @@ var WalkSnapshotter = class _WalkSnapshotter {
   async pathsChanged(paths) {
     const changes = [];
     for (const path of expandWrittenPaths(this.rootfs, paths, this.ignore())) {
-      const host = join19(this.rootfs, path);
+      const host = join20(this.rootfs, path);
       const now = entryOf(lstatSync8(host));
       if (this.opts.mode === "full") now.content = contentOf(host, now);
       const before = this.index.get(path);
@@ -38390,9 +38433,9 @@ var WalkSnapshotter = class _WalkSnapshotter {
 
 // src/snapshot/layer-writer.ts
 import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync9, readdirSync as readdirSync4, readlinkSync as readlinkSync4 } from "node:fs";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, lstatSync as lstatSync9, readdirSync as readdirSync5, readlinkSync as readlinkSync4 } from "node:fs";
 import { mkdir as mkdir7, rename as rename5, rm as rm9 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 import { Readable as Readable7, Transform as Transform5 } from "node:stream";
 import { pipeline as pipeline5 } from "node:stream/promises";
 import zlib5 from "node:zlib";
@@ -38612,10 +38655,10 @@ function plan(set) {
     if (c.opaque) opaque.push(c.path);
   }
   const addSubtree = (rel) => {
-    for (const name of readdirSync4(join20(set.rootfs, rel))) {
+    for (const name of readdirSync5(join21(set.rootfs, rel))) {
       const child = `${rel}/${name}`;
       present.add(child);
-      if (lstatSync9(join20(set.rootfs, child)).isDirectory()) addSubtree(child);
+      if (lstatSync9(join21(set.rootfs, child)).isDirectory()) addSubtree(child);
     }
   };
   for (const dir of opaque) addSubtree(dir);
@@ -38626,19 +38669,19 @@ async function entriesFor(set, fixedMtime) {
   const paths = [...present];
   const stats = /* @__PURE__ */ new Map();
   for (const p2 of paths) {
-    const host = join20(set.rootfs, p2);
+    const host = join21(set.rootfs, p2);
     try {
       stats.set(p2, lstatSync9(host));
     } catch (err2) {
       throw fromSystemError(err2, host);
     }
   }
-  const xattrs = await readXattrs(paths.map((p2) => join20(set.rootfs, p2)));
+  const xattrs = await readXattrs(paths.map((p2) => join21(set.rootfs, p2)));
   const marker = (name) => ({ name, type: "file", mode: 0, uid: 0, gid: 0, mtime: fixedMtime ?? 0, size: 0 });
   const entries = [...whiteouts.map(marker), ...opaque.map((d) => marker(`${d}/${OPAQUE_MARKER}`))];
   for (const p2 of paths) {
     const st2 = stats.get(p2);
-    const host = join20(set.rootfs, p2);
+    const host = join21(set.rootfs, p2);
     const base = { name: p2, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, mtime: fixedMtime ?? Math.floor(st2.mtimeMs / 1e3), xattrs: xattrs.get(host) };
     if (st2.isFile()) entries.push({ ...base, type: "file", size: st2.size, source: host });
     else if (st2.isDirectory()) entries.push({ ...base, type: "dir" });
@@ -38669,8 +38712,8 @@ async function entriesFor(set, fixedMtime) {
 async function writeLayer(set, opts) {
   const compression = opts.compression ?? "gzip";
   const compress = compressor(compression, opts.compressionLevel);
-  const dir = join20(opts.blobRoot, "blobs", "sha256");
-  const tmp = join20(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
+  const dir = join21(opts.blobRoot, "blobs", "sha256");
+  const tmp = join21(dir, `.layer-${randomBytes4(8).toString("hex")}.tmp`);
   const entries = await entriesFor(set, opts.fixedMtime);
   const tarTap = new HashTap();
   const blobTap = new HashTap();
@@ -38685,7 +38728,7 @@ async function writeLayer(set, opts) {
   const diffId = tarTap.digest();
   const digest = compress ? blobTap.digest() : diffId;
   const size = blobTap.size;
-  const blobPath2 = join20(dir, digest.slice("sha256:".length));
+  const blobPath2 = join21(dir, digest.slice("sha256:".length));
   try {
     await rename5(tmp, blobPath2);
   } catch (err2) {
@@ -38759,7 +38802,7 @@ function setOrDelete(config, key, value) {
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
 import { lstat as lstat5, readdir as readdir3, readlink } from "node:fs/promises";
-import { join as join21, posix as posix8 } from "node:path";
+import { join as join22, posix as posix8 } from "node:path";
 var KEY_VERSION = "kiln-layer-cache-v1";
 var FILES_VERSION = "kiln-files-v1";
 var HASH_CONCURRENCY = 8;
@@ -38792,7 +38835,7 @@ function cleanRel(rel) {
 async function checkNoLinkOnTheWay(root, rel) {
   const parts = rel === "" ? [] : rel.split("/");
   for (let i = 1; i < parts.length; i++) {
-    const host = join21(root, ...parts.slice(0, i));
+    const host = join22(root, ...parts.slice(0, i));
     const st2 = await lstat5(host).catch((err2) => {
       throw fromSystemError(err2, host);
     });
@@ -38812,7 +38855,7 @@ async function sha256File(path) {
 }
 async function walk(root, rel, out) {
   if (out.has(rel)) return;
-  const host = rel === "" ? root : join21(root, rel);
+  const host = rel === "" ? root : join22(root, rel);
   let st2;
   try {
     st2 = await lstat5(host);
@@ -38852,7 +38895,7 @@ async function hashFiles(root, relPaths) {
   const firstOfInode = /* @__PURE__ */ new Map();
   const records = await mapLimit(paths, HASH_CONCURRENCY, async (path) => {
     const st2 = stats.get(path);
-    const host = path === "" ? root : join21(root, path);
+    const host = path === "" ? root : join22(root, path);
     const type = entryType(st2);
     const record = { path, type, mode: st2.mode & 4095, uid: st2.uid, gid: st2.gid, size: type === "file" ? st2.size : 0 };
     if (type === "symlink") record.link = await readlink(host).catch((err2) => Promise.reject(fromSystemError(err2, host)));
@@ -38877,7 +38920,7 @@ ${JSON.stringify(record)}`);
 // src/executor/copy/copy.ts
 import { chmod as chmod5, mkdir as mkdir8, mkdtemp as mkdtemp4, rm as rm11, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join27, posix as posix12 } from "node:path";
+import { join as join28, posix as posix12 } from "node:path";
 
 // src/context/filter.ts
 var NO_IGNORE = {
@@ -38896,7 +38939,7 @@ var import_undici2 = __toESM(require_undici(), 1);
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { chmod as chmod4, utimes } from "node:fs/promises";
-import { join as join22, posix as posix9 } from "node:path";
+import { join as join23, posix as posix9 } from "node:path";
 import { Readable as Readable8, Transform as Transform6 } from "node:stream";
 import { pipeline as pipeline6 } from "node:stream/promises";
 var ALGORITHMS = { sha256: 64, sha384: 96, sha512: 128 };
@@ -38952,7 +38995,7 @@ async function fetchInto(url, shown, into, expected, where, dispatcher) {
     throw new BuilderError(code, `${where} ${shown}: invalid response status ${response.status}`);
   }
   const name = urlFileName(url);
-  const file = join22(into, name);
+  const file = join23(into, name);
   const hash2 = createHash7(expected?.algorithm ?? "sha256");
   const hasher = new Transform6({
     transform(chunk, _enc, done) {
@@ -39239,7 +39282,7 @@ async function readDatabase(rootfs, path) {
 
 // src/executor/copy/dest.ts
 import { chmodSync as chmodSync3, chownSync as chownSync2, mkdirSync as mkdirSync4 } from "node:fs";
-import { join as join23, posix as posix10 } from "node:path";
+import { join as join24, posix as posix10 } from "node:path";
 function destination(dest, workdir) {
   const isDir = dest === "." || dest === "" || dest.endsWith("/");
   const abs = dest.startsWith("/") ? dest : posix10.join(workdir || "/", dest);
@@ -39250,7 +39293,7 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
   let cur = "";
   for (const part of rel === "" ? [] : rel.split("/")) {
     cur = cur ? `${cur}/${part}` : part;
-    const host = join23(rootfs, cur);
+    const host = join24(rootfs, cur);
     const st2 = lstatIfExists(host);
     if (st2?.isDirectory()) continue;
     if (st2) throw new BuilderError("BUILD_FAILED", `mkdir /${cur}: not a directory`);
@@ -39263,20 +39306,20 @@ async function mkdirAllInRoot(rootfs, path, owner, written) {
 }
 
 // src/executor/copy/link.ts
-import { chmodSync as chmodSync4, lchownSync as lchownSync3, linkSync as linkSync3, lstatSync as lstatSync10, lutimesSync as lutimesSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync5, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3 } from "node:fs";
+import { chmodSync as chmodSync4, lchownSync as lchownSync3, linkSync as linkSync3, lstatSync as lstatSync10, lutimesSync as lutimesSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync6, readlinkSync as readlinkSync5, rmSync as rmSync3, symlinkSync as symlinkSync3, utimesSync as utimesSync3 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 async function applyScratch(scratch, rootfs, written) {
   const inodes = /* @__PURE__ */ new Map();
   async function apply(rel) {
-    const from = join24(scratch, rel);
-    const to2 = join24(rootfs, rel);
+    const from = join25(scratch, rel);
+    const to2 = join25(rootfs, rel);
     const st2 = lstatSync10(from);
     const existing = lstatIfExists(to2);
     if (existing && !(existing.isDirectory() && st2.isDirectory())) rmSync3(to2, { recursive: true, force: true });
     if (st2.isDirectory()) {
       if (!existing?.isDirectory()) mkdirSync5(to2);
-      for (const name of readdirSync5(from).sort()) await apply(rel ? `${rel}/${name}` : name);
+      for (const name of readdirSync6(from).sort()) await apply(rel ? `${rel}/${name}` : name);
     } else if (st2.isSymbolicLink()) {
       symlinkSync3(readlinkSync5(from), to2);
     } else {
@@ -39291,7 +39334,7 @@ async function applyScratch(scratch, rootfs, written) {
     await setInfo(to2, st2);
     if (rel !== "") written.add(rel);
   }
-  for (const name of readdirSync5(scratch).sort()) await apply(name);
+  for (const name of readdirSync6(scratch).sort()) await apply(name);
 }
 async function setInfo(to2, st2) {
   lchownSync3(to2, st2.uid, st2.gid);
@@ -39304,8 +39347,8 @@ async function setInfo(to2, st2) {
 }
 
 // src/executor/copy/local-source.ts
-import { lstatSync as lstatSync11, readdirSync as readdirSync6 } from "node:fs";
-import { join as join25, posix as posix11 } from "node:path";
+import { lstatSync as lstatSync11, readdirSync as readdirSync7 } from "node:fs";
+import { join as join26, posix as posix11 } from "node:path";
 
 // src/executor/copy/wildcard.ts
 function hasWildcards(name) {
@@ -39391,14 +39434,14 @@ async function resolveLocalSource(root, src, ignore, notFound3) {
     candidates = [clean2];
   } else {
     const base = await resolveRelative(root, parts.slice(0, firstWild).join("/"), { followLeaf: true });
-    const st2 = lstatIfExists(join25(root, base));
+    const st2 = lstatIfExists(join26(root, base));
     if (!st2?.isDirectory() || !visible(ignore, base, true)) throw notFound3(src);
     candidates = await globIn(root, base, parts.slice(firstWild).join("/"), ignore);
   }
   const matches = [];
   for (const candidate of candidates) {
     const rel = await resolveRelative(root, candidate, { followLeaf: true });
-    const st2 = lstatIfExists(join25(root, rel));
+    const st2 = lstatIfExists(join26(root, rel));
     if (!st2 || !visible(ignore, rel, st2.isDirectory())) {
       throw notFound3(firstWild < 0 ? src : candidate);
     }
@@ -39414,10 +39457,10 @@ async function globIn(root, base, pattern, ignore) {
   const depth = pattern.split("/").length;
   const out = [];
   async function walk2(dirRel, below, level) {
-    for (const name of readdirSync6(join25(root, dirRel)).sort()) {
+    for (const name of readdirSync7(join26(root, dirRel)).sort()) {
       const rel = below ? `${below}/${name}` : name;
       const full = dirRel ? `${dirRel}/${name}` : name;
-      const isDir = lstatSync11(join25(root, full)).isDirectory();
+      const isDir = lstatSync11(join26(root, full)).isDirectory();
       if (!visible(ignore, full, isDir)) continue;
       if (matchGlob(pattern, rel)) out.push(full);
       else if (isDir && level + 1 < depth) await walk2(full, rel, level + 1);
@@ -39440,9 +39483,9 @@ function compilePatterns(patterns, flag2) {
 }
 
 // src/executor/copy/tree.ts
-import { chmodSync as chmodSync5, lchownSync as lchownSync4, lstatSync as lstatSync12, lutimesSync as lutimesSync4, mkdirSync as mkdirSync6, readdirSync as readdirSync7, readlinkSync as readlinkSync6, rmSync as rmSync4, symlinkSync as symlinkSync4, utimesSync as utimesSync4, linkSync as linkSync4 } from "node:fs";
+import { chmodSync as chmodSync5, lchownSync as lchownSync4, lstatSync as lstatSync12, lutimesSync as lutimesSync4, mkdirSync as mkdirSync6, readdirSync as readdirSync8, readlinkSync as readlinkSync6, rmSync as rmSync4, symlinkSync as symlinkSync4, utimesSync as utimesSync4, linkSync as linkSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 
 // src/executor/copy/special.ts
 import { execFile as execFile7 } from "node:child_process";
@@ -39484,8 +39527,8 @@ var TreeCopier = class {
     await this.copy(srcRel, "", targetRel, false, true);
   }
   async copy(srcRel, components2, targetRel, overwriteMeta, include) {
-    const srcHost = join26(this.opts.srcRoot, srcRel);
-    const hostTarget = join26(this.opts.rootfs, targetRel);
+    const srcHost = join27(this.opts.srcRoot, srcRel);
+    const hostTarget = join27(this.opts.rootfs, targetRel);
     const st2 = lstatSync12(srcHost);
     const targetBefore = lstatIfExists(hostTarget);
     if (st2.isDirectory()) {
@@ -39497,8 +39540,8 @@ var TreeCopier = class {
       }
       this.pending.push({ src: st2, hostTarget, relTarget: targetRel, made: include });
       try {
-        for (const name of readdirSync7(srcHost).sort()) {
-          await this.child(join26(srcRel, name), components2 ? `${components2}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
+        for (const name of readdirSync8(srcHost).sort()) {
+          await this.child(join27(srcRel, name), components2 ? `${components2}/${name}` : name, targetRel ? `${targetRel}/${name}` : name);
         }
       } finally {
         this.pending.pop();
@@ -39534,7 +39577,7 @@ var TreeCopier = class {
   }
   /** Decides whether a directory entry is copied, walked only, or skipped. */
   async child(srcRel, components2, targetRel) {
-    const isDir = lstatSync12(join26(this.opts.srcRoot, srcRel)).isDirectory();
+    const isDir = lstatSync12(join27(this.opts.srcRoot, srcRel)).isDirectory();
     let include = this.opts.include ? this.opts.include(components2) : true;
     if (this.opts.exclude?.(components2)) include = false;
     if (this.opts.ignore.ignored(srcRel, isDir)) {
@@ -39581,7 +39624,7 @@ async function makeDirOnly(host, before, src, overwriteMeta, rel) {
 async function copyFiles(req) {
   const label = req.location ? `${req.location}: ${req.instruction}` : req.instruction;
   validateFlags(req, label);
-  const tmp = await mkdtemp4(join27(req.tmpDir ?? tmpdir3(), "kiln-copy-"));
+  const tmp = await mkdtemp4(join28(req.tmpDir ?? tmpdir3(), "kiln-copy-"));
   try {
     const ctx = {
       req,
@@ -39600,7 +39643,7 @@ async function copyFiles(req) {
       );
     }
     const linked = req.link === true && !req.chmod;
-    const target = linked ? await mkdtemp4(join27(tmp, "scratch-")) : req.rootfs;
+    const target = linked ? await mkdtemp4(join28(tmp, "scratch-")) : req.rootfs;
     const written = /* @__PURE__ */ new Set();
     for (const item of items) await copyItem(ctx, item, target, written);
     if (!linked) return sorted(written);
@@ -39642,7 +39685,7 @@ async function plan2(ctx) {
   const items = [];
   let n = 0;
   const scratch = async () => {
-    const dir = join27(ctx.tmp, `src-${n++}`);
+    const dir = join28(ctx.tmp, `src-${n++}`);
     await mkdir8(dir);
     return dir;
   };
@@ -39668,8 +39711,8 @@ async function plan2(ctx) {
   for (const doc of req.heredocs ?? []) {
     const dir = await scratch();
     const name = posix12.basename(doc.name);
-    await writeFile5(join27(dir, name), doc.content);
-    await chmod5(join27(dir, name), 420);
+    await writeFile5(join28(dir, name), doc.content);
+    await chmod5(join28(dir, name), 420);
     items.push(fileItem(dir, name));
   }
   return items;
@@ -39692,7 +39735,7 @@ async function gitItem(ctx, git, dir) {
   }
   await checkoutGit(git, dir, keep, ctx.label, ctx.req.checksum);
   const rel = git.subdir ? await resolveRelative(dir, git.subdir, { followLeaf: true }) : "";
-  const st2 = await stat5(join27(dir, rel)).catch(() => void 0);
+  const st2 = await stat5(join28(dir, rel)).catch(() => void 0);
   if (!st2?.isDirectory()) {
     throw new BuilderError("FILE_NOT_FOUND", `${ctx.label}: ${displayUrl(git.remote)}: no directory ${git.subdir} in the repository`);
   }
@@ -39713,12 +39756,12 @@ async function parentsItems(ctx, src) {
 }
 async function copyItem(ctx, item, target, written) {
   const { dest, owner } = ctx;
-  const srcHost = join27(item.root, item.match.rel);
+  const srcHost = join28(item.root, item.match.rel);
   if (item.kind === "match" && item.unpack && !item.match.isDir && await isTarArchive(srcHost)) {
     const destRel2 = await mkdirAllInRoot(target, dest.path, owner, written);
     let paths;
     try {
-      paths = await unpackArchive(srcHost, join27(target, destRel2), owner);
+      paths = await unpackArchive(srcHost, join28(target, destRel2), owner);
     } catch (err2) {
       if (err2 instanceof BuilderError) throw err2;
       throw new BuilderError("BUILD_FAILED", `${ctx.label}: ${item.match.rel}: ${err2.message}`, { cause: err2 });
@@ -39728,7 +39771,7 @@ async function copyItem(ctx, item, target, written) {
   }
   await mkdirAllInRoot(target, dest.isDir ? dest.path : posix12.dirname(dest.path), owner, written);
   let destRel = await resolveRelative(target, dest.path, { followLeaf: true });
-  const existing = await stat5(join27(target, destRel)).catch(() => void 0);
+  const existing = await stat5(join28(target, destRel)).catch(() => void 0);
   if (!item.match.isDir && existing?.isDirectory()) destRel = destRel ? `${destRel}/${item.match.name}` : item.match.name;
   if (item.match.isDir && !existing) await mkdirAllInRoot(target, destRel, owner, written);
   const copier = new TreeCopier({
@@ -39870,7 +39913,7 @@ function applyMetadata(state, instr) {
 }
 
 // src/executor/run-step.ts
-import { join as join28, posix as posix14 } from "node:path";
+import { join as join29, posix as posix14 } from "node:path";
 import { mkdir as mkdir9 } from "node:fs/promises";
 import { createHash as createHash8 } from "node:crypto";
 function runArgv(instr, shell) {
@@ -39897,12 +39940,12 @@ async function toRunMount(m2, where, sources) {
     case "bind": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=bind needs target=`);
       const root = await sources.resolveFrom(m2.from);
-      const source = join28(root, posix14.resolve("/", m2.source ?? "/"));
+      const source = join29(root, posix14.resolve("/", m2.source ?? "/"));
       return { type: "bind", source, target, readWrite: !m2.readonly && m2.readonly !== void 0 ? true : false };
     }
     case "cache": {
       if (!target) throw new BuilderError("DOCKERFILE_PARSE", `${where}: --mount=type=cache needs target=`);
-      const dir = join28(sources.cacheRoot, cacheDirName(m2));
+      const dir = join29(sources.cacheRoot, cacheDirName(m2));
       await mkdir9(dir, { recursive: true, mode: m2.mode ?? 493 });
       return { type: "cache", source: dir, target, readOnly: m2.readonly };
     }
@@ -40225,7 +40268,7 @@ var StageBuilder = class {
         continue;
       }
       owner ??= this.meta.config.User ? await lookupUser(this.rootfs, this.meta.config.User) : { uid: 0, gid: 0 };
-      const made = join29(parentHost, part);
+      const made = join30(parentHost, part);
       await mkdir10(made, { mode: 493 });
       await chown4(made, owner.uid, owner.gid);
       resolver.remember(rel, made);
@@ -40286,18 +40329,18 @@ function isPlainPath(source) {
 
 // src/executor/stage-root.ts
 import { mkdir as mkdir13 } from "node:fs/promises";
-import { join as join32 } from "node:path";
+import { join as join33 } from "node:path";
 import { Readable as Readable9 } from "node:stream";
 
 // src/executor/host-root.ts
 import { existsSync as existsSync3 } from "node:fs";
 import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir12, readdir as readdir5, realpath as realpath2, rename as rename7, rm as rm13, utimes as utimes2 } from "node:fs/promises";
-import { dirname as dirname6, join as join31, posix as posix16 } from "node:path";
+import { dirname as dirname6, join as join32, posix as posix16 } from "node:path";
 
 // src/executor/workspace.ts
 import { mkdir as mkdir11, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname5, join as join30 } from "node:path";
+import { basename as basename3, dirname as dirname5, join as join31 } from "node:path";
 import { spawn as spawn7 } from "node:child_process";
 var Workspace = class _Workspace {
   constructor(root) {
@@ -40313,9 +40356,9 @@ var Workspace = class _Workspace {
     try {
       await mkdir11(parent, { recursive: true });
       sweepTrash(parent);
-      const root = await mkdtemp5(join30(parent, "kiln-build-"));
+      const root = await mkdtemp5(join31(parent, "kiln-build-"));
       const ws2 = new _Workspace(root);
-      await Promise.all([mkdir11(ws2.blobRoot), mkdir11(ws2.tmp), mkdir11(join30(root, "stages"))]);
+      await Promise.all([mkdir11(ws2.blobRoot), mkdir11(ws2.tmp), mkdir11(join31(root, "stages"))]);
       return ws2;
     } catch (err2) {
       throw fromSystemError(err2, `build directory under ${parent}`);
@@ -40323,17 +40366,17 @@ var Workspace = class _Workspace {
   }
   /** Holds `blobs/sha256/…` of the layers this build writes. */
   get blobRoot() {
-    return join30(this.root, "store");
+    return join31(this.root, "store");
   }
   get tmp() {
-    return join30(this.root, "tmp");
+    return join31(this.root, "tmp");
   }
   stageDir(index) {
-    return join30(this.root, "stages", String(index));
+    return join31(this.root, "stages", String(index));
   }
   /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
   async scratchDir(prefix) {
-    return mkdtemp5(join30(this.tmp, prefix));
+    return mkdtemp5(join31(this.tmp, prefix));
   }
   /**
    * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
@@ -40341,7 +40384,7 @@ var Workspace = class _Workspace {
    * detached `rm` deletes it, finishing even if kiln has exited.
    */
   async dispose() {
-    const trash = join30(dirname5(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
+    const trash = join31(dirname5(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
     try {
       await rename6(this.root, trash);
     } catch {
@@ -40363,7 +40406,7 @@ function sweepTrash(parent) {
     const now = Date.now();
     for (const name of names) {
       const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
-      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join30(parent, name));
+      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join31(parent, name));
     }
   }).catch(() => void 0);
 }
@@ -40393,7 +40436,7 @@ async function realPathOf(path) {
   const found = await realpath2(abs).catch(() => void 0);
   if (found !== void 0) return found;
   const parent = dirname6(abs);
-  return parent === abs ? abs : join31(await realPathOf(parent), posix16.basename(abs));
+  return parent === abs ? abs : join32(await realPathOf(parent), posix16.basename(abs));
 }
 var KEEP_HINT = `put it under ${KILN_DIR} (as the executor image does), on a mount, or name its directory with --ignore-path`;
 async function planHostBuild(input, env = process.env) {
@@ -40405,7 +40448,7 @@ async function planHostBuild(input, env = process.env) {
     if (!existsSync3(KILN_DIR)) {
       throw new BuilderError("ISOLATION", `--isolation host clears / for every stage and needs a workspace it keeps: set KILN_WORKDIR to a directory on an ignored path (${KILN_DIR} does not exist here)`);
     }
-    workspaceParent = join31(KILN_DIR, "workspace");
+    workspaceParent = join32(KILN_DIR, "workspace");
   }
   if (!isIgnored(await realPathOf(workspaceParent), ignored)) {
     throw new BuilderError("ISOLATION", `--isolation host clears / for every stage, and KILN_WORKDIR=${workspaceParent} is not on an ignored path; ${KEEP_HINT}`);
@@ -40436,11 +40479,11 @@ function clearing(ignored) {
   };
 }
 async function prune(root, rel, decide) {
-  for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
+  for (const d of await readdir5(join32(root, rel), { withFileTypes: true })) {
     const child = rel === "" ? d.name : `${rel}/${d.name}`;
     const what = decide(child, d.isDirectory());
     if (what === "descend") await prune(root, child, decide);
-    else if (what === "remove") await rm13(join31(root, child), { recursive: true, force: true });
+    else if (what === "remove") await rm13(join32(root, child), { recursive: true, force: true });
   }
 }
 async function clearRoot(root, ignored) {
@@ -40450,25 +40493,25 @@ async function keepAside(root, ignored, dest) {
   await mkdir12(dest);
   const decide = clearing(ignored);
   const move = async (rel) => {
-    for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
+    for (const d of await readdir5(join32(root, rel), { withFileTypes: true })) {
       const child = rel === "" ? d.name : `${rel}/${d.name}`;
       const what = decide(child, d.isDirectory());
       if (what === "keep") continue;
       if (what === "descend") {
-        await mkdir12(join31(dest, child));
+        await mkdir12(join32(dest, child));
         await move(child);
         continue;
       }
       try {
-        await rename7(join31(root, child), join31(dest, child));
+        await rename7(join32(root, child), join32(dest, child));
       } catch (err2) {
         if (err2.code !== "EXDEV") throw err2;
-        await copyTree(join31(root, child), join31(dest, child));
-        await rm13(join31(root, child), { recursive: true, force: true });
+        await copyTree(join32(root, child), join32(dest, child));
+        await rm13(join32(root, child), { recursive: true, force: true });
       }
     }
-    const st2 = await lstat7(join31(root, rel));
-    const copy3 = join31(dest, rel);
+    const st2 = await lstat7(join32(root, rel));
+    const copy3 = join32(dest, rel);
     await chown5(copy3, st2.uid, st2.gid);
     await chmod6(copy3, st2.mode & 4095);
     await utimes2(copy3, st2.atime, st2.mtime);
@@ -40546,7 +40589,7 @@ var ChrootRoot = class {
   constructor(stageDir, ignorePaths) {
     this.stageDir = stageDir;
     this.ignorePaths = ignorePaths;
-    this.dir = join32(stageDir, "rootfs");
+    this.dir = join33(stageDir, "rootfs");
   }
   stageDir;
   ignorePaths;
@@ -40618,7 +40661,7 @@ var HostRoot = class {
   }
   async finish() {
     if (this.fate === "stay") return HOST_ROOT;
-    const rootfs = join32(this.aside, "rootfs");
+    const rootfs = join33(this.aside, "rootfs");
     if (this.fate === "keep") {
       await mkdir13(this.aside, { recursive: true });
       await keepAside(HOST_ROOT, this.ignorePaths, rootfs);
@@ -40703,7 +40746,7 @@ async function readSecrets(sources) {
   return out;
 }
 function cacheMountRoot() {
-  return join33(process.env.KILN_CACHE_HOME || join33(homedir2(), ".cache", "kiln"), "run-mounts");
+  return join34(process.env.KILN_CACHE_HOME || join34(homedir2(), ".cache", "kiln"), "run-mounts");
 }
 function reproducibleTime() {
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -40813,12 +40856,12 @@ async function readStdin2() {
 function localContext(context, subPath) {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(context) && !context.startsWith("dir://")) return void 0;
   const dir = context.startsWith("dir://") ? context.slice("dir://".length) : context;
-  return subPath ? join34(dir, subPath) : dir;
+  return subPath ? join35(dir, subPath) : dir;
 }
 async function readDockerfile2(options) {
   if (options.dockerfile === "-") return { text: await readStdin2(), name: "Dockerfile" };
   const dir = localContext(options.context, options.contextSubPath);
-  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join34(dir, options.dockerfile)] : [], options.dockerfile];
+  const candidates = isAbsolute3(options.dockerfile) ? [options.dockerfile] : [...dir ? [join35(dir, options.dockerfile)] : [], options.dockerfile];
   const path = candidates.find((p2) => existsSync4(p2));
   if (!path) {
     throw new BuilderError("FILE_NOT_FOUND", `Dockerfile not found: looked for ${candidates.join(" and ")} (set it with --dockerfile)`);
@@ -41033,14 +41076,14 @@ var configCommand = {
 };
 
 // src/cli/commands/login.ts
-import { join as join37 } from "node:path";
+import { join as join38 } from "node:path";
 
 // src/cli/commands/logout.ts
-import { join as join36 } from "node:path";
+import { join as join37 } from "node:path";
 
 // src/auth/config-writer.ts
 import { chmodSync as chmodSync6, existsSync as existsSync5, mkdirSync as mkdirSync7, renameSync, writeFileSync } from "node:fs";
-import { dirname as dirname7, join as join35 } from "node:path";
+import { dirname as dirname7, join as join36 } from "node:path";
 import { randomBytes as randomBytes5 } from "node:crypto";
 function load(path) {
   return existsSync5(path) ? readDockerConfig(path) : {};
@@ -41049,7 +41092,7 @@ function save(path, config) {
   const dir = dirname7(path);
   try {
     if (!existsSync5(dir)) mkdirSync7(dir, { recursive: true, mode: 448 });
-    const tmp = join35(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
+    const tmp = join36(dir, `.config.json.${randomBytes5(6).toString("hex")}.tmp`);
     writeFileSync(tmp, JSON.stringify(config, null, "	") + "\n", { mode: 384 });
     chmodSync6(tmp, 384);
     renameSync(tmp, path);
@@ -41107,7 +41150,7 @@ var logoutCommand = {
   flags: [],
   async run(args) {
     const registry = registryArgument(args, "logout");
-    const path = join36(dockerConfigDir(), "config.json");
+    const path = join37(dockerConfigDir(), "config.json");
     if (removeLogin(path, registry)) process.stdout.write(`Removing login credentials for ${registry}
 `);
     else process.stdout.write(`Not logged in to ${registry}
@@ -41157,7 +41200,7 @@ var loginCommand = {
     } finally {
       await client.close();
     }
-    const path = join37(dockerConfigDir(), "config.json");
+    const path = join38(dockerConfigDir(), "config.json");
     saveLogin(path, registry, username, identityToken ? { identityToken } : { password: secret });
     log.info(`${identityToken ? "identity token" : "credentials"} for ${registry} saved in ${path}`);
     process.stdout.write("Login Succeeded\n");
