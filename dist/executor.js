@@ -11531,7 +11531,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable10 } = __require("node:stream");
+    var { Readable: Readable9 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -11545,7 +11545,7 @@ var require_readable = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable10 {
+    var BodyReadable = class extends Readable9 {
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -11934,7 +11934,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable10 } = require_readable();
+    var { Readable: Readable9 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     function noop() {
@@ -12015,7 +12015,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType2 = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable10({
+        const res = new Readable9({
           resume,
           abort,
           contentType: contentType2,
@@ -12324,7 +12324,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable10,
+      Readable: Readable9,
       Duplex: Duplex2,
       PassThrough: PassThrough2
     } = __require("node:stream");
@@ -12340,7 +12340,7 @@ var require_api_pipeline = __commonJS({
     function noop() {
     }
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable10 {
+    var PipelineRequest = class extends Readable9 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -12357,7 +12357,7 @@ var require_api_pipeline = __commonJS({
         callback(err2);
       }
     };
-    var PipelineResponse = class extends Readable10 {
+    var PipelineResponse = class extends Readable9 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -17612,7 +17612,7 @@ var require_cache2 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable10 } = __require("node:stream");
+    var { Readable: Readable9 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -17829,7 +17829,7 @@ var require_cache2 = __commonJS({
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey2, handler));
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable10.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable9.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
@@ -21270,7 +21270,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable10, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable9, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -22255,7 +22255,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable10({ read: resume });
+              this.body = new Readable9({ read: resume });
               const onError = this.onError.bind(this);
               resolve6({
                 status,
@@ -37685,17 +37685,14 @@ function finishFile(fd, job) {
     closeSync(fd);
   }
 }
-function writeFileJob(job) {
-  const opened = openExclusive(job.path, job.mode);
-  if (opened === "dir-in-the-way") return { kind: "dir-in-the-way" };
+function fillFile(fd, job) {
   try {
-    writeAll(opened.fd, job.data);
+    writeAll(fd, job.data);
   } catch (err2) {
-    closeSync(opened.fd);
+    closeSync(fd);
     throw err2;
   }
-  finishFile(opened.fd, job);
-  return { kind: opened.replacedSymlink ? "replaced-symlink" : "done" };
+  finishFile(fd, job);
 }
 
 // src/tar/file-writer-pool.ts
@@ -37851,13 +37848,15 @@ function mknod(path, kind, major2, minor2) {
   }
 }
 var LayerApplier = class {
-  constructor(root, what, writers) {
+  constructor(root, what, writers, filter) {
     this.what = what;
     this.writers = writers;
+    this.filter = filter;
     this.resolver = new RootResolver(root, what);
   }
   what;
   writers;
+  filter;
   resolver;
   /** Names (normalised) this layer wrote; an opaque marker must keep them. */
   written = /* @__PURE__ */ new Set();
@@ -37905,6 +37904,10 @@ var LayerApplier = class {
     const { dir, base } = splitName(rel);
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
     if (this.pool && (this.pool.busy(rel) || base.startsWith(WHITEOUT_PREFIX) || entry.type === "hardlink")) this.settle(await this.pool.drain());
+    if (this.filter && !await this.filter(entry, rel)) {
+      if (base.startsWith(WHITEOUT_PREFIX)) this.resolver.invalidate();
+      return;
+    }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.whiteout(entry.name, dir, base);
       return;
@@ -37973,34 +37976,39 @@ var LayerApplier = class {
     this.stats.bytes += job.data.length;
     if (!this.pool && this.writers > 0 && ++this.smallFiles >= POOL_AFTER_FILES) this.pool = new FileWriterPool(this.writers);
     if (!this.pool) {
-      this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
+      this.writeHere(job, entry.name);
       return;
     }
     const own = { ...job, data: new Uint8Array(job.data) };
     if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
   }
-  /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
+  /** What a thread's file writes came to: stale resolutions dropped, a directory in the way left to writeHere. */
   settle(files) {
     for (const { name, job, outcome: outcome2 } of files) {
       if (outcome2.kind === "replaced-symlink") this.resolver.invalidate();
-      else if (outcome2.kind === "dir-in-the-way") {
-        this.clear(job.path, false);
-        this.settle([{ rel: "", name, job, outcome: writeFileJob(job) }]);
-      } else if (outcome2.kind === "failed") {
+      else if (outcome2.kind === "dir-in-the-way") this.writeHere(job, name);
+      else if (outcome2.kind === "failed") {
         this.blame = name;
         throw Object.assign(new Error(outcome2.message), { code: outcome2.code, syscall: outcome2.syscall, path: outcome2.path });
       }
     }
   }
-  async streamFile(host, entry) {
-    let opened = openExclusive(host, entry.mode);
+  /** Opens `host` for a new file on this thread; whatever is in the way goes, a directory included. */
+  openHere(host, mode, name) {
+    let opened = openExclusive(host, mode);
     if (opened === "dir-in-the-way") {
       this.clear(host, false);
-      opened = openExclusive(host, entry.mode);
-      if (opened === "dir-in-the-way") throw this.invalid(entry.name, "could not replace a directory");
+      opened = openExclusive(host, mode);
+      if (opened === "dir-in-the-way") throw this.invalid(name, "could not replace a directory");
     }
     if (opened.replacedSymlink) this.resolver.invalidate();
-    const { fd } = opened;
+    return opened.fd;
+  }
+  writeHere(job, name) {
+    fillFile(this.openHere(job.path, job.mode, name), job);
+  }
+  async streamFile(host, entry) {
+    const fd = this.openHere(host, entry.mode, entry.name);
     try {
       for await (const chunk of entry.body()) {
         writeAll(fd, chunk);
@@ -38079,7 +38087,7 @@ function withLabel(err2, what, entry) {
 async function applyLayer(rootfs, tar, label, opts = {}) {
   const what = describeLabel(label);
   const root = await realpath(rootfs);
-  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount());
+  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount(), opts.filter?.(label));
   let current = "";
   try {
     for await (const entry of readTar(tar, what)) {
@@ -40262,7 +40270,7 @@ var StageBuilder = class {
     let rel = "";
     for (const part of path.split("/").filter(Boolean)) {
       rel = rel ? `${rel}/${part}` : part;
-      const host = await resolver.dir(rel, false);
+      const host = resolver.dir(rel, false);
       if (host !== null) {
         parentHost = host;
         continue;
@@ -40330,7 +40338,6 @@ function isPlainPath(source) {
 // src/executor/stage-root.ts
 import { mkdir as mkdir13 } from "node:fs/promises";
 import { join as join33 } from "node:path";
-import { Readable as Readable9 } from "node:stream";
 
 // src/executor/host-root.ts
 import { existsSync as existsSync3 } from "node:fs";
@@ -40523,10 +40530,7 @@ function whiteoutTarget(dir, base) {
   const name = base.slice(WHITEOUT_PREFIX.length);
   return dir === "" ? name : `${dir}/${name}`;
 }
-function padding2(size) {
-  return Buffer.alloc((512 - size % 512) % 512);
-}
-async function* withoutIgnored(tar, root, ignored, what) {
+function ignoredPathFilter(root, ignored, what) {
   const written = /* @__PURE__ */ new Set();
   const wrote = (rel) => {
     for (let p2 = rel; p2 !== "" && !written.has(p2); p2 = splitName(p2).dir) written.add(p2);
@@ -40536,52 +40540,23 @@ async function* withoutIgnored(tar, root, ignored, what) {
     if (written.has(rel)) return isDir ? "descend" : "keep";
     return isDir && holdsIgnored(`/${rel}`, ignored) ? "descend" : "remove";
   };
-  try {
-    for await (const entry of readTar(tar, what)) {
-      const rel = normaliseName(entry.name, what);
-      const { dir, base } = splitName(rel);
-      let pass = true;
-      if (base.startsWith(WHITEOUT_PREFIX)) {
-        const target = whiteoutTarget(dir, base);
-        if (isIgnored(`/${target}`, ignored)) {
-          pass = false;
-        } else if (holdsIgnored(`/${target}`, ignored)) {
-          await prune(root, target, base === OPAQUE_MARKER ? opaque : clearing(ignored));
-          pass = false;
-        }
-      } else if (isIgnored(`/${rel}`, ignored) || entry.type === "hardlink" && isIgnored(`/${normaliseName(entry.linkname, what)}`, ignored)) {
-        pass = false;
-      } else if (entry.type !== "dir" && holdsIgnored(`/${rel}`, ignored)) {
-        const inside = ignored.find((i) => i.startsWith(`/${rel}/`));
-        throw new BuilderError("ISOLATION", `${what}: entry "${entry.name}" would replace the directory /${rel}, which holds ${inside} that --isolation host must keep; build with --isolation chroot`);
-      }
-      if (!pass) {
-        for await (const _2 of entry.body()) void _2;
-        continue;
-      }
-      if (!base.startsWith(WHITEOUT_PREFIX)) wrote(rel);
-      yield encodeHeader({
-        name: rel === "" ? "." : rel,
-        type: entry.type,
-        mode: entry.mode,
-        uid: entry.uid,
-        gid: entry.gid,
-        mtime: Math.floor(entry.mtime),
-        size: entry.type === "file" ? entry.size : void 0,
-        linkname: entry.linkname || void 0,
-        devmajor: entry.devmajor,
-        devminor: entry.devminor,
-        xattrs: entry.xattrs.size > 0 ? entry.xattrs : void 0
-      });
-      if (entry.type === "file" && entry.size > 0) {
-        yield* entry.body();
-        yield padding2(entry.size);
-      }
+  return async (entry, rel) => {
+    const { dir, base } = splitName(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const target = whiteoutTarget(dir, base);
+      if (isIgnored(`/${target}`, ignored)) return false;
+      if (!holdsIgnored(`/${target}`, ignored)) return true;
+      await prune(root, target, base === OPAQUE_MARKER ? opaque : clearing(ignored));
+      return false;
     }
-    yield Buffer.alloc(1024);
-  } finally {
-    tar.destroy?.();
-  }
+    if (isIgnored(`/${rel}`, ignored) || entry.type === "hardlink" && isIgnored(`/${normaliseName(entry.linkname, what)}`, ignored)) return false;
+    if (entry.type !== "dir" && holdsIgnored(`/${rel}`, ignored)) {
+      const inside = ignored.find((i) => i.startsWith(`/${rel}/`));
+      throw new BuilderError("ISOLATION", `${what}: entry "${entry.name}" would replace the directory /${rel}, which holds ${inside} that --isolation host must keep; build with --isolation chroot`);
+    }
+    wrote(rel);
+    return true;
+  };
 }
 
 // src/executor/stage-root.ts
@@ -40647,18 +40622,12 @@ var HostRoot = class {
   }
   async extract(layers, image) {
     await clearRoot(HOST_ROOT, this.ignorePaths);
-    const filtered = layers.map((layer) => ({
-      digest: layer.digest,
-      uncompressed: async () => this.filter(await layer.uncompressed(), { image, digest: layer.digest })
-    }));
-    await extractImage(HOST_ROOT, filtered, { image });
+    await extractImage(HOST_ROOT, layers, { image }, { filter: this.filter });
   }
   async apply(tar, label) {
-    await applyLayer(HOST_ROOT, this.filter(tar, label), label);
+    await applyLayer(HOST_ROOT, tar, label, { filter: this.filter });
   }
-  filter(tar, label) {
-    return Readable9.from(withoutIgnored(tar, HOST_ROOT, this.ignorePaths, describeLabel(label)), { objectMode: false });
-  }
+  filter = (label) => ignoredPathFilter(HOST_ROOT, this.ignorePaths, describeLabel(label));
   async finish() {
     if (this.fate === "stay") return HOST_ROOT;
     const rootfs = join33(this.aside, "rootfs");

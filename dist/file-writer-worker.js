@@ -29,16 +29,19 @@ function finishFile(fd, job) {
     closeSync(fd);
   }
 }
+function fillFile(fd, job) {
+  try {
+    writeAll(fd, job.data);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  finishFile(fd, job);
+}
 function writeFileJob(job) {
   const opened = openExclusive(job.path, job.mode);
   if (opened === "dir-in-the-way") return { kind: "dir-in-the-way" };
-  try {
-    writeAll(opened.fd, job.data);
-  } catch (err) {
-    closeSync(opened.fd);
-    throw err;
-  }
-  finishFile(opened.fd, job);
+  fillFile(opened.fd, job);
   return { kind: opened.replacedSymlink ? "replaced-symlink" : "done" };
 }
 

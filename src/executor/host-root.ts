@@ -2,20 +2,17 @@
 // survive every stage is the ignore list (kiln under /kiln, the kernel's filesystems, every mount,
 // --ignore-path values, /var/run, the context); everything else belongs to the stage being built.
 // Here: the checks made before anything is deleted, clearing `/`, keeping a stage's tree aside
-// for later stages, and a layer filter so that extraction onto `/` never touches an ignored path.
+// for later stages, and an entry filter so that extraction onto `/` never touches an ignored path.
 //
 // Every function takes the root as a parameter so that tests can run them on a throwaway
 // directory; the build passes `/`. Paths in `ignored` are absolute inside that root.
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, realpath, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import { findConfigFile } from '../auth/docker-config.ts';
 import { findTool, holdsIgnored, hostIgnorePaths, isIgnored, KILN_DIR } from '../run/index.ts';
-import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/extract.ts';
-import { readTar } from '../tar/reader.ts';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX, type EntryFilter } from '../tar/extract.ts';
 import { normaliseName, splitName } from '../tar/rootfs-path.ts';
-import { encodeHeader } from '../tar/writer.ts';
 import { BuilderError } from '../util/errors.ts';
 import { copyTree } from './workspace.ts';
 
@@ -172,18 +169,13 @@ function whiteoutTarget(dir: string, base: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
-function padding(size: number): Buffer {
-  return Buffer.alloc((512 - (size % 512)) % 512);
-}
-
 /**
- * A layer's tar without what extraction onto the root must not do: entries on ignored paths, a
- * hard link to one, a whiteout of one. A whiteout or opaque marker on a directory that holds an
- * ignored path is carried out here instead, sparing the ignored part; an entry that would
- * replace such a directory with a file or link is refused. Passing entries are written out again
- * (whole-second mtimes), their bodies streamed through.
+ * What extraction onto the root must not do, as an entry filter: entries on ignored paths, a hard
+ * link to one, a whiteout of one are turned down. A whiteout or opaque marker on a directory that
+ * holds an ignored path is carried out here instead, sparing the ignored part; an entry that would
+ * replace such a directory with a file or link is refused. One filter per layer.
  */
-export async function* withoutIgnored(tar: AsyncIterable<Buffer | string>, root: string, ignored: readonly string[], what: string): AsyncGenerator<Buffer> {
+export function ignoredPathFilter(root: string, ignored: readonly string[], what: string): EntryFilter {
   // Names this layer wrote and their parents: an opaque marker keeps them, as extraction does.
   const written = new Set<string>();
   const wrote = (rel: string): void => {
@@ -194,52 +186,22 @@ export async function* withoutIgnored(tar: AsyncIterable<Buffer | string>, root:
     if (written.has(rel)) return isDir ? 'descend' : 'keep';
     return isDir && holdsIgnored(`/${rel}`, ignored) ? 'descend' : 'remove';
   };
-  try {
-    for await (const entry of readTar(tar, what)) {
-      const rel = normaliseName(entry.name, what);
-      const { dir, base } = splitName(rel);
-      let pass = true;
-      if (base.startsWith(WHITEOUT_PREFIX)) {
-        const target = whiteoutTarget(dir, base);
-        if (isIgnored(`/${target}`, ignored)) {
-          pass = false;
-        } else if (holdsIgnored(`/${target}`, ignored)) {
-          // Only a directory can hold an ignored path, and it stays: what else it held goes.
-          await prune(root, target, base === OPAQUE_MARKER ? opaque : clearing(ignored));
-          pass = false;
-        }
-      } else if (isIgnored(`/${rel}`, ignored) || (entry.type === 'hardlink' && isIgnored(`/${normaliseName(entry.linkname, what)}`, ignored))) {
-        pass = false;
-      } else if (entry.type !== 'dir' && holdsIgnored(`/${rel}`, ignored)) {
-        const inside = ignored.find((i) => i.startsWith(`/${rel}/`));
-        throw new BuilderError('ISOLATION', `${what}: entry "${entry.name}" would replace the directory /${rel}, which holds ${inside} that --isolation host must keep; build with --isolation chroot`);
-      }
-      if (!pass) {
-        for await (const _ of entry.body()) void _;
-        continue;
-      }
-      if (!base.startsWith(WHITEOUT_PREFIX)) wrote(rel);
-      yield encodeHeader({
-        name: rel === '' ? '.' : rel,
-        type: entry.type,
-        mode: entry.mode,
-        uid: entry.uid,
-        gid: entry.gid,
-        mtime: Math.floor(entry.mtime),
-        size: entry.type === 'file' ? entry.size : undefined,
-        linkname: entry.linkname || undefined,
-        devmajor: entry.devmajor,
-        devminor: entry.devminor,
-        xattrs: entry.xattrs.size > 0 ? entry.xattrs : undefined,
-      });
-      if (entry.type === 'file' && entry.size > 0) {
-        yield* entry.body();
-        yield padding(entry.size);
-      }
+  return async (entry, rel) => {
+    const { dir, base } = splitName(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const target = whiteoutTarget(dir, base);
+      if (isIgnored(`/${target}`, ignored)) return false;
+      if (!holdsIgnored(`/${target}`, ignored)) return true;
+      // Only a directory can hold an ignored path, and it stays: what else it held goes.
+      await prune(root, target, base === OPAQUE_MARKER ? opaque : clearing(ignored));
+      return false;
     }
-    yield Buffer.alloc(1024);
-  } finally {
-    // A layer given up midway must not keep its download open.
-    (tar as Partial<Readable>).destroy?.();
-  }
+    if (isIgnored(`/${rel}`, ignored) || (entry.type === 'hardlink' && isIgnored(`/${normaliseName(entry.linkname, what)}`, ignored))) return false;
+    if (entry.type !== 'dir' && holdsIgnored(`/${rel}`, ignored)) {
+      const inside = ignored.find((i) => i.startsWith(`/${rel}/`));
+      throw new BuilderError('ISOLATION', `${what}: entry "${entry.name}" would replace the directory /${rel}, which holds ${inside} that --isolation host must keep; build with --isolation chroot`);
+    }
+    wrote(rel);
+    return true;
+  };
 }

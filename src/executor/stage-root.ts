@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ResolvedBuild } from '../dockerfile/index.ts';
-import { applyLayer, describeLabel, extractImage, type LayerLabel, type LayerSource } from '../tar/extract.ts';
-import { clearRoot, keepAside, withoutIgnored } from './host-root.ts';
+import { applyLayer, describeLabel, extractImage, type EntryFilter, type LayerLabel, type LayerSource } from '../tar/extract.ts';
+import { clearRoot, ignoredPathFilter, keepAside } from './host-root.ts';
 import { copyTree, type Workspace } from './workspace.ts';
 
 export interface StageRoot {
@@ -115,20 +115,14 @@ class HostRoot implements StageRoot {
 
   async extract(layers: readonly LayerSource[], image: string): Promise<void> {
     await clearRoot(HOST_ROOT, this.ignorePaths);
-    const filtered = layers.map((layer): LayerSource => ({
-      digest: layer.digest,
-      uncompressed: async () => this.filter(await layer.uncompressed(), { image, digest: layer.digest }),
-    }));
-    await extractImage(HOST_ROOT, filtered, { image });
+    await extractImage(HOST_ROOT, layers, { image }, { filter: this.filter });
   }
 
   async apply(tar: Readable, label: LayerLabel): Promise<void> {
-    await applyLayer(HOST_ROOT, this.filter(tar, label), label);
+    await applyLayer(HOST_ROOT, tar, label, { filter: this.filter });
   }
 
-  private filter(tar: Readable, label: LayerLabel): Readable {
-    return Readable.from(withoutIgnored(tar, HOST_ROOT, this.ignorePaths, describeLabel(label)), { objectMode: false });
-  }
+  private readonly filter = (label: LayerLabel): EntryFilter => ignoredPathFilter(HOST_ROOT, this.ignorePaths, describeLabel(label));
 
   async finish(): Promise<string> {
     if (this.fate === 'stay') return HOST_ROOT;

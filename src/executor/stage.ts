@@ -366,7 +366,7 @@ export class StageBuilder {
     let rel = '';
     for (const part of path.split('/').filter(Boolean)) {
       rel = rel ? `${rel}/${part}` : part;
-      const host = await resolver.dir(rel, false);
+      const host = resolver.dir(rel, false);
       if (host !== null) {
         parentHost = host;
         continue;

@@ -27,7 +27,7 @@ import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { readTar, type TarEntry } from './reader.ts';
 import { normaliseName, RootResolver, splitName } from './rootfs-path.ts';
 import { isHostXattr, writeXattrs, type Xattrs } from './xattr.ts';
-import { finishFile, openExclusive, writeAll, writeFileJob, type FileJob } from './file-job.ts';
+import { fillFile, finishFile, openExclusive, writeAll, type FileJob } from './file-job.ts';
 import { defaultWriterCount, FileWriterPool, type SettledFile } from './file-writer-pool.ts';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -72,6 +72,12 @@ const PROCESS_UMASK = (() => {
   return mask;
 })();
 
+/**
+ * Decides, by name, whether an entry (`rel` normalised) is applied. It may change the rootfs itself
+ * for a whiteout it turns down: files still being written have landed by then.
+ */
+export type EntryFilter = (entry: TarEntry, rel: string) => Promise<boolean>;
+
 /** Small files seen in a layer before its writer threads start: small layers never pay for them. */
 const POOL_AFTER_FILES = 256;
 
@@ -105,6 +111,7 @@ class LayerApplier {
     root: string,
     private readonly what: string,
     private readonly writers: number,
+    private readonly filter: EntryFilter | undefined,
   ) {
     this.resolver = new RootResolver(root, what);
   }
@@ -150,6 +157,11 @@ class LayerApplier {
     for (const name of entry.xattrs.keys()) if (isHostXattr(name)) entry.xattrs.delete(name);
     // Whiteouts and hard links reach other names than their own: every file must be in place.
     if (this.pool && (this.pool.busy(rel) || base.startsWith(WHITEOUT_PREFIX) || entry.type === 'hardlink')) this.settle(await this.pool.drain());
+    if (this.filter && !(await this.filter(entry, rel))) {
+      // A whiteout turned down may have been carried out by the filter: resolve paths afresh.
+      if (base.startsWith(WHITEOUT_PREFIX)) this.resolver.invalidate();
+      return;
+    }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.whiteout(entry.name, dir, base);
       return;
@@ -225,7 +237,7 @@ class LayerApplier {
     this.stats.bytes += job.data.length;
     if (!this.pool && this.writers > 0 && ++this.smallFiles >= POOL_AFTER_FILES) this.pool = new FileWriterPool(this.writers);
     if (!this.pool) {
-      this.settle([{ rel, name: entry.name, job, outcome: writeFileJob(job) }]);
+      this.writeHere(job, entry.name);
       return;
     }
     // The body is a view into a large decompressed chunk; posting the view would copy the chunk.
@@ -233,29 +245,36 @@ class LayerApplier {
     if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
   }
 
-  /** What a file write came to: stale resolutions dropped, a directory in the way removed here. */
+  /** What a thread's file writes came to: stale resolutions dropped, a directory in the way left to writeHere. */
   private settle(files: SettledFile[]): void {
     for (const { name, job, outcome } of files) {
       if (outcome.kind === 'replaced-symlink') this.resolver.invalidate();
-      else if (outcome.kind === 'dir-in-the-way') {
-        this.clear(job.path, false);
-        this.settle([{ rel: '', name, job, outcome: writeFileJob(job) }]);
-      } else if (outcome.kind === 'failed') {
+      else if (outcome.kind === 'dir-in-the-way') this.writeHere(job, name);
+      else if (outcome.kind === 'failed') {
         this.blame = name;
         throw Object.assign(new Error(outcome.message), { code: outcome.code, syscall: outcome.syscall, path: outcome.path });
       }
     }
   }
 
-  private async streamFile(host: string, entry: TarEntry): Promise<void> {
-    let opened = openExclusive(host, entry.mode);
+  /** Opens `host` for a new file on this thread; whatever is in the way goes, a directory included. */
+  private openHere(host: string, mode: number, name: string): number {
+    let opened = openExclusive(host, mode);
     if (opened === 'dir-in-the-way') {
       this.clear(host, false);
-      opened = openExclusive(host, entry.mode);
-      if (opened === 'dir-in-the-way') throw this.invalid(entry.name, 'could not replace a directory');
+      opened = openExclusive(host, mode);
+      if (opened === 'dir-in-the-way') throw this.invalid(name, 'could not replace a directory');
     }
     if (opened.replacedSymlink) this.resolver.invalidate();
-    const { fd } = opened;
+    return opened.fd;
+  }
+
+  private writeHere(job: FileJob, name: string): void {
+    fillFile(this.openHere(job.path, job.mode, name), job);
+  }
+
+  private async streamFile(host: string, entry: TarEntry): Promise<void> {
+    const fd = this.openHere(host, entry.mode, entry.name);
     try {
       for await (const chunk of entry.body()) {
         writeAll(fd, chunk);
@@ -345,13 +364,15 @@ function withLabel(err: unknown, what: string, entry?: string): BuilderError {
 export interface ApplyOptions {
   /** Writer threads for layers of many small files; 0 makes every file on the calling thread. */
   writers?: number;
+  /** Made once per layer: entries it turns down are skipped (see EntryFilter). */
+  filter?: (label: LayerLabel) => EntryFilter;
 }
 
 /** Applies one layer's tar stream onto `rootfs` (which must exist). */
 export async function applyLayer(rootfs: string, tar: AsyncIterable<Buffer | string>, label: LayerLabel, opts: ApplyOptions = {}): Promise<ApplyStats> {
   const what = describeLabel(label);
   const root = await realpath(rootfs);
-  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount());
+  const applier = new LayerApplier(root, what, opts.writers ?? defaultWriterCount(), opts.filter?.(label));
   let current = '';
   try {
     for await (const entry of readTar(tar, what)) {

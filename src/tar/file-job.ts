@@ -68,15 +68,21 @@ export function finishFile(fd: number, job: Omit<FileJob, 'path' | 'data'>): voi
   }
 }
 
+/** Writes the job's bytes into the new file `fd`, then its owner, mode and times; closes `fd`. */
+export function fillFile(fd: number, job: FileJob): void {
+  try {
+    writeAll(fd, job.data);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  finishFile(fd, job);
+}
+
+/** A writer thread's way: a directory in the way is reported, not removed. */
 export function writeFileJob(job: FileJob): FileOutcome {
   const opened = openExclusive(job.path, job.mode);
   if (opened === 'dir-in-the-way') return { kind: 'dir-in-the-way' };
-  try {
-    writeAll(opened.fd, job.data);
-  } catch (err) {
-    closeSync(opened.fd);
-    throw err;
-  }
-  finishFile(opened.fd, job);
+  fillFile(opened.fd, job);
   return { kind: opened.replacedSymlink ? 'replaced-symlink' : 'done' };
 }

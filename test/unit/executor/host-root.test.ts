@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { clearing, clearRoot, keepAside, planHostBuild, withoutIgnored } from '../../../src/executor/host-root.ts';
+import { clearing, clearRoot, ignoredPathFilter, keepAside, planHostBuild } from '../../../src/executor/host-root.ts';
 import { hostIgnorePaths } from '../../../src/run/ignore.ts';
 import { applyLayer } from '../../../src/tar/extract.ts';
 import { packTar, type PackEntry } from '../../../src/tar/writer.ts';
@@ -132,8 +132,7 @@ describe('host root operations on a throwaway root', () => {
   const marker = (name: string): PackEntry => ({ name, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 1, size: 0 });
 
   async function applyFiltered(entries: PackEntry[]): Promise<void> {
-    const filtered = withoutIgnored(Readable.from(packTar(entries)), root, ignored, 'test layer');
-    await applyLayer(root, Readable.from(filtered, { objectMode: false }), { image: 'test', digest: 'sha256:test' });
+    await applyLayer(root, Readable.from(packTar(entries)), { image: 'test', digest: 'sha256:test' }, { filter: () => ignoredPathFilter(root, ignored, 'test layer') });
   }
 
   test('a layer never writes, links to or whites out an ignored path; whiteouts of holders spare it', async () => {
