@@ -36022,9 +36022,9 @@ async function networkFile(root, name, content, dirs, plan3) {
   const inRoot = `/etc/${name}`;
   const st2 = await lstat2(join11(await resolveInRoot2(root, "/etc"), name)).catch(() => void 0);
   if (st2 && !st2.isFile()) return;
-  const copy3 = join11(dirs.state, name);
-  await writeFile2(copy3, await content(), { mode: 420 });
-  plan3.ops.push({ kind: "bind", source: copy3, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
+  const copy2 = join11(dirs.state, name);
+  await writeFile2(copy2, await content(), { mode: 420 });
+  plan3.ops.push({ kind: "bind", source: copy2, target: await mountPoint(root, inRoot, "file", plan3), option: "" });
 }
 async function hostFile(path, fallback) {
   try {
@@ -36478,9 +36478,23 @@ async function detectIsolation(probe) {
 }
 
 // src/run/host.ts
-import { execFile as execFile2, spawn as spawn5 } from "node:child_process";
+import { spawn as spawn5 } from "node:child_process";
 import { chmod as chmod2, chown as chown2, lstat as lstat3, readdir, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join15, posix as posix6 } from "node:path";
+
+// src/util/copy-tree.ts
+import { execFile as execFile2 } from "node:child_process";
+function copyTree(from, to2, what, cp = "cp") {
+  return new Promise((resolve6, reject) => {
+    execFile2(cp, ["-a", "--reflink=auto", "--", from, to2], (err2, _stdout, stderr) => {
+      if (!err2) return resolve6();
+      const why = String(stderr).trim().split("\n")[0] || err2.message;
+      reject(new BuilderError("IO", `copying ${what} ${from} failed: ${why}`));
+    });
+  });
+}
+
+// src/run/host.ts
 var DRAIN_MS2 = 200;
 var HostRunner = class _HostRunner {
   constructor(setpriv, cp) {
@@ -36542,7 +36556,7 @@ var HostRunner = class _HostRunner {
     const { path, created } = await placeholder(m2.target, kind, `type=bind,target=${m2.target}`);
     const placed = { created, dir: kind === "dir" ? path : void 0 };
     try {
-      await copy(this.cp, kind === "dir" ? `${m2.source}/.` : m2.source, path);
+      await copyTree(kind === "dir" ? `${m2.source}/.` : m2.source, path, "the RUN --mount=type=bind source", this.cp);
     } catch (err2) {
       await unplace([placed]);
       throw err2;
@@ -36607,15 +36621,6 @@ async function unplace(placed) {
     for (const name of await readdir(dir)) await rm6(join15(dir, name), { recursive: true, force: true });
   }
   await removeCreated(placed.flatMap((p2) => p2.created));
-}
-function copy(cp, from, to2) {
-  return new Promise((resolve6, reject) => {
-    execFile2(cp, ["-a", "--reflink=auto", "--", from, to2], (err2, _stdout, stderr) => {
-      if (!err2) return resolve6();
-      const why = String(stderr).trim().split("\n")[0] || err2.message;
-      reject(new BuilderError("IO", `RUN --mount=type=bind: copying ${from} failed: ${why}`));
-    });
-  });
 }
 async function placeSecret(m2) {
   guardSecret(m2);
@@ -40336,101 +40341,13 @@ function isPlainPath(source) {
 }
 
 // src/executor/stage-root.ts
-import { mkdir as mkdir13 } from "node:fs/promises";
-import { join as join33 } from "node:path";
+import { mkdir as mkdir12 } from "node:fs/promises";
+import { join as join32 } from "node:path";
 
 // src/executor/host-root.ts
 import { existsSync as existsSync3 } from "node:fs";
-import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir12, readdir as readdir5, realpath as realpath2, rename as rename7, rm as rm13, utimes as utimes2 } from "node:fs/promises";
-import { dirname as dirname6, join as join32, posix as posix16 } from "node:path";
-
-// src/executor/workspace.ts
-import { mkdir as mkdir11, mkdtemp as mkdtemp5, readdir as readdir4, rename as rename6, rm as rm12 } from "node:fs/promises";
-import { tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname5, join as join31 } from "node:path";
-import { spawn as spawn7 } from "node:child_process";
-var Workspace = class _Workspace {
-  constructor(root) {
-    this.root = root;
-  }
-  root;
-  /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
-  static async create() {
-    return _Workspace.createIn(process.env.KILN_WORKDIR || tmpdir4());
-  }
-  /** A workspace under `parent`, which is made if missing. */
-  static async createIn(parent) {
-    try {
-      await mkdir11(parent, { recursive: true });
-      sweepTrash(parent);
-      const root = await mkdtemp5(join31(parent, "kiln-build-"));
-      const ws2 = new _Workspace(root);
-      await Promise.all([mkdir11(ws2.blobRoot), mkdir11(ws2.tmp), mkdir11(join31(root, "stages"))]);
-      return ws2;
-    } catch (err2) {
-      throw fromSystemError(err2, `build directory under ${parent}`);
-    }
-  }
-  /** Holds `blobs/sha256/…` of the layers this build writes. */
-  get blobRoot() {
-    return join31(this.root, "store");
-  }
-  get tmp() {
-    return join31(this.root, "tmp");
-  }
-  stageDir(index) {
-    return join31(this.root, "stages", String(index));
-  }
-  /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
-  async scratchDir(prefix) {
-    return mkdtemp5(join31(this.tmp, prefix));
-  }
-  /**
-   * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
-   * workspace is renamed aside at once (nothing of it is visible under its name any more) and a
-   * detached `rm` deletes it, finishing even if kiln has exited.
-   */
-  async dispose() {
-    const trash = join31(dirname5(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
-    try {
-      await rename6(this.root, trash);
-    } catch {
-      await rm12(this.root, { recursive: true, force: true, maxRetries: 3 });
-      return;
-    }
-    removeInBackground(trash);
-  }
-};
-var TRASH_PREFIX = "kiln-trash-";
-var ORPHANED_TRASH_MS = 60 * 6e4;
-function removeInBackground(path) {
-  const child = spawn7("nice", ["-n", "10", "rm", "-rf", "--one-file-system", "--", path], { detached: true, stdio: "ignore" });
-  child.on("error", () => void 0);
-  child.unref();
-}
-function sweepTrash(parent) {
-  readdir4(parent).then((names) => {
-    const now = Date.now();
-    for (const name of names) {
-      const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
-      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join31(parent, name));
-    }
-  }).catch(() => void 0);
-}
-async function copyTree(from, to2) {
-  await new Promise((resolve6, reject) => {
-    const child = spawn7("cp", ["-a", "--reflink=auto", "--", from, to2], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => stderr += d);
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code) => code === 0 ? resolve6() : reject(new BuilderError("IO", `copying the stage filesystem ${from} failed: ${stderr.trim().split("\n")[0]}`))
-    );
-  });
-}
-
-// src/executor/host-root.ts
+import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir11, readdir as readdir4, realpath as realpath2, rename as rename6, rm as rm12, utimes as utimes2 } from "node:fs/promises";
+import { dirname as dirname5, join as join31, posix as posix16 } from "node:path";
 var BUILD_TOOLS = [
   ["cp", "coreutils"],
   ["touch", "coreutils"],
@@ -40442,8 +40359,8 @@ async function realPathOf(path) {
   const abs = posix16.resolve("/", path);
   const found = await realpath2(abs).catch(() => void 0);
   if (found !== void 0) return found;
-  const parent = dirname6(abs);
-  return parent === abs ? abs : join32(await realPathOf(parent), posix16.basename(abs));
+  const parent = dirname5(abs);
+  return parent === abs ? abs : join31(await realPathOf(parent), posix16.basename(abs));
 }
 var KEEP_HINT = `put it under ${KILN_DIR} (as the executor image does), on a mount, or name its directory with --ignore-path`;
 async function planHostBuild(input, env = process.env) {
@@ -40455,7 +40372,7 @@ async function planHostBuild(input, env = process.env) {
     if (!existsSync3(KILN_DIR)) {
       throw new BuilderError("ISOLATION", `--isolation host clears / for every stage and needs a workspace it keeps: set KILN_WORKDIR to a directory on an ignored path (${KILN_DIR} does not exist here)`);
     }
-    workspaceParent = join32(KILN_DIR, "workspace");
+    workspaceParent = join31(KILN_DIR, "workspace");
   }
   if (!isIgnored(await realPathOf(workspaceParent), ignored)) {
     throw new BuilderError("ISOLATION", `--isolation host clears / for every stage, and KILN_WORKDIR=${workspaceParent} is not on an ignored path; ${KEEP_HINT}`);
@@ -40486,42 +40403,42 @@ function clearing(ignored) {
   };
 }
 async function prune(root, rel, decide) {
-  for (const d of await readdir5(join32(root, rel), { withFileTypes: true })) {
+  for (const d of await readdir4(join31(root, rel), { withFileTypes: true })) {
     const child = rel === "" ? d.name : `${rel}/${d.name}`;
     const what = decide(child, d.isDirectory());
     if (what === "descend") await prune(root, child, decide);
-    else if (what === "remove") await rm13(join32(root, child), { recursive: true, force: true });
+    else if (what === "remove") await rm12(join31(root, child), { recursive: true, force: true });
   }
 }
 async function clearRoot(root, ignored) {
   await prune(root, "", clearing(ignored));
 }
 async function keepAside(root, ignored, dest) {
-  await mkdir12(dest);
+  await mkdir11(dest);
   const decide = clearing(ignored);
   const move = async (rel) => {
-    for (const d of await readdir5(join32(root, rel), { withFileTypes: true })) {
+    for (const d of await readdir4(join31(root, rel), { withFileTypes: true })) {
       const child = rel === "" ? d.name : `${rel}/${d.name}`;
       const what = decide(child, d.isDirectory());
       if (what === "keep") continue;
       if (what === "descend") {
-        await mkdir12(join32(dest, child));
+        await mkdir11(join31(dest, child));
         await move(child);
         continue;
       }
       try {
-        await rename7(join32(root, child), join32(dest, child));
+        await rename6(join31(root, child), join31(dest, child));
       } catch (err2) {
         if (err2.code !== "EXDEV") throw err2;
-        await copyTree(join32(root, child), join32(dest, child));
-        await rm13(join32(root, child), { recursive: true, force: true });
+        await copyTree(join31(root, child), join31(dest, child), "the stage filesystem");
+        await rm12(join31(root, child), { recursive: true, force: true });
       }
     }
-    const st2 = await lstat7(join32(root, rel));
-    const copy3 = join32(dest, rel);
-    await chown5(copy3, st2.uid, st2.gid);
-    await chmod6(copy3, st2.mode & 4095);
-    await utimes2(copy3, st2.atime, st2.mtime);
+    const st2 = await lstat7(join31(root, rel));
+    const copy2 = join31(dest, rel);
+    await chown5(copy2, st2.uid, st2.gid);
+    await chmod6(copy2, st2.mode & 4095);
+    await utimes2(copy2, st2.atime, st2.mtime);
   };
   await move("");
 }
@@ -40564,18 +40481,18 @@ var ChrootRoot = class {
   constructor(stageDir, ignorePaths) {
     this.stageDir = stageDir;
     this.ignorePaths = ignorePaths;
-    this.dir = join33(stageDir, "rootfs");
+    this.dir = join32(stageDir, "rootfs");
   }
   stageDir;
   ignorePaths;
   dir;
   handedOn = false;
   async scratch() {
-    await mkdir13(this.dir, { recursive: true });
+    await mkdir12(this.dir, { recursive: true });
   }
   async restore(from) {
-    await mkdir13(this.stageDir, { recursive: true });
-    await copyTree(from, this.dir);
+    await mkdir12(this.stageDir, { recursive: true });
+    await copyTree(from, this.dir, "the stage filesystem");
   }
   async extract(layers, image) {
     await extractImage(this.dir, layers, { image });
@@ -40618,7 +40535,7 @@ var HostRoot = class {
   }
   async restore(from) {
     await clearRoot(HOST_ROOT, this.ignorePaths);
-    await copyTree(`${from}/.`, HOST_ROOT);
+    await copyTree(`${from}/.`, HOST_ROOT, "the stage filesystem");
   }
   async extract(layers, image) {
     await clearRoot(HOST_ROOT, this.ignorePaths);
@@ -40630,9 +40547,9 @@ var HostRoot = class {
   filter = (label) => ignoredPathFilter(HOST_ROOT, this.ignorePaths, describeLabel(label));
   async finish() {
     if (this.fate === "stay") return HOST_ROOT;
-    const rootfs = join33(this.aside, "rootfs");
+    const rootfs = join32(this.aside, "rootfs");
     if (this.fate === "keep") {
-      await mkdir13(this.aside, { recursive: true });
+      await mkdir12(this.aside, { recursive: true });
       await keepAside(HOST_ROOT, this.ignorePaths, rootfs);
     }
     return rootfs;
@@ -40658,6 +40575,80 @@ var HostRoots = class {
     await clearRoot(HOST_ROOT, this.ignored);
   }
 };
+
+// src/executor/workspace.ts
+import { mkdir as mkdir13, mkdtemp as mkdtemp5, readdir as readdir5, rename as rename7, rm as rm13 } from "node:fs/promises";
+import { tmpdir as tmpdir4 } from "node:os";
+import { basename as basename3, dirname as dirname6, join as join33 } from "node:path";
+import { spawn as spawn7 } from "node:child_process";
+var Workspace = class _Workspace {
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
+  static async create() {
+    return _Workspace.createIn(process.env.KILN_WORKDIR || tmpdir4());
+  }
+  /** A workspace under `parent`, which is made if missing. */
+  static async createIn(parent) {
+    try {
+      await mkdir13(parent, { recursive: true });
+      sweepTrash(parent);
+      const root = await mkdtemp5(join33(parent, "kiln-build-"));
+      const ws2 = new _Workspace(root);
+      await Promise.all([mkdir13(ws2.blobRoot), mkdir13(ws2.tmp), mkdir13(join33(root, "stages"))]);
+      return ws2;
+    } catch (err2) {
+      throw fromSystemError(err2, `build directory under ${parent}`);
+    }
+  }
+  /** Holds `blobs/sha256/…` of the layers this build writes. */
+  get blobRoot() {
+    return join33(this.root, "store");
+  }
+  get tmp() {
+    return join33(this.root, "tmp");
+  }
+  stageDir(index) {
+    return join33(this.root, "stages", String(index));
+  }
+  /** A fresh directory for a rootfs that is not a stage (an image read by COPY --from). */
+  async scratchDir(prefix) {
+    return mkdtemp5(join33(this.tmp, prefix));
+  }
+  /**
+   * Deleting a rootfs of 100k files takes seconds that the user should not wait for: the
+   * workspace is renamed aside at once (nothing of it is visible under its name any more) and a
+   * detached `rm` deletes it, finishing even if kiln has exited.
+   */
+  async dispose() {
+    const trash = join33(dirname6(this.root), `${TRASH_PREFIX}${Date.now()}-${basename3(this.root)}`);
+    try {
+      await rename7(this.root, trash);
+    } catch {
+      await rm13(this.root, { recursive: true, force: true, maxRetries: 3 });
+      return;
+    }
+    removeInBackground(trash);
+  }
+};
+var TRASH_PREFIX = "kiln-trash-";
+var ORPHANED_TRASH_MS = 60 * 6e4;
+function removeInBackground(path) {
+  const child = spawn7("nice", ["-n", "10", "rm", "-rf", "--one-file-system", "--", path], { detached: true, stdio: "ignore" });
+  child.on("error", () => void 0);
+  child.unref();
+}
+function sweepTrash(parent) {
+  readdir5(parent).then((names) => {
+    const now = Date.now();
+    for (const name of names) {
+      const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;
+      if (now - stamp > ORPHANED_TRASH_MS) removeInBackground(join33(parent, name));
+    }
+  }).catch(() => void 0);
+}
 
 // src/executor/build.ts
 async function readStdin() {
@@ -40917,7 +40908,7 @@ async function readLocation(client, loc) {
       throw new BuilderError("USAGE", `${describeLocation(loc)}: docker archives can be written but not read`);
   }
 }
-async function copy2(src, dst, opts) {
+async function copy(src, dst, opts) {
   const srcName = describeLocation(src);
   let source = await readLocation(opts.client, src);
   const platform = opts.platform ?? (dst.kind === "docker-archive" && source.kind === "index" ? hostPlatform() : void 0);
@@ -40988,7 +40979,7 @@ var copyCommand = {
     if (concurrency < 1) throw new BuilderError("USAGE", `invalid value "${concurrency}" for flag --concurrency: must be at least 1`);
     const client = clientFromFlags(args2);
     try {
-      const digest = await copy2(src, dst, { client, platform: platformFlag(args2), concurrency });
+      const digest = await copy(src, dst, { client, platform: platformFlag(args2), concurrency });
       process.stdout.write(`${digest}
 `);
     } finally {

@@ -14,7 +14,7 @@ import { findTool, holdsIgnored, hostIgnorePaths, isIgnored, KILN_DIR } from '..
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, type EntryFilter } from '../tar/extract.ts';
 import { normaliseName, splitName } from '../tar/rootfs-path.ts';
 import { BuilderError } from '../util/errors.ts';
-import { copyTree } from './workspace.ts';
+import { copyTree } from '../util/copy-tree.ts';
 
 export interface HostBuildInput {
   /** --ignore-path values. */
@@ -148,7 +148,7 @@ export async function keepAside(root: string, ignored: readonly string[], dest: 
         await rename(join(root, child), join(dest, child));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        await copyTree(join(root, child), join(dest, child));
+        await copyTree(join(root, child), join(dest, child), 'the stage filesystem');
         await rm(join(root, child), { recursive: true, force: true });
       }
     }

@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import type { ResolvedBuild } from '../dockerfile/index.ts';
 import { applyLayer, describeLabel, extractImage, type EntryFilter, type LayerLabel, type LayerSource } from '../tar/extract.ts';
 import { clearRoot, ignoredPathFilter, keepAside } from './host-root.ts';
-import { copyTree, type Workspace } from './workspace.ts';
+import { copyTree } from '../util/copy-tree.ts';
+import type { Workspace } from './workspace.ts';
 
 export interface StageRoot {
   /** What RUN, COPY and the snapshotter see as the stage's `/`. */
@@ -57,7 +58,7 @@ class ChrootRoot implements StageRoot {
 
   async restore(from: string): Promise<void> {
     await mkdir(this.stageDir, { recursive: true });
-    await copyTree(from, this.dir);
+    await copyTree(from, this.dir, 'the stage filesystem');
   }
 
   async extract(layers: readonly LayerSource[], image: string): Promise<void> {
@@ -110,7 +111,7 @@ class HostRoot implements StageRoot {
   async restore(from: string): Promise<void> {
     await clearRoot(HOST_ROOT, this.ignorePaths);
     // `from/.` copies what the directory holds onto the existing `/`.
-    await copyTree(`${from}/.`, HOST_ROOT);
+    await copyTree(`${from}/.`, HOST_ROOT, 'the stage filesystem');
   }
 
   async extract(layers: readonly LayerSource[], image: string): Promise<void> {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { BuilderError, fromSystemError } from '../util/errors.ts';
+import { fromSystemError } from '../util/errors.ts';
 
 export class Workspace {
   private constructor(readonly root: string) {}
@@ -84,20 +84,4 @@ function sweepTrash(parent: string): void {
       }
     })
     .catch(() => undefined);
-}
-
-/**
- * A copy of a rootfs with every file type, owner, mode, xattr and hardlink kept; reflinks make it
- * cheap where the filesystem has them.
- */
-export async function copyTree(from: string, to: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('cp', ['-a', '--reflink=auto', '--', from, to], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new BuilderError('IO', `copying the stage filesystem ${from} failed: ${stderr.trim().split('\n')[0]}`)),
-    );
-  });
 }

@@ -8,9 +8,10 @@
 // a copy of its source (writes to it are discarded; read-only is not enforced), a tmpfs as an
 // empty directory (its size is not enforced). Only a target the image does not have yet can be
 // used that way. A cache mount would have to outlive the build's / and is refused.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmod, chown, lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { copyTree } from '../util/copy-tree.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { drain, exited, forward, statusOf, type Exit } from './child.ts';
@@ -108,7 +109,7 @@ export class HostRunner implements Runner {
     const { path, created } = await placeholder(m.target, kind, `type=bind,target=${m.target}`);
     const placed: Placed = { created, dir: kind === 'dir' ? path : undefined };
     try {
-      await copy(this.cp, kind === 'dir' ? `${m.source}/.` : m.source, path);
+      await copyTree(kind === 'dir' ? `${m.source}/.` : m.source, path, 'the RUN --mount=type=bind source', this.cp);
     } catch (err) {
       await unplace([placed]);
       throw err;
@@ -187,16 +188,6 @@ async function unplace(placed: Placed[]): Promise<void> {
     for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
   }
   await removeCreated(placed.flatMap((p) => p.created));
-}
-
-function copy(cp: string, from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cp, ['-a', '--reflink=auto', '--', from, to], (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      const why = String(stderr).trim().split('\n')[0] || err.message;
-      reject(new BuilderError('IO', `RUN --mount=type=bind: copying ${from} failed: ${why}`));
-    });
-  });
 }
 
 async function placeSecret(m: SecretMount): Promise<Created[]> {
