@@ -13,7 +13,7 @@ import { run } from './exec.ts';
 import { removeTree, removeTreeSync } from './mounts.ts';
 import { labTempDir } from './temp-dirs.ts';
 import { labTls } from './tls.ts';
-import { TokenServer, type Permissions, type TokenAlgorithm } from './token-server.ts';
+import { TokenServer, type Permissions, type TokenAlgorithm, type TokenServerOptions } from './token-server.ts';
 
 export type RegistryVariant = 'plain' | 'tls-basic' | 'token';
 
@@ -53,6 +53,12 @@ export interface StartRegistryOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** token: serve registry and token server over HTTPS (default plain HTTP). */
   tls?: boolean;
+  /** token: decide minted credentials (cloud tokens, OIDC JWTs) instead of `users`; see TokenServerOptions. */
+  authenticate?: TokenServerOptions['authenticate'];
+  /** token: accept refresh tokens minted elsewhere; see TokenServerOptions. */
+  verifyRefreshToken?: TokenServerOptions['verifyRefreshToken'];
+  /** token: extra endpoints on the token server (ACR's /oauth2/exchange); see TokenServerOptions. */
+  routes?: TokenServerOptions['routes'];
 }
 
 const SERVICE = 'kiln-lab-registry';
@@ -212,6 +218,9 @@ export async function startRegistry(variant: RegistryVariant = 'plain', opts: St
         signingCertFile: signer.certFile,
         expiresInSeconds: opts.tokenExpiresIn,
         tls: useTls ? tls.server : undefined,
+        authenticate: opts.authenticate,
+        verifyRefreshToken: opts.verifyRefreshToken,
+        routes: opts.routes,
       });
       await tokenServer.start();
       // The registry checks each token's x5c chain against the lab CA.

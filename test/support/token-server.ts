@@ -26,6 +26,18 @@ export interface TokenServerOptions {
   signingCertFile: string;
   expiresInSeconds?: number;
   tls?: { keyFile: string; certFile: string };
+  /**
+   * Decides a username and password instead of `users`, for registries that accept minted
+   * credentials (a cloud token, an OIDC JWT): the account name to record, or undefined to refuse.
+   */
+  authenticate?: (user: string, password: string) => string | undefined | Promise<string | undefined>;
+  /** Accepts refresh tokens minted elsewhere (ACR's /oauth2/exchange): the account, or undefined. */
+  verifyRefreshToken?: (token: string) => string | undefined | Promise<string | undefined>;
+  /**
+   * Extra endpoints served beside /token (ACR serves /oauth2/exchange on the registry host):
+   * return true when the request was answered.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 }
 
 export interface AccessEntry {
@@ -149,29 +161,31 @@ export class TokenServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.requests++;
     const url = new URL(req.url ?? '/', this.baseUrl);
+    if (this.opts.routes && (await this.opts.routes(req, res, url))) return;
     if (url.pathname !== '/token') return this.reply(res, 404, { error: 'not_found' });
     if (req.method === 'GET') return this.handleGet(req, res, url.searchParams);
     if (req.method === 'POST') return this.handlePost(req, res, new URLSearchParams(await readBody(req)));
     return this.reply(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, POST' });
   }
 
-  private handleGet(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void {
+  private async handleGet(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
     const scopes = q.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
     const authz = req.headers.authorization;
     if (!authz) {
       return this.grant(res, q, { method: 'GET', grantType: 'anonymous', scopes }, undefined, false);
     }
     const creds = parseBasic(authz);
-    if (!creds || !this.passwordMatches(creds.user, creds.password)) {
+    const account = creds && (await this.accountFor(creds.user, creds.password));
+    if (!creds || account === undefined) {
       return this.deny(res, { method: 'GET', grantType: 'basic', account: creds?.user, scopes }, 401, 'invalid username or password', {
         'www-authenticate': 'Basic realm="kiln-lab-token"',
       });
     }
     // A refresh token over GET only when asked for with offline_token=true.
-    return this.grant(res, q, { method: 'GET', grantType: 'basic', account: creds.user, scopes }, creds.user, q.get('offline_token') === 'true');
+    return this.grant(res, q, { method: 'GET', grantType: 'basic', account, scopes }, account, q.get('offline_token') === 'true');
   }
 
-  private handlePost(_req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
+  private async handlePost(_req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
     const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
     const grantType = form.get('grant_type');
     const record: PendingRecord = { method: 'POST', grantType: 'password', scopes };
@@ -179,13 +193,16 @@ export class TokenServer {
     if (grantType === 'password') {
       const user = form.get('username') ?? '';
       record.account = user;
-      if (!this.passwordMatches(user, form.get('password') ?? '')) return this.deny(res, record, 401, 'invalid username or password');
+      const account = await this.accountFor(user, form.get('password') ?? '');
+      if (account === undefined) return this.deny(res, record, 401, 'invalid username or password');
+      record.account = account;
       // The OAuth2 password grant is how clients obtain a refresh token, so it always gets one.
-      return this.grant(res, form, record, user, true);
+      return this.grant(res, form, record, account, true);
     }
     if (grantType === 'refresh_token') {
       record.grantType = 'refresh_token';
-      const subject = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      const given = form.get('refresh_token') ?? '';
+      const subject = this.refreshTokens.get(given) ?? (this.opts.verifyRefreshToken ? await this.opts.verifyRefreshToken(given) : undefined);
       record.account = subject;
       if (subject === undefined) return this.deny(res, record, 401, 'invalid refresh token');
       return this.grant(res, form, record, subject, false, form.get('refresh_token') ?? undefined);
@@ -193,9 +210,11 @@ export class TokenServer {
     return this.deny(res, record, 400, 'unsupported grant_type', {}, 'unsupported_grant_type');
   }
 
-  private passwordMatches(user: string, password: string): boolean {
+  /** The account a username and password stand for, or undefined when they are refused. */
+  private async accountFor(user: string, password: string): Promise<string | undefined> {
+    if (this.opts.authenticate) return this.opts.authenticate(user, password);
     const expected = this.opts.users[user];
-    return expected !== undefined && safeEqual(expected, password);
+    return expected !== undefined && safeEqual(expected, password) ? user : undefined;
   }
 
   private deny(
