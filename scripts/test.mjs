@@ -1,4 +1,5 @@
-// Runs node's test runner over test files found by suffix; Node 20's --test takes no globs.
+// Runs node's test runner over test files found by suffix (or named one by one); Node 20's
+// --test takes no globs.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -6,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test/unit', 'test/integration'];
 const files = [];
 function walk(dir) {
+  if (!statSync(dir).isDirectory()) return void files.push(dir);
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);

@@ -13,12 +13,13 @@ import { openContext, type BuildContext } from '../context/open.ts';
 import { Expander, parseDockerfile, resolveStages, unusedArgsWarning, type ResolvedBuild } from '../dockerfile/index.ts';
 import { createRunner, type Runner } from '../run/index.ts';
 import { overlaySupported } from '../snapshot/overlay.ts';
-import { hostPlatform, parsePlatform } from '../oci/platform.ts';
+import { formatPlatform, hostPlatform, parsePlatform } from '../oci/platform.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import type { BuildOptions, SecretSource } from './options.ts';
 import { registerSecret } from '../util/redact.ts';
 import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts';
+import { buildMetadata, writeMetadataFile, type BuiltImage } from './build-report.ts';
 import { ImageSource } from './images.ts';
 import { Progress, TransferMeter, formatBytes } from './progress.ts';
 import { StageBuilder, type BuildEnv, type StageResult } from './stage.ts';
@@ -116,15 +117,29 @@ function printSummary(progress: Progress, out: OutputResult, layers: number, siz
 
 export async function runBuild(options: BuildOptions): Promise<number> {
   log.configure({ level: options.verbosity, format: options.logFormat, timestamp: options.logTimestamp });
+  const progress = new Progress();
+  const file = options.dockerfile === '-' ? 'Dockerfile' : options.dockerfile;
+  let image: BuiltImage;
+  try {
+    image = await build(options, progress, file);
+  } catch (err) {
+    // The build's own error is what the user must see; a metadata file that cannot be written
+    // then would only hide it.
+    if (options.metadataFile) await writeMetadataFile(options.metadataFile, buildMetadata(file, progress, { error: err })).catch(() => undefined);
+    throw err;
+  }
+  if (options.metadataFile) await writeMetadataFile(options.metadataFile, buildMetadata(file, progress, { image }));
+  return 0;
+}
+
+async function build(options: BuildOptions, progress: Progress, file: string): Promise<BuiltImage> {
   checkOutputs(options);
   const destinations: Reference[] = parseDestinations(options.destinations);
-  const progress = new Progress();
   const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
   let workspace: Workspace | undefined;
   try {
-    const file = options.dockerfile === '-' ? 'Dockerfile' : options.dockerfile;
     const ast = parseDockerfile(await readDockerfile(context, options), { file });
     for (const w of ast.warnings) log.warn(`${file}:${w.position.line}:${w.position.column}: ${w.message}`);
     const platform = options.customPlatform ? parsePlatform(options.customPlatform) : hostPlatform();
@@ -191,7 +206,15 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
     printSummary(progress, out, manifest.layers.length, size);
     if (options.cleanup) await roots.cleanup();
-    return 0;
+    return {
+      descriptor: { mediaType: await image.mediaType(), digest: out.digest, size: (await image.rawManifest()).length },
+      configDigest: manifest.config.digest,
+      platform: formatPlatform(platform),
+      size,
+      layers: manifest.layers.length,
+      names: destinations.map((d) => d.toString()),
+      pushed: out.pushed,
+    };
   } finally {
     await client.close();
     await workspace?.dispose();

@@ -37,6 +37,8 @@ export interface BuildOptions {
   digestFile?: string;
   imageNameWithDigestFile?: string;
   imageNameTagWithDigestFile?: string;
+  /** buildx's --metadata-file: digests and descriptor, plus kiln's build report (executor/build-report.ts). */
+  metadataFile?: string;
 
   cache: boolean;
   cacheDir: string;

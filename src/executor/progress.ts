@@ -4,26 +4,48 @@ import { Writable } from 'node:stream';
 import { log } from '../util/log.ts';
 import { redact } from '../util/redact.ts';
 
-export interface StepTiming {
+/** Where a step comes from: its stage and its Dockerfile line, for reports and annotations. */
+export interface StepOrigin {
+  stage: string;
+  line: number;
+}
+
+export interface StepTiming extends StepOrigin {
   label: string;
   text: string;
   seconds: number;
-  cached?: boolean;
+  cached: boolean;
 }
 
 export class Progress {
   readonly steps: StepTiming[] = [];
+  /** The step that threw, if one did: the face annotates its Dockerfile line. */
+  failed?: StepOrigin & { text: string };
   private readonly started = Date.now();
+  private current?: StepTiming;
 
-  async step<T>(label: string, text: string, work: () => Promise<T>, opts: { cached?: () => boolean } = {}): Promise<T> {
+  async step<T>(label: string, text: string, origin: StepOrigin, work: () => Promise<T>): Promise<T> {
     log.info(`[${label}] ${text}`);
     const t0 = performance.now();
-    const result = await work();
-    const seconds = (performance.now() - t0) / 1000;
-    const cached = opts.cached?.() ?? false;
-    this.steps.push({ label, text, seconds, cached });
-    log.debug(`[${label}] done in ${seconds.toFixed(2)}s${cached ? ' (cached)' : ''}`);
-    return result;
+    const step: StepTiming = { label, text, seconds: 0, cached: false, ...origin };
+    this.current = step;
+    try {
+      const result = await work();
+      step.seconds = (performance.now() - t0) / 1000;
+      this.steps.push(step);
+      log.debug(`[${label}] done in ${step.seconds.toFixed(2)}s${step.cached ? ' (cached)' : ''}`);
+      return result;
+    } catch (err) {
+      this.failed ??= { text, ...origin };
+      throw err;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** The running step's result came from the layer cache. */
+  markCached(): void {
+    if (this.current) this.current.cached = true;
   }
 
   get elapsedSeconds(): number {

@@ -34,7 +34,7 @@ import { log } from '../util/log.ts';
 import { copyFiles, type SourceRoot } from './copy/copy.ts';
 import { applyMetadata, envToMap, resolveWorkdir, type MetadataState } from './metadata.ts';
 import { planRun, runCommand, type MountSources } from './run-step.ts';
-import { commandOutput, type Progress } from './progress.ts';
+import { commandOutput, type Progress, type StepOrigin } from './progress.ts';
 import type { ImageSource } from './images.ts';
 import type { StageRoot, StageRoots } from './stage-root.ts';
 import type { Workspace } from './workspace.ts';
@@ -119,6 +119,10 @@ export class StageBuilder {
     return `${this.env.file}:${instr.position.line}`;
   }
 
+  private origin(instr: { position: { line: number } }): StepOrigin {
+    return { stage: this.stage.name ?? String(this.stage.index), line: instr.position.line };
+  }
+
   async build(): Promise<StageResult> {
     const { stage, env } = this;
     const platform = stage.platform ? parsePlatform(stage.platform) : env.platform;
@@ -131,7 +135,7 @@ export class StageBuilder {
     for (const instr of all) {
       n++;
       const label = `${stageTitle(stage)} ${n}/${total}`;
-      await env.progress.step(label, instr.original, () => this.execute(instr, label, platform));
+      await env.progress.step(label, instr.original, this.origin(instr), () => this.execute(instr, label, platform));
     }
     if (env.singleSnapshot && this.pendingPaths) await this.singleSnapshot();
     // A tree that finish() moves out of a shared `/` must be complete before it goes.
@@ -157,7 +161,7 @@ export class StageBuilder {
   private async prepareBase(platform: Platform): Promise<Instruction[]> {
     const { stage, env } = this;
     const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
-    await env.progress.step(label, stage.from.original, async () => {
+    await env.progress.step(label, stage.from.original, this.origin(stage.from), async () => {
       if (stage.base.kind === 'scratch') {
         await this.root.scratch();
       } else if (stage.base.kind === 'stage') {
@@ -295,6 +299,7 @@ export class StageBuilder {
     this.later(`cached layer ${hit.layer.digest}`, async () => this.root.apply(await hit.layer.uncompressed(), { image: cache.layers.name, digest: hit.layer.digest }));
     if (this.snapshotter?.kind === 'walk') this.snapshotter = undefined;
     log.info(`using cached layer ${hit.layer.digest} from ${cache.layers.name}`);
+    this.env.progress.markCached();
     this.steps.push({ layer: hit.layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
     return true;
   }
