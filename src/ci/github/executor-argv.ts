@@ -1,0 +1,55 @@
+// ActionInputs -> kaniko argv for kiln-executor (dist/executor.js), plus the environment the
+// child needs: `secrets` values travel as env vars named by --secret id=ID,env=VAR, so they never
+// touch the disk or the argv (which the runner's log and `ps` can show).
+import { BuilderError } from '../../util/errors.ts';
+import type { ActionInputs, CacheSpec } from './inputs.ts';
+
+export interface ExecutorInvocation {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/** kiln keeps one layer cache, read and written; cache-from and cache-to must agree on it. */
+function cacheRepo(inputs: ActionInputs): string | undefined {
+  const specs = [...inputs.cacheTo, ...inputs.cacheFrom];
+  if (specs.length === 0) return undefined;
+  const repos = new Set(specs.map(cacheRepoOf));
+  if (repos.size > 1) throw new BuilderError('USAGE', `input cache-to: kiln reads and writes one layer cache; cache-from and cache-to name ${[...repos].join(' and ')}`);
+  return [...repos][0];
+}
+
+function cacheRepoOf(spec: CacheSpec): string {
+  switch (spec.type) {
+    case 'registry':
+      return spec.ref;
+    case 'local':
+      return `oci:${spec.dir}`;
+    case 'gha':
+      throw new BuilderError('USAGE', 'input cache-to: type=gha is not available in this version of the action yet; use type=registry,ref=… or type=local,dest=…');
+  }
+}
+
+export function executorInvocation(inputs: ActionInputs, metadataFile: string): ExecutorInvocation {
+  const argv = [`--context=${inputs.context}`];
+  const env: Record<string, string> = {};
+  if (inputs.file) argv.push(`--dockerfile=${inputs.file}`);
+  for (const tag of inputs.tags) argv.push(`--destination=${tag}`);
+  if (!inputs.push) argv.push('--no-push');
+  for (const arg of inputs.buildArgs) argv.push(`--build-arg=${arg}`);
+  for (const label of inputs.labels) argv.push(`--label=${label}`);
+  if (inputs.target) argv.push(`--target=${inputs.target}`);
+  if (inputs.platform) argv.push(`--custom-platform=${inputs.platform}`);
+  inputs.secrets.forEach((secret, i) => {
+    const name = `KILN_ACTION_SECRET_${i}`;
+    env[name] = secret.value;
+    argv.push(`--secret=id=${secret.id},env=${name}`);
+  });
+  for (const secret of inputs.secretFiles) argv.push(`--secret=id=${secret.id},src=${secret.path}`);
+  for (const secret of inputs.secretEnvs) argv.push(`--secret=id=${secret.id},env=${secret.env}`);
+  for (const output of inputs.outputs) argv.push(output.type === 'oci' ? `--oci-layout-path=${output.dest}` : `--tar-path=${output.dest}`);
+  const repo = inputs.noCache ? undefined : cacheRepo(inputs);
+  if (repo) argv.push('--cache=true', `--cache-repo=${repo}`);
+  if (inputs.reproducible) argv.push('--reproducible');
+  argv.push(`--metadata-file=${metadataFile}`, '--log-format=text', ...inputs.extraArgs);
+  return { argv, env };
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readInputs } from '../../../../src/ci/github/inputs.ts';
+import { executorInvocation } from '../../../../src/ci/github/executor-argv.ts';
+import { isBuilderError } from '../../../../src/util/errors.ts';
+
+const invocation = (values: Record<string, string>) => executorInvocation(readInputs((name) => values[name] ?? '', '/ws'), '/tmp/meta.json');
+
+test("build-push-action's inputs become kaniko flags", () => {
+  const { argv, env } = invocation({
+    context: 'app',
+    file: 'docker/Dockerfile',
+    tags: 'r.io/a:1,r.io/a:2',
+    'build-args': 'V=1,2\nW',
+    labels: 'k=v',
+    target: 'final',
+    platforms: 'linux/arm64',
+    outputs: 'type=oci,dest=/out/layout\ntype=tar,dest=/out/img.tar',
+    'cache-to': 'type=registry,ref=r.io/a/cache',
+    'secret-files': 'npmrc=/home/u/.npmrc',
+    'secret-envs': 'tok=GH_TOKEN',
+    reproducible: 'true',
+    'extra-args': '--snapshot-mode=redo --label "x=a b"',
+  });
+  assert.deepEqual(argv, [
+    '--context=app',
+    '--dockerfile=docker/Dockerfile',
+    '--destination=r.io/a:1',
+    '--destination=r.io/a:2',
+    '--build-arg=V=1,2',
+    '--build-arg=W',
+    '--label=k=v',
+    '--target=final',
+    '--custom-platform=linux/arm64',
+    '--secret=id=npmrc,src=/home/u/.npmrc',
+    '--secret=id=tok,env=GH_TOKEN',
+    '--oci-layout-path=/out/layout',
+    '--tar-path=/out/img.tar',
+    '--cache=true',
+    '--cache-repo=r.io/a/cache',
+    '--reproducible',
+    '--metadata-file=/tmp/meta.json',
+    '--log-format=text',
+    '--snapshot-mode=redo',
+    '--label',
+    'x=a b',
+  ]);
+  assert.deepEqual(env, {});
+});
+
+test('secret values go through the environment, never the argv', () => {
+  const { argv, env } = invocation({ secrets: '"pem=-----BEGIN-----\nabc=\n-----END-----"' });
+  assert.ok(argv.includes('--secret=id=pem,env=KILN_ACTION_SECRET_0'));
+  assert.ok(!argv.join(' ').includes('BEGIN'));
+  assert.deepEqual(env, { KILN_ACTION_SECRET_0: '-----BEGIN-----\nabc=\n-----END-----' });
+});
+
+test('no tags: build only; push: false keeps the tags as names', () => {
+  assert.deepEqual(invocation({}).argv.slice(0, 2), ['--context=/ws', '--no-push']);
+  assert.deepEqual(invocation({ tags: 'r.io/a:1', push: 'false' }).argv.slice(1, 3), ['--destination=r.io/a:1', '--no-push']);
+});
+
+test('local cache is an OCI layout; no-cache drops the cache; differing caches are refused', () => {
+  assert.ok(invocation({ 'cache-from': 'type=local,src=/c', 'cache-to': 'type=local,dest=/c' }).argv.includes('--cache-repo=oci:/c'));
+  assert.ok(!invocation({ 'cache-to': 'type=local,dest=/c', 'no-cache': 'true' }).argv.some((a) => a.startsWith('--cache')));
+  assert.throws(() => invocation({ 'cache-from': 'r.io/a/c1', 'cache-to': 'type=registry,ref=r.io/a/c2' }), (err) => isBuilderError(err, 'USAGE') && /^input cache-to: /.test(err.message));
+});
