@@ -4,14 +4,17 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { displayUrl } from '../util/display-url.ts';
 import { BuilderError } from '../util/errors.ts';
 import { decompressByContent } from './decompress.ts';
 import { loadDockerignore } from './dockerignore.ts';
 import type { IgnoreFilter } from './filter.ts';
 import { resolveRelative } from '../tar/root-path.ts';
+import { openS3Object } from './s3.ts';
 import { parseContextSpec, type ContextSpec } from './spec.ts';
 import { ArchiveError, extractTar } from './untar.ts';
+import { openUrl } from './url.ts';
 
 export interface OpenContextOptions {
   /** `--context-sub-path`: a directory inside the context to build instead of its root. */
@@ -33,23 +36,33 @@ export interface BuildContext {
   dockerfile: string;
   /** Removes what opening made (an extracted tar); a local directory is left alone. */
   cleanup(): Promise<void>;
+  /** For a remote context: the archive bytes received and how long fetching and unpacking took. */
+  fetched?: { bytes: number; seconds: number };
 }
 
-export async function openContext(spec: string, opts: OpenContextOptions = {}): Promise<BuildContext> {
-  const parsed = parseContextSpec(spec);
-  const { root, cleanup } = await materialize(parsed, spec, opts);
+interface Materialized {
+  root: string;
+  cleanup: () => Promise<void>;
+  fetched?: { bytes: number; seconds: number };
+}
+
+export async function openContext(value: string, opts: OpenContextOptions = {}): Promise<BuildContext> {
+  const parsed = parseContextSpec(value);
+  // Messages name the context without a password a URL may carry.
+  const spec = parsed.kind === 'url' ? displayUrl(value) : value;
+  const { root, cleanup, fetched } = await materialize(parsed, spec, opts);
   try {
     const dir = await narrow(root, spec, opts.subPath);
     const dockerfile = await locateDockerfile(dir, opts.dockerfilePath ?? 'Dockerfile');
     const { matcher } = await loadDockerignore(dir, dockerfile === '-' ? undefined : dockerfile);
-    return { dir, ignore: matcher, dockerfile, cleanup };
+    return { dir, ignore: matcher, dockerfile, cleanup, ...(fetched ? { fetched } : {}) };
   } catch (err) {
     await cleanup();
     throw err;
   }
 }
 
-async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextOptions): Promise<{ root: string; cleanup: () => Promise<void> }> {
+async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextOptions): Promise<Materialized> {
   if (parsed.kind === 'dir') {
     const st = await stat(parsed.path).catch(() => undefined);
     if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `--context=${spec}: build context directory ${parsed.path} does not exist`);
@@ -58,9 +71,16 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
     }
     return { root: parsed.path, cleanup: async () => undefined };
   }
+  const started = performance.now();
   let input: Readable;
   let what: string;
-  if (parsed.kind === 'tar') {
+  let remote = false;
+  if (parsed.kind === 's3' || parsed.kind === 'url') {
+    const opened = parsed.kind === 's3' ? await openS3Object(parsed.bucket, parsed.key, spec) : await openUrl(parsed.url, spec);
+    input = opened.stream;
+    what = parsed.kind === 's3' ? `s3://${parsed.bucket}/${parsed.key}` : spec;
+    remote = true;
+  } else if (parsed.kind === 'tar') {
     const st = await stat(parsed.path).catch(() => undefined);
     if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `--context=${spec}: build context archive ${parsed.path} does not exist`);
     if (!st.isFile()) throw new BuilderError('CONTEXT_INVALID', `--context=${spec}: ${parsed.path} is not a file`);
@@ -72,16 +92,33 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   }
   const root = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'kiln-context-'));
   const cleanup = (): Promise<void> => rm(root, { recursive: true, force: true });
+  const counted = countBytes(input);
   try {
-    const { stream } = await decompressByContent(input);
+    const { stream } = await decompressByContent(counted.stream);
     await extractTar(stream, root, { keepOwnership: false });
   } catch (err) {
+    input.destroy();
     await cleanup();
     if (err instanceof BuilderError) throw err;
     const reason = err instanceof ArchiveError ? err.message : `not a tar or compressed tar: ${(err as Error).message}`;
     throw new BuilderError('CONTEXT_INVALID', `--context=${spec}: ${what}: ${reason}`, { cause: err });
   }
-  return { root, cleanup };
+  if (!remote) return { root, cleanup };
+  return { root, cleanup, fetched: { bytes: counted.bytes(), seconds: (performance.now() - started) / 1000 } };
+}
+
+/** Passes `input` through, counting what it carries, so a remote archive's size is known without a copy. */
+function countBytes(input: Readable): { stream: Readable; bytes: () => number } {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  input.once('error', (err) => counter.destroy(err));
+  input.pipe(counter);
+  return { stream: counter, bytes: () => bytes };
 }
 
 /** Applies --context-sub-path, resolved inside the context so a symlink cannot lead out of it. */

@@ -1,15 +1,19 @@
 // The `--context` value as kaniko reads it: a plain path or dir://PATH, tar://PATH (a tar or
-// tar.gz file), tar://stdin; the remote kinds kaniko also knows (gs://, s3://, Azure blob
-// https://, git://) are named so the error can say they are not supported yet.
+// tar.gz file), tar://stdin, s3://BUCKET/KEY and http(s):// URLs of a (compressed) tar; the
+// remote kinds kaniko also knows but kiln does not fetch yet (gs://, git://) are named so the
+// error can say they are not supported yet.
 import { resolve } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 
 export type ContextSpec =
   | { kind: 'dir'; path: string }
   | { kind: 'tar'; path: string }
-  | { kind: 'stdin' };
+  | { kind: 'stdin' }
+  | { kind: 's3'; bucket: string; key: string }
+  | { kind: 'url'; url: string };
 
-const LATER = ['gs', 's3', 'https', 'http', 'git'];
+const LATER = ['gs', 'git'];
+const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, https://';
 
 export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpec {
   if (value === 'tar://stdin') return { kind: 'stdin' };
@@ -21,11 +25,19 @@ export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpe
     if (rest === '') throw new BuilderError('CONTEXT_INVALID', `--context=${value}: tar:// needs a path or "stdin"`);
     return { kind: 'tar', path: resolve(cwd, rest) };
   }
+  if (scheme === 's3') {
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || slash === rest.length - 1) {
+      throw new BuilderError('CONTEXT_INVALID', `--context=${value}: s3:// needs a bucket and an object key (s3://BUCKET/path/to/context.tar.gz)`);
+    }
+    return { kind: 's3', bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+  }
+  if (scheme === 'http' || scheme === 'https') return { kind: 'url', url: value };
   const later = LATER.includes(scheme);
   throw new BuilderError(
     'CONTEXT_INVALID',
     later
-      ? `--context=${value}: ${scheme}:// build contexts are not supported yet (supported: a directory, dir://, tar://, tar://stdin)`
-      : `--context=${value}: unknown build context scheme ${scheme}:// (supported: a directory, dir://, tar://, tar://stdin)`,
+      ? `--context=${value}: ${scheme}:// build contexts are not supported yet (supported: ${SUPPORTED})`
+      : `--context=${value}: unknown build context scheme ${scheme}:// (supported: ${SUPPORTED})`,
   );
 }

@@ -137,6 +137,7 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
   const destinations: Reference[] = parseDestinations(options.destinations);
   const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
+  if (context.fetched) log.info(`fetched the build context: ${formatBytes(context.fetched.bytes)} in ${context.fetched.seconds.toFixed(1)}s`);
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
   let workspace: Workspace | undefined;
   try {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { BuilderError } from '../../util/errors.ts';
-import { displayUrl } from './add-url.ts';
+import { displayUrl } from '../../util/display-url.ts';
 
 const run = promisify(execFile);
 

@@ -10,23 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EnvHttpProxyAgent, fetch } from 'undici';
 import { BuilderError } from '../../util/errors.ts';
+import { displayUrl } from '../../util/display-url.ts';
 
 const ALGORITHMS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
 export function isHttpUrl(src: string): boolean {
   return /^https?:\/\//i.test(src);
-}
-
-/** The URL without user:password, for messages. */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
 }
 
 /** The file name BuildKit gives a downloaded URL. */
