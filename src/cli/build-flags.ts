@@ -6,6 +6,7 @@ import { transportFlags } from './transport-flags.ts';
 import type { BuildOptions, Isolation, LayerCompression, SecretSource, SnapshotMode } from '../executor/options.ts';
 import { LEVELS, type Level, type LogFormat } from '../util/log.ts';
 import { BuilderError } from '../util/errors.ts';
+import { parseSize } from '../util/size.ts';
 import { parseGoDuration } from '../dockerfile/duration.ts';
 import { parseBuildArgs } from '../dockerfile/build-args.ts';
 
@@ -31,7 +32,8 @@ export const buildFlags: FlagSpec[] = [
   { name: 'metadata-file', type: 'string', value: 'PATH', help: 'write the build result as JSON to PATH (buildx keys plus kiln.report), on failure too' },
   { name: 'cache', type: 'bool', default: false, help: 'use the layer cache' },
   { name: 'cache-dir', type: 'string', default: '/cache', value: 'DIR', help: 'local directory of cached base images' },
-  { name: 'cache-repo', type: 'string', value: 'REPO', help: 'repository for cached layers (default: DESTINATION/cache)' },
+  { name: 'cache-repo', type: 'string', value: 'REPO', help: 'repository for cached layers, oci:DIR or dir:DIR for local ones (default: DESTINATION/cache)' },
+  { name: 'cache-max-size', type: 'string', value: 'SIZE', help: 'evict least recently used entries of a dir:DIR layer cache beyond SIZE (e.g. 10G)' },
   { name: 'cache-copy-layers', type: 'bool', default: false, help: 'cache COPY layers' },
   { name: 'cache-run-layers', type: 'bool', default: true, help: 'cache RUN layers' },
   { name: 'cache-ttl', type: 'string', default: '336h', value: 'DURATION', help: 'how long a cached layer stays valid' },
@@ -92,6 +94,7 @@ function keyValues(flag: string, items: string[]): Record<string, string> {
 export function toBuildOptions(parsed: ParsedArgs, environ: NodeJS.ProcessEnv = process.env): BuildOptions {
   const f = parsed.flags;
   const str = (name: string): string | undefined => f[name] as string | undefined;
+  const maxSize = str('cache-max-size');
   const bool = (name: string): boolean => f[name] as boolean;
   const list = (name: string): string[] => f[name] as string[];
   const int = (name: string): number => f[name] as number;
@@ -135,6 +138,7 @@ export function toBuildOptions(parsed: ParsedArgs, environ: NodeJS.ProcessEnv = 
     cache: bool('cache'),
     cacheDir: str('cache-dir') as string,
     cacheRepo: str('cache-repo'),
+    cacheMaxBytes: maxSize === undefined ? undefined : parseSize(maxSize, '--cache-max-size'),
     cacheCopyLayers: bool('cache-copy-layers'),
     cacheRunLayers: bool('cache-run-layers'),
     cacheTtlMs: ttl / 1e6,

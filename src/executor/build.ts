@@ -182,7 +182,7 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
       progress,
       cache: options.cache
         ? {
-            layers: openLayerCache({ cacheRepo: options.cacheRepo, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
+            layers: openLayerCache({ cacheRepo: options.cacheRepo, maxBytes: options.cacheMaxBytes, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
             run: options.cacheRunLayers,
             copy: options.cacheCopyLayers,
           }

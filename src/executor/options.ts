@@ -43,6 +43,8 @@ export interface BuildOptions {
   cache: boolean;
   cacheDir: string;
   cacheRepo?: string;
+  /** --cache-max-size in bytes, for a dir:PATH layer cache. */
+  cacheMaxBytes?: number;
   cacheCopyLayers: boolean;
   cacheRunLayers: boolean;
   /** Milliseconds a cached layer stays valid. */

@@ -9,5 +9,6 @@ import { configCommand } from './config.ts';
 import { loginCommand } from './login.ts';
 import { logoutCommand } from './logout.ts';
 import { warmCommand } from './warm.ts';
+import { cacheCommand } from './cache.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand];
