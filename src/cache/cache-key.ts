@@ -3,7 +3,7 @@
 // on purpose (as kaniko and BuildKit do): a fresh checkout must hit the cache of an older one.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
@@ -179,4 +179,13 @@ export async function hashFiles(root: string, relPaths: string[]): Promise<strin
   // One JSON line per file: the fields are delimited, so no two trees hash alike by accident.
   for (const record of records) hash.update(`\n${JSON.stringify(record)}`);
   return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * hashFiles() of what a RUN --mount=type=bind shows: the tree at `hostPath`, links on the way and
+ * the path itself followed as the mount follows them.
+ */
+export async function hashMountSource(hostPath: string): Promise<string> {
+  const real = await realpath(hostPath).catch((err: unknown) => Promise.reject(fromSystemError(err, hostPath)));
+  return hashFiles(real, ['']);
 }

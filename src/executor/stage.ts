@@ -27,13 +27,13 @@ import type { Image, Layer } from '../image/types.ts';
 import { RootResolver } from '../tar/rootfs-path.ts';
 import type { ContainerConfig, ImageConfig, Platform } from '../oci/types.ts';
 import { formatPlatform, parsePlatform } from '../oci/platform.ts';
-import { cacheKey, hashFiles } from '../cache/cache-key.ts';
+import { cacheKey, hashFiles, hashMountSource } from '../cache/cache-key.ts';
 import type { LayerCache } from '../image/layer-cache.ts';
 import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { copyFiles, type SourceRoot } from './copy/copy.ts';
 import { applyMetadata, envToMap, resolveWorkdir, type MetadataState } from './metadata.ts';
-import { planRun, runCommand, type MountSources } from './run-step.ts';
+import { planRun, runCommand, type MountSources, type RunPlan } from './run-step.ts';
 import { commandOutput, type Progress, type StepOrigin } from './progress.ts';
 import type { ImageSource } from './images.ts';
 import type { StageRoot, StageRoots } from './stage-root.ts';
@@ -262,6 +262,7 @@ export class StageBuilder {
     const where = this.where(instr);
     const historyArgs = new Map([...this.scope.argValues()].filter(([k]) => !isProxyArg(k)));
     const plan = await planRun(instr, this.meta.config, historyArgs, this.mountSources(platform), where);
+    await this.keyBindMounts(plan);
     const output = commandOutput(label);
     if (this.env.singleSnapshot) {
       await this.materialize();
@@ -284,6 +285,20 @@ export class StageBuilder {
       output.end();
     }
     await this.addLayer(await snap.finish(), plan.createdBy, this.env.cache?.run);
+  }
+
+  /**
+   * Folds the content of every bind mount's source into the key: the instruction names only the
+   * path, and a RUN reading a changed file must not hit the layer made from the old one. Cache
+   * mounts stay out (their contents are the RUN's own state, as in BuildKit); a secret counts by
+   * its id, which the instruction text holds, never by its value.
+   */
+  private async keyBindMounts(plan: RunPlan): Promise<void> {
+    if (!this.env.cache) return;
+    const binds = plan.mounts.filter((m) => m.type === 'bind');
+    if (binds.length === 0) return;
+    const files = (await Promise.all(binds.map((m) => hashMountSource(m.source)))).join(' ');
+    this.key = cacheKey({ parent: this.key, instruction: 'mounts', env: [], files, platform: this.platformText });
   }
 
   /**
