@@ -30073,10 +30073,19 @@ import { join as join4, resolve } from "node:path";
 
 // src/cache/blob-store.ts
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join as join3 } from "node:path";
 var TEMP_PREFIX = ".tmp-";
+var TEMP_NAME = /^\.tmp-(\d+)-[0-9a-f]+$/;
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err2) {
+    return err2.code === "EPERM";
+  }
+}
 var BlobStore = class {
   /** `root` holds the `blobs/` directory; `label` names the store in messages. */
   constructor(root, label = root) {
@@ -30085,6 +30094,8 @@ var BlobStore = class {
   }
   root;
   label;
+  // Once per store and algorithm: temps that writers killed mid-blob left behind.
+  swept = /* @__PURE__ */ new Map();
   path(digest) {
     return join3(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
   }
@@ -30112,6 +30123,23 @@ var BlobStore = class {
     await staged.commit();
     return { digest: staged.digest, size: staged.size };
   }
+  /**
+   * Removes temps whose writer is gone (SIGKILL, OOM, power): they are never read, since only a
+   * verified rename publishes a blob, but a long-lived cache must not fill up with them.
+   */
+  sweepAbandoned(dir) {
+    let done = this.swept.get(dir);
+    if (!done) {
+      done = (async () => {
+        for (const name of await readdir(dir)) {
+          const m2 = TEMP_NAME.exec(name);
+          if (m2 && Number(m2[1]) !== process.pid && !alive(Number(m2[1]))) await rm(join3(dir, name), { force: true });
+        }
+      })();
+      this.swept.set(dir, done);
+    }
+    return done;
+  }
   async writeBytes(bytes, expected) {
     return this.write([bytes], expected);
   }
@@ -30128,6 +30156,7 @@ var BlobStore = class {
     const limit = expected?.size;
     try {
       await mkdir(dir, { recursive: true });
+      await this.sweepAbandoned(dir);
       const fh = await open(temp, "wx", 420);
       try {
         for await (const chunk of source) {
@@ -36481,7 +36510,7 @@ async function detectIsolation(probe) {
 
 // src/run/host.ts
 import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod2, chown as chown2, lstat as lstat3, readdir, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod as chmod2, chown as chown2, lstat as lstat3, readdir as readdir2, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join15, posix as posix6 } from "node:path";
 
 // src/util/copy-tree.ts
@@ -36620,7 +36649,7 @@ async function placeholder(target, kind, what) {
 async function unplace(placed) {
   for (const { dir } of placed) {
     if (!dir || !(await lstat3(dir).catch(() => void 0))?.isDirectory()) continue;
-    for (const name of await readdir(dir)) await rm6(join15(dir, name), { recursive: true, force: true });
+    for (const name of await readdir2(dir)) await rm6(join15(dir, name), { recursive: true, force: true });
   }
   await removeCreated(placed.flatMap((p2) => p2.created));
 }
@@ -36676,7 +36705,7 @@ async function createRunner(opts = {}) {
 
 // src/snapshot/overlay.ts
 import { execFile as execFile5 } from "node:child_process";
-import { lstat as lstat4, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir2, rename as rename3, rm as rm7, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
+import { lstat as lstat4, mkdir as mkdir5, mkdtemp as mkdtemp3, readdir as readdir3, rename as rename3, rm as rm7, chown as chown3, chmod as chmod3, lutimes } from "node:fs/promises";
 import { basename as basename2, dirname as dirname3, join as join17 } from "node:path";
 
 // src/tar/xattr.ts
@@ -36954,7 +36983,7 @@ function overlaySupported(dir) {
 async function readUpper(upper) {
   const entries = [];
   const walk2 = async (dir, rel) => {
-    for (const name of await readdir2(dir)) {
+    for (const name of await readdir3(dir)) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
       const st2 = await lstat4(join17(dir, name));
       entries.push({ rel: childRel, st: st2, whiteout: isWhiteout(st2), opaque: false });
@@ -37064,7 +37093,7 @@ var OverlaySnapshotter = class {
     const moved = [];
     const merge = async (rel) => {
       const upperDir = rel === "" ? upperRoot : join17(upperRoot, rel);
-      for (const name of await readdir2(upperDir)) {
+      for (const name of await readdir3(upperDir)) {
         const childRel = rel === "" ? name : `${rel}/${name}`;
         const e = byRel.get(childRel);
         const target = join17(this.rootfs, childRel);
@@ -38866,7 +38895,7 @@ function setOrDelete(config, key, value) {
 // src/cache/cache-key.ts
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { lstat as lstat5, readdir as readdir3, readlink } from "node:fs/promises";
+import { lstat as lstat5, readdir as readdir4, readlink } from "node:fs/promises";
 import { join as join22, posix as posix8 } from "node:path";
 var KEY_VERSION = "kiln-layer-cache-v1";
 var FILES_VERSION = "kiln-files-v1";
@@ -38931,7 +38960,7 @@ async function walk(root, rel, out) {
   if (!st2.isDirectory()) return;
   let names;
   try {
-    names = (await readdir3(host)).sort();
+    names = (await readdir4(host)).sort();
   } catch (err2) {
     throw fromSystemError(err2, host);
   }
@@ -40402,7 +40431,7 @@ import { join as join32 } from "node:path";
 
 // src/executor/host-root.ts
 import { existsSync as existsSync3 } from "node:fs";
-import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir11, readdir as readdir4, realpath as realpath2, rename as rename7, rm as rm12, utimes as utimes2 } from "node:fs/promises";
+import { chmod as chmod6, chown as chown5, lstat as lstat7, mkdir as mkdir11, readdir as readdir5, realpath as realpath2, rename as rename7, rm as rm12, utimes as utimes2 } from "node:fs/promises";
 import { dirname as dirname5, join as join31, posix as posix16 } from "node:path";
 var BUILD_TOOLS = [
   ["cp", "coreutils"],
@@ -40459,7 +40488,7 @@ function clearing(ignored) {
   };
 }
 async function prune(root, rel, decide) {
-  for (const d of await readdir4(join31(root, rel), { withFileTypes: true })) {
+  for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
     const child = rel === "" ? d.name : `${rel}/${d.name}`;
     const what = decide(child, d.isDirectory());
     if (what === "descend") await prune(root, child, decide);
@@ -40473,7 +40502,7 @@ async function keepAside(root, ignored, dest) {
   await mkdir11(dest);
   const decide = clearing(ignored);
   const move = async (rel) => {
-    for (const d of await readdir4(join31(root, rel), { withFileTypes: true })) {
+    for (const d of await readdir5(join31(root, rel), { withFileTypes: true })) {
       const child = rel === "" ? d.name : `${rel}/${d.name}`;
       const what = decide(child, d.isDirectory());
       if (what === "keep") continue;
@@ -40633,7 +40662,7 @@ var HostRoots = class {
 };
 
 // src/executor/workspace.ts
-import { mkdir as mkdir13, mkdtemp as mkdtemp5, readdir as readdir5, rename as rename8, rm as rm13 } from "node:fs/promises";
+import { mkdir as mkdir13, mkdtemp as mkdtemp5, readdir as readdir6, rename as rename8, rm as rm13 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
 import { basename as basename3, dirname as dirname6, join as join33 } from "node:path";
 import { spawn as spawn7 } from "node:child_process";
@@ -40697,7 +40726,7 @@ function removeInBackground(path) {
   child.unref();
 }
 function sweepTrash(parent) {
-  readdir5(parent).then((names) => {
+  readdir6(parent).then((names) => {
     const now = Date.now();
     for (const name of names) {
       const stamp = name.startsWith(TRASH_PREFIX) ? Number(name.slice(TRASH_PREFIX.length).split("-")[0]) : NaN;

@@ -6,7 +6,7 @@
 // rename(2) is atomic, so a reader sees either no blob or the whole blob; two processes writing the
 // same digest both rename identical bytes onto the same name and neither can observe a torn file.
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -31,8 +31,22 @@ export interface ExpectedBlob {
 }
 
 const TEMP_PREFIX = '.tmp-';
+const TEMP_NAME = /^\.tmp-(\d+)-[0-9a-f]+$/;
+
+/** Whether a process of this pid is running on this host (a temp of a live writer is left alone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class BlobStore {
+  // Once per store and algorithm: temps that writers killed mid-blob left behind.
+  private readonly swept = new Map<string, Promise<void>>();
+
   /** `root` holds the `blobs/` directory; `label` names the store in messages. */
   constructor(
     readonly root: string,
@@ -71,6 +85,24 @@ export class BlobStore {
     return { digest: staged.digest, size: staged.size };
   }
 
+  /**
+   * Removes temps whose writer is gone (SIGKILL, OOM, power): they are never read, since only a
+   * verified rename publishes a blob, but a long-lived cache must not fill up with them.
+   */
+  private sweepAbandoned(dir: string): Promise<void> {
+    let done = this.swept.get(dir);
+    if (!done) {
+      done = (async () => {
+        for (const name of await readdir(dir)) {
+          const m = TEMP_NAME.exec(name);
+          if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await rm(join(dir, name), { force: true });
+        }
+      })();
+      this.swept.set(dir, done);
+    }
+    return done;
+  }
+
   async writeBytes(bytes: Uint8Array, expected?: ExpectedBlob): Promise<BlobInfo> {
     return this.write([bytes], expected);
   }
@@ -89,6 +121,7 @@ export class BlobStore {
 
     try {
       await mkdir(dir, { recursive: true });
+      await this.sweepAbandoned(dir);
       const fh = await open(temp, 'wx', 0o644);
       try {
         for await (const chunk of source) {

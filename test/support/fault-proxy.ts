@@ -23,6 +23,14 @@ export interface FaultProxyOptions {
   corruptDigests?: Iterable<string>;
 }
 
+/** A request the registry answered, in the order the answers came. */
+export interface ForwardedRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  status: number;
+}
+
 export interface FaultCounters {
   requests: number;
   forwarded: number;
@@ -37,11 +45,13 @@ const BLOB_GET = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/;
 
 export class FaultProxy {
   readonly counters: FaultCounters = { requests: 0, forwarded: 0, injected500: 0, injected429: 0, resets: 0, truncated: 0, corrupted: 0 };
+  /** What reached the registry and what it answered: ordering assertions read this. */
+  readonly forwarded: ForwardedRequest[] = [];
   /** Mutable while running: tests can switch faults on and off between steps. */
   rates: Partial<Record<Fault, number>>;
   readonly corruptDigests: Set<string>;
 
-  private readonly random: () => number;
+  private random: () => number;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private port = 0;
@@ -50,6 +60,11 @@ export class FaultProxy {
     this.random = prng(opts.seed ?? 1);
     this.rates = { ...(opts.rates ?? {}) };
     this.corruptDigests = new Set(opts.corruptDigests ?? []);
+  }
+
+  /** Starts a new draw sequence, so each run of a test gets its own replayable faults. */
+  reseed(seed: number): void {
+    this.random = prng(seed);
   }
 
   /** "127.0.0.1:PORT", to use as a registry host. */
@@ -129,11 +144,13 @@ export class FaultProxy {
       { host: target.hostname, port: target.port, method, path: req.url, headers: req.headers },
       (up) => {
         this.counters.forwarded++;
+        this.forwarded.push({ method, url: req.url ?? '/', status: up.statusCode ?? 0 });
         const blob = method === 'GET' && up.statusCode === 200 ? BLOB_GET.exec((req.url ?? '').split('?')[0]) : null;
         const corrupt = blob !== null && this.corruptDigests.has(blob[1]);
         const length = Number(up.headers['content-length'] ?? 0);
         res.writeHead(up.statusCode ?? 502, up.headers);
-        if (truncate && length > 0) {
+        // A HEAD answer has no body to cut short; holding it back would only stall the client.
+        if (truncate && length > 0 && method !== 'HEAD') {
           // Send half the body, then reset: the client sees a short read on a good status.
           this.counters.truncated++;
           let sent = 0;
