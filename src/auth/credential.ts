@@ -13,6 +13,11 @@ export interface Keychain {
    * for `repository` on it when sources hold repository-scoped entries; undefined means anonymous.
    */
   resolve(registry: string, repository?: string): Promise<Credential | undefined>;
+  /**
+   * Drops what the keychain remembers for a registry (one repository, or all when omitted): the
+   * registry refused the credential, so the next resolve must ask its source again.
+   */
+  invalidate?(registry: string, repository?: string): void;
 }
 
 /** A keychain that answers anonymous for everything: pulls of public images, tests of that path. */

@@ -105,6 +105,14 @@ function lookupByHost(map: Record<string, string> | undefined, registry: string)
   return undefined;
 }
 
+/** Helpers answered inside this process instead of spawning docker-credential-NAME (kiln's own). */
+export type InProcessHelpers = Record<string, (registry: string, repository?: string) => Promise<Credential | undefined>>;
+
+/** The credential helper a config names for a registry: its credHelpers entry, else credsStore. */
+export function configHelper(config: DockerConfig, registry: string): string | undefined {
+  return lookupByHost(config.credHelpers, registry) ?? (config.credsStore || undefined);
+}
+
 /** The `auths` entry that fits best: the longest matching repository path, then a host-wide one. */
 export function findAuthEntry(config: DockerConfig, registry: string, repository?: string): { key: string; entry: AuthEntry } | undefined {
   let best: { key: string; entry: AuthEntry; score: number } | undefined;
@@ -120,10 +128,17 @@ export function findAuthEntry(config: DockerConfig, registry: string, repository
  * `credsStore`, else `auths`. Unlike docker, an `auths` entry still answers when the helper has
  * nothing for the server, so `kiln login` works next to a credsStore that lacks the registry.
  */
-export async function resolveFromConfig(config: DockerConfig, source: string, registry: string, repository?: string): Promise<Credential | undefined> {
-  const helper = lookupByHost(config.credHelpers, registry) ?? (config.credsStore || undefined);
+export async function resolveFromConfig(
+  config: DockerConfig,
+  source: string,
+  registry: string,
+  repository?: string,
+  inProcess: InProcessHelpers = {},
+): Promise<Credential | undefined> {
+  const helper = configHelper(config, registry);
   if (helper) {
-    const fromHelper = await helperGet(helper, serverUrlFor(registry));
+    const own = inProcess[helper];
+    const fromHelper = own ? await own(registry, repository) : await helperGet(helper, serverUrlFor(registry));
     if (fromHelper) return fromHelper;
   }
   const found = findAuthEntry(config, registry, repository);

@@ -151,6 +151,8 @@ export function toBuildOptions(parsed: ParsedArgs, environ: NodeJS.ProcessEnv = 
     skipTlsVerifyRegistries: list('skip-tls-verify-registry'),
     registryCertificates: keyValues('registry-certificate', list('registry-certificate')),
     registryMirrors: list('registry-mirror'),
+    registryAuth: list('registry-auth'),
+    credentialHelpers: str('credential-helpers'),
     snapshotMode: oneOf<SnapshotMode>('snapshot-mode', str('snapshot-mode') as string, ['full', 'redo', 'time']),
     singleSnapshot: bool('single-snapshot'),
     reproducible: bool('reproducible'),

@@ -1,7 +1,8 @@
 // kaniko's registry transport flags, with kaniko's names and forms, and their mapping onto the
 // registry client's options. Any command that talks to registries includes these flags.
 import type { FlagSpec, ParsedArgs } from './flags.ts';
-import { DockerKeychain } from '../auth/keychain.ts';
+import { defaultKeychain } from '../auth/default-keychain.ts';
+import { DEFAULT_CREDENTIAL_HELPERS } from '../auth/builtins.ts';
 import type { Keychain } from '../auth/credential.ts';
 import { registryOptions, type RegistryOptions } from '../registry/options.ts';
 import { BuilderError } from '../util/errors.ts';
@@ -15,6 +16,8 @@ export const transportFlags: FlagSpec[] = [
   { name: 'skip-tls-verify-registry', type: 'list', value: 'HOST', help: 'do not verify TLS certificates of this registry (repeatable)' },
   { name: 'registry-certificate', type: 'list', value: 'HOST=PATH', help: 'trust this CA certificate (PEM) for a registry (repeatable)' },
   { name: 'registry-mirror', type: 'list', value: 'HOST', help: 'mirror for docker.io pulls, tried in order before Docker Hub (repeatable)' },
+  { name: 'registry-auth', type: 'list', value: 'HOST[/PATH]=USER:env:VAR', help: 'credentials for a registry (or a repository path on it); the password comes from env:VAR or file:PATH (repeatable)' },
+  { name: 'credential-helpers', type: 'string', value: 'NAMES', help: `built-in credential sources, comma-separated; "" disables all (default: ${DEFAULT_CREDENTIAL_HELPERS.join(',')})` },
   { name: 'push-retry', type: 'int', default: 0, value: 'N', help: 'retries of a failed push beyond the transient-error retries' },
 ];
 
@@ -44,13 +47,14 @@ function certificates(items: string[]): Record<string, string> {
 }
 
 /** Maps parsed transport flags to client options; credentials come from `keychain`. */
-export function transportOptions(args: ParsedArgs, keychain: Keychain = new DockerKeychain()): RegistryOptions {
+export function transportOptions(args: ParsedArgs, keychain?: Keychain): RegistryOptions {
   const f = args.flags;
   const list = (name: string): string[] => (f[name] as string[] | undefined) ?? [];
   const pushRetry = (f['push-retry'] as number | undefined) ?? 0;
   if (pushRetry < 0) throw usage(`invalid value "${pushRetry}" for flag --push-retry: cannot be negative`);
   return registryOptions({
-    keychain,
+    keychain:
+      keychain ?? defaultKeychain({ registryAuth: list('registry-auth'), credentialHelpers: f['credential-helpers'] as string | undefined }),
     insecurePush: Boolean(f.insecure),
     insecurePull: Boolean(f['insecure-pull']),
     insecureRegistries: list('insecure-registry').map((h) => hostValue('insecure-registry', h)),

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DockerKeychain } from '../auth/keychain.ts';
+import { defaultKeychain } from '../auth/default-keychain.ts';
 import { RegistryClient } from '../registry/client.ts';
 import type { Reference } from '../registry/reference.ts';
 import { withConfig } from '../image/mutate.ts';
@@ -45,7 +45,7 @@ async function readDockerfile(context: BuildContext, options: BuildOptions): Pro
 export function registryClientFor(options: BuildOptions, meter?: TransferMeter): RegistryClient {
   return new RegistryClient({
     onProgress: meter?.onProgress,
-    keychain: new DockerKeychain(),
+    keychain: defaultKeychain({ registryAuth: options.registryAuth, credentialHelpers: options.credentialHelpers }),
     insecurePush: options.insecure,
     insecurePull: options.insecurePull,
     insecureRegistries: options.insecureRegistries,

@@ -134,7 +134,7 @@ export class Session {
   /** Sends a call and returns the response when its status is one of `call.ok`. */
   async send(call: Call): Promise<HttpResponse> {
     const ep = await this.endpoint(call.registry, call.direction);
-    const credential = await this.credential(call.registry, call.repository);
+    let credential = await this.credential(call.registry, call.repository);
     const url = new URL(call.path, ep.origin + '/');
     const sameOrigin = url.origin === ep.origin;
     const maxAttempts = 1 + this.cfg.retries + (call.extraAttempts ?? 0);
@@ -174,6 +174,11 @@ export class Session {
           reauthorized = true;
           await res.body.dump();
           this.auth.forget(target);
+          // A minted credential (a cloud token) may be what expired: have the keychain mint anew.
+          if (credential && this.cfg.keychain.invalidate) {
+            this.cfg.keychain.invalidate(call.registry, call.repository);
+            credential = await this.credential(call.registry, call.repository);
+          }
           challenge = fresh;
           if (fresh.scheme === 'bearer') scopes = mergeScopes(scopes, parseScopes(fresh.params.scope));
           continue;
