@@ -3,6 +3,8 @@
 // A cloud source module adds its one line to BUILTINS.
 import { BuilderError } from '../util/errors.ts';
 import { gitlabSource, ghcrSource } from './ci-sources.ts';
+import { ecrSource } from './ecr.ts';
+import { googleSource } from './google.ts';
 import { kanikoEnvSource, registryEnvSource } from './env-sources.ts';
 import type { CredentialSource } from './source.ts';
 
@@ -14,6 +16,8 @@ interface Builtin {
 
 const BUILTINS: Record<string, Builtin> = {
   env: { stage: 'env', sources: (env) => [registryEnvSource(env), kanikoEnvSource(env)] },
+  google: { stage: 'helper', sources: (env) => [googleSource(env)] },
+  ecr: { stage: 'helper', sources: (env) => [ecrSource(env)] },
   gitlab: { stage: 'helper', sources: (env) => [gitlabSource(env)] },
   ghcr: { stage: 'helper', sources: (env) => [ghcrSource(env)] },
 };
