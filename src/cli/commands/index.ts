@@ -10,5 +10,6 @@ import { loginCommand } from './login.ts';
 import { logoutCommand } from './logout.ts';
 import { warmCommand } from './warm.ts';
 import { cacheCommand } from './cache.ts';
+import { buildkiteCommand } from './buildkite.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand, buildkiteCommand];

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# The plugin's hooks under $HOOK_SHELL (busybox sh, dash, bash) with the real kiln against a lab
+# registry; test/integration/buildkite-plugin.test.ts starts the registry and the fake agent and
+# exports REGISTRY, BASE_IMAGE, AGENT_DIR, KILN_EXECUTOR, REG_USER, REG_PASSWORD, SSL_CERT_FILE.
+load "$REPO/node_modules/bats-support/load"
+load "$REPO/node_modules/bats-assert/load"
+
+setup() {
+  export BUILDKITE_JOB_ID="job-$BATS_TEST_NUMBER-$$"
+  export KILN_BUILDKITE_TMPDIR="$BATS_TEST_TMPDIR"
+  export BUILDKITE_STEP_KEY=image
+  export BUILDKITE_COMMAND=
+  export BUILDKITE_PLUGIN_KILN_EXECUTOR="$KILN_EXECUTOR"
+  export LAB_USER="$REG_USER" LAB_PASSWORD="$REG_PASSWORD"
+  rm -rf "$AGENT_DIR/calls"/* "$AGENT_DIR/meta"/*
+  ctx="$BATS_TEST_TMPDIR/ctx"
+  mkdir -p "$ctx"
+  printf 'hello %s\n' "$BATS_TEST_NUMBER" > "$ctx/hello.txt"
+  printf 'FROM %s\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\n' "$BASE_IMAGE" > "$ctx/Dockerfile"
+}
+
+hook() {
+  (cd "$BATS_TEST_TMPDIR" && $HOOK_SHELL "$REPO/hooks/$1")
+}
+
+config() {
+  export BUILDKITE_PLUGIN_CONFIGURATION="$1"
+}
+
+auth_json='[{"registry":"'"$REGISTRY"'","provider":"env","username-env":"LAB_USER","password-env":"LAB_PASSWORD"}]'
+
+# The agent calls recorded by the stub, one line each: the arguments joined with spaces.
+calls() {
+  for f in "$AGENT_DIR"/calls/*.args; do tr '\0' ' ' < "$f"; echo; done
+}
+
+# The stdin of the calls whose arguments start with $1.
+stdin_of() {
+  for f in "$AGENT_DIR"/calls/*.args; do
+    if tr '\0' ' ' < "$f" | grep -q "^$1"; then cat "${f%.args}.stdin"; fi
+  done
+}
+
+@test "a configured step builds, pushes, sets meta-data and annotates ($HOOK_SHELL)" {
+  repo="$REGISTRY/bk/push-$BATS_TEST_NUMBER"
+  config '{"context":"ctx","tags":["'"$repo"':1","'"$repo"':2"],"auth":'"$auth_json"',"extra-args":["--isolation=chroot"],"upload-metadata":true,"executor":"'"$KILN_EXECUTOR"'"}'
+  run hook environment
+  assert_success
+  run hook pre-command
+  assert_success
+  run hook command
+  assert_success
+  run hook pre-exit
+  assert_success
+  [ ! -e "$BATS_TEST_TMPDIR/kiln-buildkite-$BUILDKITE_JOB_ID" ]
+
+  digest=$(skopeo inspect --authfile "$REG_AUTHFILE" --format '{{.Digest}}' "docker://$repo:1")
+  assert_equal "$(cat "$AGENT_DIR/meta/kiln-digest")" "$digest"
+  assert_equal "$(cat "$AGENT_DIR/meta/kiln-digest-0")" "$repo:1@$digest"
+  assert_equal "$(cat "$AGENT_DIR/meta/kiln-digest-1")" "$repo:2@$digest"
+  annotation=$(stdin_of annotate)
+  assert_equal "$(printf '%s' "$annotation" | grep -c "$repo:1@$digest")" 1
+  run calls
+  # environment asks --version; the next call, before any build, masks the password
+  assert_line --index 0 '--version '
+  assert_line --index 1 'redactor add '
+  assert_line --partial 'annotate --style success --context kiln-image'
+  assert_line --partial 'artifact upload '
+  assert_equal "$(cat "$AGENT_DIR/calls/00001.stdin")" "$REG_PASSWORD"
+  # the password reached the agent only through redactor add's stdin
+  run grep -rlF -- "$REG_PASSWORD" "$AGENT_DIR/calls" "$AGENT_DIR/meta"
+  assert_output "$AGENT_DIR/calls/00001.stdin"
+}
+
+@test "a failed build annotates the failing line and pre-exit removes DOCKER_CONFIG ($HOOK_SHELL)" {
+  printf 'FROM %s\nCOPY hello.txt /hello.txt\nRUN false\n' "$BASE_IMAGE" > "$ctx/Dockerfile"
+  config '{"context":"ctx","tags":["'"$REGISTRY"'/bk/fail:1"],"auth":'"$auth_json"',"extra-args":["--isolation=chroot"]}'
+  run hook pre-command
+  assert_success
+  [ -f "$BATS_TEST_TMPDIR/kiln-buildkite-$BUILDKITE_JOB_ID/docker/config.json" ]
+  run hook command
+  assert_failure
+  run hook pre-exit
+  assert_success
+  [ ! -e "$BATS_TEST_TMPDIR/kiln-buildkite-$BUILDKITE_JOB_ID" ]
+  run calls
+  assert_line --partial 'annotate --style error --context kiln-image'
+  refute_line --partial 'meta-data set'
+  annotation=$(stdin_of annotate)
+  printf '%s' "$annotation" | grep -q 'Dockerfile:3'
+  printf '%s' "$annotation" | grep -q 'RUN false'
+}
+
+bad_input() {
+  config "$1"
+  run hook pre-command
+  assert_failure
+  assert_equal "${#lines[@]}" 1
+  assert_output --partial "$2"
+  [ -z "$(ls "$AGENT_DIR/calls")" ]
+  [ ! -e "$BATS_TEST_TMPDIR/kiln-buildkite-$BUILDKITE_JOB_ID" ]
+}
+
+@test "bad input fails in pre-command with one line naming the key path ($HOOK_SHELL)" {
+  bad_input '{"tags":["r/a"],"tagz":["x"]}' 'tagz: unknown option'
+  bad_input '{"tags":"r/a"}' 'tags: must be array'
+  bad_input '{"context":"ctx"}' 'tags: missing'
+  bad_input '{"tags":["r/a"],"auth":[{"registry":"r.example","provider":"aws"}]}' 'auth[0].role-arn: missing'
+  bad_input '{"tags":["r/a"],"auth":[{"registry":"r.example","provider":"gcp","service-account":"s"}]}' 'auth[0].workload-identity-provider: missing'
+}
+
+@test "a step with its own command fails unless run-command is set ($HOOK_SHELL)" {
+  config '{"context":"ctx","tags":["'"$REGISTRY"'/bk/cmd:1"],"auth":'"$auth_json"',"extra-args":["--isolation=chroot"]}'
+  export BUILDKITE_COMMAND='touch ran-own-command'
+  run hook pre-command
+  assert_success
+  run hook command
+  assert_failure
+  assert_output --partial 'set run-command: true'
+  [ ! -e "$BATS_TEST_TMPDIR/ran-own-command" ]
+  hook pre-exit
+}
