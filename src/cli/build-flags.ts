@@ -2,7 +2,7 @@
 // camelCase spellings kaniko accepts, and docker-style short aliases. toBuildOptions() maps them
 // onto BuildOptions and checks enumerated values; it decides nothing else.
 import type { FlagSpec, ParsedArgs } from './flags.ts';
-import { transportFlags } from './transport-flags.ts';
+import { registryAddresses, transportFlags } from './transport-flags.ts';
 import type { BuildOptions, Isolation, LayerCompression, SecretSource, SnapshotMode } from '../executor/options.ts';
 import { LEVELS, type Level, type LogFormat } from '../util/log.ts';
 import { BuilderError } from '../util/errors.ts';
@@ -151,6 +151,7 @@ export function toBuildOptions(parsed: ParsedArgs, environ: NodeJS.ProcessEnv = 
     skipTlsVerifyRegistries: list('skip-tls-verify-registry'),
     registryCertificates: keyValues('registry-certificate', list('registry-certificate')),
     registryMirrors: list('registry-mirror'),
+    registryAddresses: registryAddresses(list('registry-address')),
     registryAuth: list('registry-auth'),
     credentialHelpers: str('credential-helpers'),
     snapshotMode: oneOf<SnapshotMode>('snapshot-mode', str('snapshot-mode') as string, ['full', 'redo', 'time']),

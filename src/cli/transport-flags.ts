@@ -16,6 +16,7 @@ export const transportFlags: FlagSpec[] = [
   { name: 'skip-tls-verify-registry', type: 'list', value: 'HOST', help: 'do not verify TLS certificates of this registry (repeatable)' },
   { name: 'registry-certificate', type: 'list', value: 'HOST=PATH', help: 'trust this CA certificate (PEM) for a registry (repeatable)' },
   { name: 'registry-mirror', type: 'list', value: 'HOST', help: 'mirror for docker.io pulls, tried in order before Docker Hub (repeatable)' },
+  { name: 'registry-address', type: 'list', value: 'HOST=ADDRESS:PORT', help: 'connect to ADDRESS:PORT for registry HOST, keeping HOST as the TLS name and Host header (split-horizon DNS, port-forwards) (repeatable)' },
   { name: 'registry-auth', type: 'list', value: 'HOST[/PATH]=USER:env:VAR', help: 'credentials for a registry (or a repository path on it); the password comes from env:VAR or file:PATH (repeatable)' },
   { name: 'credential-helpers', type: 'string', value: 'NAMES', help: `built-in credential sources, comma-separated; "" disables all (default: ${DEFAULT_CREDENTIAL_HELPERS.join(',')})` },
   { name: 'push-retry', type: 'int', default: 0, value: 'N', help: 'retries of a failed push beyond the transient-error retries' },
@@ -46,6 +47,20 @@ function certificates(items: string[]): Record<string, string> {
   return out;
 }
 
+/** --registry-address HOST=ADDRESS:PORT values, keyed by host. */
+export function registryAddresses(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const address = item.slice(eq + 1);
+    if (eq <= 0 || !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) {
+      throw usage(`invalid value "${item}" for flag --registry-address: expected HOST=ADDRESS:PORT, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com=127.0.0.1:5000`);
+    }
+    out[hostValue('registry-address', item.slice(0, eq))] = address;
+  }
+  return out;
+}
+
 /** Maps parsed transport flags to client options; credentials come from `keychain`. */
 export function transportOptions(args: ParsedArgs, keychain?: Keychain): RegistryOptions {
   const f = args.flags;
@@ -63,6 +78,7 @@ export function transportOptions(args: ParsedArgs, keychain?: Keychain): Registr
     skipTlsVerifyRegistries: list('skip-tls-verify-registry').map((h) => hostValue('skip-tls-verify-registry', h)),
     certificates: certificates(list('registry-certificate')),
     mirrors: list('registry-mirror').map((h) => hostValue('registry-mirror', h)),
+    addresses: registryAddresses(list('registry-address')),
     pushRetry,
   });
 }

@@ -54,6 +54,7 @@ export function registryClientFor(options: BuildOptions, meter?: TransferMeter):
     skipTlsVerifyRegistries: options.skipTlsVerifyRegistries,
     certificates: options.registryCertificates,
     mirrors: options.registryMirrors,
+    addresses: options.registryAddresses,
     pushRetry: options.pushRetry,
   });
 }

@@ -60,6 +60,8 @@ export interface BuildOptions {
   /** Registry host -> path of a CA certificate for it. */
   registryCertificates: Record<string, string>;
   registryMirrors: string[];
+  /** --registry-address: registry host -> address:port to connect to. */
+  registryAddresses: Record<string, string>;
   /** --registry-auth: HOST[/PATH]=USER:env:VAR or …:file:PATH (docs/credentials.md). */
   registryAuth?: string[];
   /** --credential-helpers as given; undefined selects every built-in source. */

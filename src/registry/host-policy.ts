@@ -45,6 +45,18 @@ export class HostPolicy {
     return all || this.has(this.skipVerifyHosts, host);
   }
 
+  /** The --registry-address override for this host, as [address, port]. */
+  address(host: string): [string, number] | undefined {
+    for (const h of hostForms(host)) {
+      const to = this.opts.addresses[h];
+      if (to) {
+        const colon = to.lastIndexOf(':');
+        return [to.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(to.slice(colon + 1))];
+      }
+    }
+    return undefined;
+  }
+
   caFile(host: string): string | undefined {
     for (const h of hostForms(host)) {
       const file = this.caFiles.get(h);

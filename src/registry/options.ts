@@ -33,6 +33,11 @@ export interface RegistryOptions {
   certificates: Record<string, string>;
   /** --registry-mirror: hosts tried in order for docker.io pulls before Docker Hub itself. */
   mirrors: string[];
+  /**
+   * --registry-address host=address:port: where to connect for that registry host instead of what
+   * DNS says; the Host header and the TLS name stay the registry's own.
+   */
+  addresses: Record<string, string>;
   /** Retries of one request after a 408/429/5xx or a broken connection. */
   retries: number;
   /** --push-retry: further attempts of a whole blob upload or manifest push after retries ran out. */
@@ -56,6 +61,7 @@ export const DEFAULT_OPTIONS: Omit<RegistryOptions, 'keychain'> = {
   skipTlsVerifyRegistries: [],
   certificates: {},
   mirrors: [],
+  addresses: {},
   retries: 3,
   pushRetry: 0,
   concurrency: 8,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { BuilderError } from '../util/errors.ts';
 import type { HostPolicy } from './host-policy.ts';
 import { trustedRoots } from './trust-store.ts';
@@ -81,6 +81,12 @@ export function header(res: HttpResponse, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Connects to `address` whatever host the URL names; TLS still checks the URL's host name. */
+function redirectedConnector(tlsOptions: buildConnector.BuildOptions, [address, port]: [string, number]): buildConnector.connector {
+  const connect = buildConnector(tlsOptions);
+  return (opts, callback) => connect({ ...opts, hostname: address, port: String(port), servername: opts.servername ?? opts.hostname }, callback);
+}
+
 export class Transport {
   private readonly agents = new Map<string, Agent>();
   private readonly policy: HostPolicy;
@@ -94,7 +100,8 @@ export class Transport {
   private agentFor(host: string, direction: Direction): Agent {
     const skipVerify = this.policy.skipVerify(host, direction);
     const caFile = skipVerify ? undefined : this.policy.caFile(host);
-    const key = `${skipVerify}\n${caFile ?? ''}`;
+    const address = this.policy.address(host);
+    const key = `${skipVerify}\n${caFile ?? ''}\n${address?.join(':') ?? ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
       let ca: string[] | undefined = skipVerify ? undefined : trustedRoots();
@@ -105,7 +112,8 @@ export class Transport {
           throw new BuilderError('FILE_NOT_FOUND', `--registry-certificate ${host}=${caFile}: cannot read the certificate`, { cause: err });
         }
       }
-      agent = new Agent({ connect: { rejectUnauthorized: !skipVerify, ...(ca ? { ca } : {}) } });
+      const tlsOptions = { rejectUnauthorized: !skipVerify, ...(ca ? { ca } : {}) };
+      agent = new Agent({ connect: address ? redirectedConnector(tlsOptions, address) : tlsOptions });
       this.agents.set(key, agent);
     }
     return agent;
@@ -126,7 +134,8 @@ export class Transport {
           dispatcher: this.agentFor(target.host, req.direction),
         });
       } catch (err) {
-        throw networkError(target.host, err);
+        const address = this.policy.address(target.host);
+        throw networkError(address ? `${target.host} (at ${address[0]}:${address[1]}, --registry-address)` : target.host, err);
       }
       const location = res.headers.location;
       const follow = (req.method === 'GET' || req.method === 'HEAD') && [301, 302, 303, 307, 308].includes(res.statusCode);

@@ -21,7 +21,7 @@ export interface LabTls {
 }
 
 // Bump when what is made changes, so old lab dirs are not reused.
-const TLS_RECIPE = 'tls-v1';
+const TLS_RECIPE = 'tls-v2';
 const DAYS = '3650';
 
 async function issue(dir: string, name: string, keyArgs: string[], subject: string, extensions: string): Promise<KeyPair> {
@@ -38,6 +38,12 @@ async function issue(dir: string, name: string, keyArgs: string[], subject: stri
   return { keyFile, certFile };
 }
 
+/** Registry host names (and wildcards) the lab server certificate is valid for besides loopback. */
+const CLOUD_NAMES = [
+  '*.example.com', '*.kaniko.example.com', '*.gitlab.example.com', '*.dkr.ecr.us-west-2.amazonaws.com', 'public.ecr.aws',
+  '*.pkg.dev', 'gcr.io', '*.gcr.io', '*.azurecr.io', 'ghcr.io', 'packages.buildkite.com',
+];
+
 async function make(dir: string): Promise<void> {
   const ec = ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   await run('openssl', [
@@ -45,12 +51,13 @@ async function make(dir: string): Promise<void> {
     '-days', DAYS, '-subj', '/CN=kiln lab CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  // Go checks only the SANs, never the CN.
+  // Go checks only the SANs, never the CN. The cloud names let tests push to ECR-, GAR-, ACR-,
+  // GHCR-shaped references that --registry-address routes to a lab registry.
   await issue(dir, 'server', ec, '/CN=localhost', [
     'basicConstraints=CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+    `subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,${CLOUD_NAMES.map((n) => `DNS:${n}`).join(',')}`,
     '',
   ].join('\n'));
   const signing = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', ''].join('\n');

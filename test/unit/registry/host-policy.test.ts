@@ -53,6 +53,9 @@ test('kaniko transport flags map onto RegistryOptions', () => {
       '192.168.0.1:5000',
       '--push-retry',
       '3',
+      '--registry-address',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com=127.0.0.1:5000',
+      '--registry-address=ghcr.io=[::1]:8443',
     ],
     transportFlags,
   );
@@ -66,6 +69,12 @@ test('kaniko transport flags map onto RegistryOptions', () => {
   assert.deepEqual(o.certificates, { 'my.registry.url': '/path/to/the/certificate.cert' });
   assert.deepEqual(o.mirrors, ['mirror.gcr.io', '192.168.0.1:5000']);
   assert.equal(o.pushRetry, 3);
+  assert.deepEqual(o.addresses, { '123456789012.dkr.ecr.us-east-1.amazonaws.com': '127.0.0.1:5000', 'ghcr.io': '[::1]:8443' });
+  const p = new HostPolicy(o);
+  assert.deepEqual(p.address('123456789012.dkr.ecr.us-east-1.amazonaws.com'), ['127.0.0.1', 5000]);
+  assert.deepEqual(p.address('ghcr.io:443'), undefined);
+  assert.deepEqual(p.address('ghcr.io'), ['::1', 8443]);
+  assert.equal(p.address('docker.io'), undefined);
   assert.equal(o.keychain, anonymousKeychain);
 });
 
@@ -76,6 +85,9 @@ test('transport flag values are checked and errors name the flag', () => {
     [['--registry-mirror', 'https://mirror.gcr.io'], '--registry-mirror'],
     [['--insecure-registry', 'a/b'], '--insecure-registry'],
     [['--push-retry', '-1'], '--push-retry'],
+    [['--registry-address', 'ghcr.io'], '--registry-address'],
+    [['--registry-address', 'ghcr.io=127.0.0.1'], '--registry-address'],
+    [['--registry-address', 'https://ghcr.io=127.0.0.1:5000'], '--registry-address'],
   ];
   for (const [argv, flag] of bad) {
     assert.throws(
