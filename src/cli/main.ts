@@ -16,6 +16,10 @@ function topUsage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The AWS SDK warns on every run under Node < 22. kiln carries the SDK in its own bundle and
+  // supports Node 20, so the warning is nothing a kiln user can act on; it only adds noise to
+  // one-line errors.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(topUsage() + '\n');

@@ -120,3 +120,49 @@ bad_input() {
   [ ! -e "$BATS_TEST_TMPDIR/ran-own-command" ]
   hook pre-exit
 }
+
+# An OIDC push: the agent's token (from the lab issuer) turned into credentials by pre-command.
+# $1 the auth entry, $2 the image on its cloud name, $3 that name's host, $4 the user skopeo checks with.
+oidc_push() {
+  config '{"context":"ctx","tags":["'"$2"'"],"auth":['"$1"',{"registry":"'"$REGISTRY"'","provider":"env","username-env":"LAB_USER","password-env":"LAB_PASSWORD"}],"oidc-lifetime":120,"extra-args":["--isolation=chroot","--registry-address='"$3"'='"$OIDC_REGISTRY"'"]}'
+  run hook pre-command
+  assert_success
+  run hook command
+  assert_success
+  hook pre-exit
+  run calls
+  assert_line --index 0 --partial 'oidc request-token --audience '
+  assert_line --index 0 --partial ' --lifetime 120'
+  assert_line --index 1 'redactor add '
+  secret=$(cat "$AGENT_DIR/calls/00001.stdin")
+  [ -n "$secret" ]
+  # the minted secret reached the agent only through redactor add's stdin
+  run grep -rlF -- "$secret" "$AGENT_DIR/calls" "$AGENT_DIR/meta"
+  assert_output "$AGENT_DIR/calls/00001.stdin"
+  # the registry holds the image under the digest the plugin published, for the minted credential
+  digest=$(skopeo inspect --creds "$4:$secret" --format '{{.Digest}}' "docker://$OIDC_REGISTRY/${2#*/}")
+  assert_equal "$(cat "$AGENT_DIR/meta/kiln-digest")" "$digest"
+}
+
+@test "OIDC -> Buildkite Packages: the agent's token for the registry is the password ($HOOK_SHELL)" {
+  oidc_push '{"registry":"packages.buildkite.com/kiln-lab/images","provider":"buildkite-packages"}' \
+    "packages.buildkite.com/kiln-lab/images/app-$BATS_TEST_NUMBER:1" packages.buildkite.com buildkite
+  run calls
+  assert_line --index 0 'oidc request-token --audience https://packages.buildkite.com/kiln-lab/images --lifetime 120 '
+}
+
+@test "OIDC -> ECR: AssumeRoleWithWebIdentity, then GetAuthorizationToken ($HOOK_SHELL)" {
+  oidc_push '{"registry":"'"$ECR_HOST"'","provider":"aws","role-arn":"'"$ECR_ROLE"'"}' \
+    "$ECR_HOST/bk/app-$BATS_TEST_NUMBER:1" "$ECR_HOST" AWS
+  run calls
+  assert_line --index 0 'oidc request-token --audience sts.amazonaws.com --lifetime 120 '
+}
+
+@test "OIDC refused: one line naming the provider and host, nothing built ($HOOK_SHELL)" {
+  config '{"context":"ctx","tags":["'"$ECR_HOST"'/bk/refused:1"],"auth":[{"registry":"'"$ECR_HOST"'","provider":"aws","role-arn":"arn:aws:iam::210987654321:role/not-trusted"}]}'
+  run hook pre-command
+  assert_failure
+  assert_equal "${#lines[@]}" 1
+  assert_output --partial 'oidc aws'
+  assert_output --partial "$ECR_HOST"
+}

@@ -11,8 +11,19 @@ import { pushBaseImage } from '../support/base-images.ts';
 import { fakeBuildkiteAgent, type FakeAgent } from '../support/buildkite-agent.ts';
 import { repoRoot } from '../support/lab-dir.ts';
 import { labTempDir } from '../support/temp-dirs.ts';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
+import { startAwsServer, type AwsServer } from '../support/aws-server.ts';
+
+const ACCOUNT = '210987654321';
+const ECR_HOST = `${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com`;
+const ECR_ROLE = `arn:aws:iam::${ACCOUNT}:role/kiln-buildkite`;
+const PACKAGES_AUDIENCE = 'https://packages.buildkite.com/kiln-lab/images';
 
 let reg: LabRegistry;
+let issuer: OidcIssuer;
+let aws: AwsServer;
+/** Accepts only what OIDC minted: ECR passwords from the AWS server, job tokens for the Packages audience. */
+let oidcReg: LabRegistry;
 let agent: FakeAgent;
 let executor: string;
 let base: string;
@@ -20,7 +31,12 @@ let base: string;
 before(async () => {
   reg = await startRegistry('tls-basic');
   base = await pushBaseImage(reg, 'busybox');
-  agent = await fakeBuildkiteAgent();
+  issuer = await startOidcIssuer();
+  aws = await startAwsServer({ roles: { [ECR_ROLE]: { issuer: issuer.issuer, subjects: ['organization:kiln-lab:*'], account: ACCOUNT } } });
+  const packagesToken = async (user: string, password: string) =>
+    user === 'buildkite' && (await issuer.verify(password, PACKAGES_AUDIENCE).catch(() => undefined)) ? 'buildkite-packages' : undefined;
+  oidcReg = await startRegistry('token', { tls: true, anonymous: 'none', authenticate: async (u, p) => aws.accepts(u, p) ?? packagesToken(u, p) });
+  agent = await fakeBuildkiteAgent({ tokenUrl: issuer.buildkiteTokenUrl });
   // The plugin's `executor` option: this checkout's kiln (the bundle npm test built, or the sources;
   // tsx by its full URL since the hooks run in the test's temp dirs).
   executor = join(await labTempDir('buildkite-kiln'), 'kiln');
@@ -30,6 +46,9 @@ before(async () => {
 });
 
 after(async () => {
+  await oidcReg?.stop();
+  await aws?.stop();
+  await issuer?.stop();
   await reg?.stop();
 });
 
@@ -50,6 +69,10 @@ function bats(shell: string): Promise<{ code: number; out: string }> {
         REG_PASSWORD: reg.password,
         REG_AUTHFILE: reg.authFile,
         SSL_CERT_FILE: reg.caFile,
+        OIDC_REGISTRY: oidcReg.host,
+        ECR_HOST,
+        ECR_ROLE,
+        ...aws.endpointEnv(),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -30,11 +30,6 @@ export function artifactUpload(path: string): void {
   agent(['artifact', 'upload', path]);
 }
 
-/** A signed OIDC token for this job, for a cloud's token exchange. */
-export function requestOidcToken(audience: string, lifetimeSeconds: number): string {
-  return agent(['oidc', 'request-token', '--audience', audience, '--lifetime', String(lifetimeSeconds)]).trim();
-}
-
 export function isOnPath(): boolean {
   return !spawnSync('buildkite-agent', ['--version'], { stdio: 'ignore' }).error;
 }

@@ -19,11 +19,11 @@ export function environmentHook(): number {
 }
 
 /** pre-command: validate the configuration, then write the job's private DOCKER_CONFIG. */
-export function preCommandHook(env: NodeJS.ProcessEnv): number {
+export async function preCommandHook(env: NodeJS.ProcessEnv): Promise<number> {
   const config = readConfig(env);
   buildArgv(config, env, new Date()); // rejects what the schema cannot (outputs without dest=, no tags to push to)
   const dir = createJobDir(env);
-  const registries = writeDockerConfig(join(dir, 'docker'), config.auth ?? [], env);
+  const registries = await writeDockerConfig(join(dir, 'docker'), config.auth ?? [], config['oidc-lifetime'], env);
   if (registries.length) log.info(`kiln: credentials for ${registries.join(', ')} in a private DOCKER_CONFIG`);
   return 0;
 }

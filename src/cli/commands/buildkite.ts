@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { commandHook, environmentHook, preCommandHook, preExitHook } from '../../ci/buildkite/hooks.ts';
 
-const hooks: Record<string, (env: NodeJS.ProcessEnv) => number> = {
+const hooks: Record<string, (env: NodeJS.ProcessEnv) => number | Promise<number>> = {
   environment: () => environmentHook(),
   'pre-command': preCommandHook,
   command: commandHook,
