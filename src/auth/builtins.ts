@@ -2,6 +2,7 @@
 // "env" sources sit before docker's config in the chain; the others after it, in the listed order.
 // A cloud source module adds its one line to BUILTINS.
 import { BuilderError } from '../util/errors.ts';
+import { acrSource } from './acr.ts';
 import { gitlabSource, ghcrSource } from './ci-sources.ts';
 import { ecrSource } from './ecr.ts';
 import { googleSource } from './google.ts';
@@ -18,6 +19,7 @@ const BUILTINS: Record<string, Builtin> = {
   env: { stage: 'env', sources: (env) => [registryEnvSource(env), kanikoEnvSource(env)] },
   google: { stage: 'helper', sources: (env) => [googleSource(env)] },
   ecr: { stage: 'helper', sources: (env) => [ecrSource(env)] },
+  acr: { stage: 'helper', sources: (env) => [acrSource(env)] },
   gitlab: { stage: 'helper', sources: (env) => [gitlabSource(env)] },
   ghcr: { stage: 'helper', sources: (env) => [ghcrSource(env)] },
 };

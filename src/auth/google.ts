@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { GoogleAuth } from 'google-auth-library';
 import { BuilderError } from '../util/errors.ts';
 import { redact, registerSecret } from '../util/redact.ts';
+import { withTimeout } from '../util/timeout.ts';
 import type { Answer, CredentialSource } from './source.ts';
 
 export const GOOGLE_ACCESS_TOKEN_USER = 'oauth2accesstoken';
@@ -36,14 +37,6 @@ async function accessToken(auth: GoogleAuth): Promise<{ token: string; expiresAt
   const { token } = await client.getAccessToken();
   if (!token) throw new Error('no access token in the response');
   return { token, expiresAt: client.credentials.expiry_date ?? undefined };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function tokenAnswer(token: string, expiresAt: number | undefined, why: string): Answer {

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { BuilderError } from '../util/errors.ts';
 import type { HostPolicy } from './host-policy.ts';
-import { trustedRoots } from './trust-store.ts';
+import { trustedRoots } from '../util/trust-store.ts';
 import type { Direction } from './options.ts';
 
 export interface HttpRequest {
