@@ -1,4 +1,4 @@
-// The acr credential source with the real @azure/identity pointed at a strict local Entra ID
+// The acr credential source, and the azure OIDC provider, with the real @azure/identity pointed at a strict local Entra ID
 // (AZURE_AUTHORITY_HOST, HTTPS with the lab CA through SSL_CERT_FILE) and the ACR exchange served
 // beside a lab token registry that refuses anonymous and unknown credentials. The ACR login
 // server's name reaches that registry's token server as split-horizon DNS would (routeHostTo).
@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetch } from 'undici';
 import { acrSource, ACR_TOKEN_USER } from '../../src/auth/acr.ts';
+import { defaultAudience, mintRegistryCredential } from '../../src/auth/oidc/index.ts';
 import type { Credential } from '../../src/auth/credential.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
 import { FEDERATION_AUDIENCE, routeHostTo, startAzureServer, startSilentEndpoint, type AzureServer } from '../support/azure-server.ts';
@@ -22,6 +23,9 @@ const WI_CLIENT = '11111111-2222-4333-8444-555555555555';
 const SP_CLIENT = '66666666-7777-4888-8999-aaaaaaaaaaaa';
 const SP_SECRET = 'kiln-lab~entra-client-secret-0123456789';
 const SUBJECT = 'system:serviceaccount:ci:kiln-builder';
+/** An app whose federated credential trusts the lab repository's main-branch GitHub jobs. */
+const GH_CLIENT = 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff';
+const GH_SUBJECT = 'repo:kiln-lab/app:ref:refs/heads/main';
 
 /** Whether the lab token registry grants push for an ACR refresh token (the registry client's refresh_token grant), asked through the routed dispatcher. */
 async function acrGrantsPush(reg: LabRegistry, cred: Credential, repository = 'acr/app'): Promise<boolean> {
@@ -44,7 +48,7 @@ describe('acr credential source', () => {
     azure = await startAzureServer({
       tenant: TENANT,
       loginServer: ACR,
-      apps: { [WI_CLIENT]: { federated: { issuer, subject: SUBJECT } }, [SP_CLIENT]: { secret: SP_SECRET } },
+      apps: { [WI_CLIENT]: { federated: { issuer, subject: SUBJECT } }, [SP_CLIENT]: { secret: SP_SECRET }, [GH_CLIENT]: { federated: { issuer, subject: GH_SUBJECT } } },
     });
     reg = await startRegistry('token', { tls: true, anonymous: 'none', authenticate: () => undefined, routes: azure.exchangeRoute, verifyRefreshToken: azure.verifyRefreshToken });
     unroute = await routeHostTo(ACR, new URL(reg.tokenServer!.realm).host);
@@ -120,6 +124,28 @@ describe('acr credential source', () => {
       });
     });
   }
+
+  it('OIDC azure: the GitHub job token is the client assertion, then the same exchange; the registry accepts it', async () => {
+    const spec = { provider: 'azure', clientId: GH_CLIENT, tenantId: TENANT, authorityHost: azure.authorityHost } as const;
+    assert.equal(defaultAudience(spec), FEDERATION_AUDIENCE);
+    const answer = await mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'github' } }, issuer.githubEnv());
+    assert.equal(issuer.minted.at(-1)?.audience, FEDERATION_AUDIENCE);
+    assert.ok(answer.credential.kind === 'identityToken' && answer.credential.username === ACR_TOKEN_USER);
+    assert.equal(await acrGrantsPush(reg, answer.credential), true);
+    assert.match(answer.why, /client assertion of bbbbbbbb-/);
+  });
+
+  it('OIDC azure: a token whose subject the app does not trust, a non-ACR host: one line each', async () => {
+    const spec = { provider: 'azure', clientId: GH_CLIENT, tenantId: TENANT, authorityHost: azure.authorityHost } as const;
+    const token = await issuer.mint({ audience: FEDERATION_AUDIENCE, shape: 'buildkite' });
+    await assert.rejects(mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'value', token } }), (err: unknown) => {
+      assert.ok(isBuilderError(err, 'CREDENTIALS'));
+      assert.match(err.message, /^oidc azure: Entra ID refused the OIDC token as client bbbbbbbb-cccc-4ddd-8eee-ffffffffffff of tenant .* for kilnlab\.azurecr\.io: .*AADSTS700213/);
+      assert.ok(!err.message.includes('\n') && !err.message.includes(token));
+      return true;
+    });
+    await assert.rejects(mintRegistryCredential({ registry: 'ghcr.io', spec, subject: { kind: 'value', token } }), (err: unknown) => isBuilderError(err, 'USAGE') && /ghcr\.io is not an Azure container registry/.test(err.message));
+  });
 
   it('a managed identity endpoint that never answers: bounded, then the source passes', async () => {
     const silent = await startSilentEndpoint();

@@ -3,7 +3,9 @@
 import { BuilderError } from '../../util/errors.ts';
 import type { Answer } from '../source.ts';
 import * as aws from './aws.ts';
+import * as azure from './azure.ts';
 import * as buildkitePackages from './buildkite-packages.ts';
+import * as gcp from './gcp.ts';
 import { readSubjectToken } from './subject-token.ts';
 import type { OidcProvider, OidcProviderSpec, OidcRequest } from './types.ts';
 
@@ -16,6 +18,8 @@ type ProviderTable = { [P in OidcProvider]?: ProviderModule<Extract<OidcProvider
 
 const PROVIDERS: ProviderTable = {
   aws,
+  gcp,
+  azure,
   'buildkite-packages': buildkitePackages,
 };
 
