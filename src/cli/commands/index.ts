@@ -11,5 +11,6 @@ import { logoutCommand } from './logout.ts';
 import { warmCommand } from './warm.ts';
 import { cacheCommand } from './cache.ts';
 import { buildkiteCommand } from './buildkite.ts';
+import { authCommand } from './auth.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand, buildkiteCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand, buildkiteCommand, authCommand];
