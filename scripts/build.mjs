@@ -14,7 +14,7 @@ const common = {
 };
 
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
-for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts', 'executor']]) {
+for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts', 'executor'], ['src/cli/credential-helper.ts', 'docker-credential-kiln']]) {
   await build({
     ...common,
     entryPoints: [entry],

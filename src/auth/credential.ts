@@ -40,6 +40,18 @@ export function credentialLabel(cred: Credential | undefined): string {
   }
 }
 
+/** The secret part of a credential: what is registered for redaction and masked in CI logs. */
+export function credentialSecret(cred: Credential): string {
+  switch (cred.kind) {
+    case 'basic':
+      return cred.password;
+    case 'identityToken':
+      return cred.identityToken;
+    case 'registryToken':
+      return cred.registryToken;
+  }
+}
+
 /** A keychain holding one credential for one registry: what `kiln login` checks before saving. */
 export function singleCredentialKeychain(registry: string, credential: Credential): Keychain {
   const host = registry.toLowerCase();

@@ -4,11 +4,9 @@
 import { builtinSources, parseCredentialHelpers } from './builtins.ts';
 import { ChainKeychain } from './chain.ts';
 import type { InProcessHelpers } from './docker-config.ts';
+import { KILN_HELPER, kilnHelperCredential } from './configure.ts';
 import { configFileSource, dockerAuthConfigSource } from './docker-sources.ts';
 import { flagSource, parseRegistryAuth } from './flag-source.ts';
-
-/** The helper name a config's credHelpers uses for kiln itself (docker-credential-kiln). */
-export const KILN_HELPER = 'kiln';
 
 export interface KeychainOptions {
   /** --registry-auth values. */
@@ -27,8 +25,8 @@ export function defaultKeychain(opts: KeychainOptions = {}): ChainKeychain {
   const env = opts.env ?? process.env;
   const names = parseCredentialHelpers(opts.credentialHelpers);
   const builtins = builtinKeychain(names, env);
-  // A credHelpers entry naming kiln is answered here rather than by spawning ourselves.
-  const inProcess: InProcessHelpers = { [KILN_HELPER]: (registry, repository) => builtins.resolve(registry, repository) };
+  // A credHelpers entry naming kiln is answered here, as docker-credential-kiln would, rather than by spawning ourselves.
+  const inProcess: InProcessHelpers = { [KILN_HELPER]: (registry, repository) => kilnHelperCredential(registry, env, builtins, repository) };
   return new ChainKeychain([
     flagSource((opts.registryAuth ?? []).map((spec) => parseRegistryAuth(spec, env))),
     ...builtinSources(names, 'env', env),

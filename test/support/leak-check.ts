@@ -79,14 +79,15 @@ export async function assertNoLeaks(secrets: readonly string[], places: LeakPlac
 
 /**
  * The blobs of a registry image, copied into an OCI layout with skopeo (the whole image: layers,
- * config, manifest) and searched like a layout. `authfile` is the config.json skopeo reads.
+ * config, manifest) and searched like a layout. `authfile` is the config.json skopeo reads, `env`
+ * its environment (a PATH holding the credential helpers that config.json names).
  */
-export async function assertNoLeaksInImage(secrets: readonly string[], image: string, opts: { authfile?: string; tlsVerify?: boolean } = {}): Promise<void> {
+export async function assertNoLeaksInImage(secrets: readonly string[], image: string, opts: { authfile?: string; tlsVerify?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const dir = await labTempDir('leak-check');
   try {
     const args = ['copy', '--quiet', `--src-tls-verify=${opts.tlsVerify ?? false}`];
     if (opts.authfile) args.push('--src-authfile', opts.authfile);
-    await run('skopeo', [...args, `docker://${image}`, `oci:${join(dir, 'layout')}:image`]);
+    await run('skopeo', [...args, `docker://${image}`, `oci:${join(dir, 'layout')}:image`], { env: opts.env });
     await assertNoLeaks(secrets, { ociLayouts: [join(dir, 'layout')] });
   } finally {
     await removeTree(dir);

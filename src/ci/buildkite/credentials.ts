@@ -4,8 +4,8 @@
 // secret is handed to `buildkite-agent redactor add` before it is written or used, so it is
 // masked in the job log from the first moment it exists.
 import { join } from 'node:path';
-import { saveLogin } from '../../auth/config-writer.ts';
-import type { Credential } from '../../auth/credential.ts';
+import { saveCredential } from '../../auth/config-writer.ts';
+import { credentialSecret, type Credential } from '../../auth/credential.ts';
 import { mintRegistryCredential } from '../../auth/oidc/index.ts';
 import type { OidcProviderSpec } from '../../auth/oidc/types.ts';
 import { BuilderError } from '../../util/errors.ts';
@@ -58,29 +58,6 @@ async function login(entry: AuthConfig, index: number, lifetimeSeconds: number |
   return answer.credential;
 }
 
-/** Stores one credential under the registry host, as `docker login` would have. */
-function save(file: string, host: string, credential: Credential): void {
-  switch (credential.kind) {
-    case 'basic':
-      return saveLogin(file, host, credential.username, { password: credential.password });
-    case 'identityToken':
-      return saveLogin(file, host, credential.username ?? '00000000-0000-0000-0000-000000000000', { identityToken: credential.identityToken });
-    case 'registryToken':
-      throw new BuilderError('INTERNAL', `kiln plugin: a registry token for ${host} cannot be written to config.json`);
-  }
-}
-
-function secretOf(credential: Credential): string {
-  switch (credential.kind) {
-    case 'basic':
-      return credential.password;
-    case 'identityToken':
-      return credential.identityToken;
-    case 'registryToken':
-      return credential.registryToken;
-  }
-}
-
 /** Writes DIR/config.json with a login per entry; returns the registries configured. */
 export async function writeDockerConfig(dockerDir: string, auth: AuthConfig[], lifetimeSeconds: number | undefined, env: NodeJS.ProcessEnv): Promise<string[]> {
   const file = join(dockerDir, 'config.json');
@@ -88,10 +65,10 @@ export async function writeDockerConfig(dockerDir: string, auth: AuthConfig[], l
   for (const [i, entry] of auth.entries()) {
     const credential = await login(entry, i, lifetimeSeconds, env);
     // Masked before it is written anywhere, the config.json included.
-    redactorAdd(secretOf(credential));
-    registerSecret(secretOf(credential));
+    redactorAdd(credentialSecret(credential));
+    registerSecret(credentialSecret(credential));
     const host = entry.registry.split('/')[0];
-    save(file, host, credential);
+    saveCredential(file, host, credential);
     registries.push(host);
   }
   return registries;

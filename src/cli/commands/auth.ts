@@ -5,7 +5,9 @@
 import type { Command } from '../command.ts';
 import type { FlagSpec, ParsedArgs } from '../flags.ts';
 import { BuilderError } from '../../util/errors.ts';
+import { configureAction } from './auth-configure.ts';
 import { explainAction } from './auth-explain.ts';
+import { oidcAction } from './auth-oidc.ts';
 
 export interface AuthAction {
   name: string;
@@ -15,7 +17,7 @@ export interface AuthAction {
   run(args: ParsedArgs): Promise<number>;
 }
 
-const actions: AuthAction[] = [explainAction];
+const actions: AuthAction[] = [explainAction, oidcAction, configureAction];
 
 function unionOfFlags(): FlagSpec[] {
   const byName = new Map<string, FlagSpec>();
