@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { decodeJwt } from 'jose';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { dirname, join } from 'node:path';
@@ -162,7 +163,8 @@ describe('kiln auth oidc / configure and docker-credential-kiln', () => {
     const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as unknown;
     assert.deepEqual(config, { credHelpers: { [PACKAGES]: 'kiln', [reg.host]: 'kiln' } });
 
-    const first = await issuer.mint({ audience: BK_AUDIENCE, shape: 'buildkite', lifetimeSeconds: 2 });
+    // Long enough for a helper started from the sources on a busy machine to answer while it is live.
+    const first = await issuer.mint({ audience: BK_AUDIENCE, shape: 'buildkite', lifetimeSeconds: 10 });
     await writeFile(tokenFile, first);
     const got1 = await helper('get', `${PACKAGES}\n`, { DOCKER_CONFIG: configDir });
     assert.equal(got1.code, 0, got1.stdout);
@@ -171,7 +173,7 @@ describe('kiln auth oidc / configure and docker-credential-kiln', () => {
     assert.equal(await grantsPush('buildkite', answer1.Secret), true);
 
     // The token expires; the CI system writes a fresh one (as kubelet and runners rotate files).
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, Math.max(0, decodeJwt(first).exp! * 1000 + 1500 - Date.now())));
     assert.equal(await grantsPush('buildkite', answer1.Secret), false);
     const second = await issuer.mint({ audience: BK_AUDIENCE, shape: 'buildkite' });
     await writeFile(tokenFile, second);
