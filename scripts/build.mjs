@@ -24,5 +24,7 @@ for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts'
   });
   chmodSync(`dist/${name}.js`, 0o755);
 }
+// The GitHub Action's main and post step (action.yml); it runs dist/executor.js beside it.
+await build({ ...common, entryPoints: ['src/ci/github/action.ts'], outfile: 'dist/action.js' });
 // The extractor's writer threads load this file beside the bundle (src/tar/file-writer-pool.ts).
 await build({ ...common, entryPoints: ['src/tar/file-writer-worker.ts'], outfile: 'dist/file-writer-worker.js' });

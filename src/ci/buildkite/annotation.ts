@@ -1,31 +1,8 @@
 // The step's annotation, made from the build's metadata file (never from the log): the pushed
 // image@digest, size, layers, cache hits and the time per step; on failure the failing
 // instruction and its Dockerfile line.
-import type { BuildMetadata, ReportStep } from '../../executor/build-report.ts';
-
-/** Markdown table cells: a "|" or a newline would end the cell early. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-function stepTable(steps: ReportStep[]): string[] {
-  if (steps.length === 0) return [];
-  const lines = ['', '| Step | Line | Cached | Seconds |', '| --- | --- | --- | --- |'];
-  for (const s of steps) lines.push(`| \`${cell(s.instruction)}\` | ${cell(s.file)}:${s.line} | ${s.cached ? 'yes' : 'no'} | ${s.seconds} |`);
-  return lines;
-}
+import type { BuildMetadata } from '../../executor/build-report.ts';
+import { cell, size, stepTable } from '../report-markdown.ts';
 
 export function annotationMarkdown(metadata: BuildMetadata): { style: 'success' | 'error'; markdown: string } {
   const r = metadata['kiln.report'];

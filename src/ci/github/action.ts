@@ -1,0 +1,102 @@
+// The Action's one entry (dist/action.js), run twice by the runner: as `main`, and as `post`
+// once the job's steps are done (post-if: always()). main saves `isPost` in the step's state, so
+// the second run knows it is the post step, as actions commonly do. main reads the inputs,
+// writes a private DOCKER_CONFIG, runs kiln-executor and hands on outputs and a summary read
+// from the metadata file; post deletes the private directory whatever happened.
+import * as core from '@actions/core';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildMetadata } from '../../executor/build-report.ts';
+import { BuilderError, describeError } from '../../util/errors.ts';
+import { redact } from '../../util/redact.ts';
+import { writeDockerConfig } from './credentials.ts';
+import { executorInvocation } from './executor-argv.ts';
+import { runExecutor } from './executor-run.ts';
+import { readInputs, type ActionInputs } from './inputs.ts';
+import { actionOutputs, failureAnnotation } from './outputs.ts';
+import { summaryMarkdown } from './summary.ts';
+
+/** State names: how main tells post what to clean up. */
+const IS_POST = 'isPost';
+const STEP_DIR = 'kilnDir';
+
+/** The step's environment for the executor: its inputs (registry-auth holds passwords) stay behind. */
+function executorEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('INPUT_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function readMetadata(file: string): BuildMetadata | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BuildMetadata) : undefined;
+}
+
+async function writeSummary(metadata: BuildMetadata, inputs: ActionInputs): Promise<void> {
+  if (!inputs.summary || !process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary.addRaw(redact(summaryMarkdown(metadata, inputs))).write();
+}
+
+async function main(): Promise<void> {
+  core.saveState(IS_POST, 'true');
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  // Whitespace is the inputs' own (secrets keep it); readInputs trims where a value may not have it.
+  const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }), workspace);
+
+  // Saved before anything is written into it, so post removes it even if a login fails half way.
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'kiln-'));
+  core.saveState(STEP_DIR, dir);
+  const extraEnv: Record<string, string> = {};
+  if (inputs.registryAuth.length) {
+    const dockerDir = join(dir, 'docker');
+    extraEnv.DOCKER_CONFIG = dockerDir;
+    core.startGroup('Registry credentials');
+    try {
+      const hosts = await writeDockerConfig(dockerDir, inputs.registryAuth, { idToken: (aud) => core.getIDToken(aud), mask: (s) => core.setSecret(s) }, process.env);
+      core.info(`kiln: credentials for ${hosts.join(', ')} in a private DOCKER_CONFIG`);
+    } finally {
+      core.endGroup();
+    }
+  }
+
+  const metadataFile = join(dir, 'metadata.json');
+  const invocation = executorInvocation(inputs, metadataFile);
+  for (const value of Object.values(invocation.env)) core.setSecret(value);
+  const code = await runExecutor(invocation.argv, executorEnv({ ...invocation.env, ...extraEnv }), {
+    startGroup: (name) => core.startGroup(name),
+    endGroup: () => core.endGroup(),
+    line: (text) => core.info(text),
+  });
+
+  const metadata = readMetadata(metadataFile);
+  if (metadata) await writeSummary(metadata, inputs);
+  const outputs = metadata && code === 0 ? actionOutputs(metadata) : undefined;
+  if (outputs) {
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+    return;
+  }
+  const failure = metadata && failureAnnotation(metadata, inputs.context, workspace);
+  if (failure?.file) {
+    core.error(failure.message, { title: 'kiln build failed', file: failure.file, startLine: failure.startLine });
+    throw new BuilderError('BUILD_FAILED', `the build failed at ${failure.file}:${failure.startLine}`);
+  }
+  throw new BuilderError('BUILD_FAILED', failure?.message ?? `kiln-executor exited with code ${code}; its error is in the log above`);
+}
+
+function post(): void {
+  const dir = core.getState(STEP_DIR);
+  if (!dir) return;
+  rmSync(dir, { recursive: true, force: true });
+  core.info('kiln: removed the private DOCKER_CONFIG and metadata file');
+}
+
+async function step(): Promise<void> {
+  try {
+    if (core.getState(IS_POST)) post();
+    else await main();
+  } catch (err) {
+    core.setFailed(redact(describeError(err)));
+  }
+}
+
+await step();

@@ -1,0 +1,57 @@
+// The step's registry credentials: each registry-auth entry becomes an entry of a private
+// DOCKER_CONFIG the executor alone reads. OIDC entries exchange the job's GitHub ID token through
+// the credential layer (auth/oidc/); every secret is masked (core.setSecret) and registered for
+// redaction before it is written anywhere.
+import { copyFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { saveCredential } from '../../auth/config-writer.ts';
+import { credentialSecret, type Credential } from '../../auth/credential.ts';
+import { defaultAudience, mintRegistryCredential } from '../../auth/oidc/index.ts';
+import { BuilderError } from '../../util/errors.ts';
+import { registerSecret } from '../../util/redact.ts';
+import type { RegistryAuth } from './inputs.ts';
+
+export interface StepIdentity {
+  /** core.getIDToken: the job's OIDC token for an audience. */
+  idToken(audience: string): Promise<string>;
+  /** core.setSecret: the runner masks the value in the log. */
+  mask(secret: string): void;
+}
+
+function hostOf(registry: string): string {
+  return registry.replace(/^[a-z]+:\/\//i, '').split('/')[0];
+}
+
+async function login(entry: RegistryAuth, step: StepIdentity, env: NodeJS.ProcessEnv): Promise<Credential> {
+  if (!('oidc' in entry)) return { kind: 'basic', username: entry.username, password: entry.password };
+  if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    throw new BuilderError('CREDENTIALS', `input registry-auth: ${entry.registry} (oidc: ${entry.oidc.provider}) needs the job's ID token, and ACTIONS_ID_TOKEN_REQUEST_URL is not set: add \`permissions: id-token: write\` to the job`);
+  }
+  const token = await step.idToken(defaultAudience(entry.oidc));
+  step.mask(token);
+  registerSecret(token);
+  const answer = await mintRegistryCredential({ registry: hostOf(entry.registry), spec: entry.oidc, subject: { kind: 'value', token } }, env);
+  return answer.credential;
+}
+
+/**
+ * Writes DIR/config.json: the logins a workflow already made (docker/login-action writes
+ * $DOCKER_CONFIG or ~/.docker) first, then one entry per registry-auth entry; returns the hosts.
+ */
+export async function writeDockerConfig(dir: string, entries: RegistryAuth[], step: StepIdentity, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const file = join(dir, 'config.json');
+  const existing = join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json');
+  if (existsSync(existing)) copyFileSync(existing, file);
+  const hosts: string[] = [];
+  for (const entry of entries) {
+    const credential = await login(entry, step, env);
+    const secret = credentialSecret(credential);
+    step.mask(secret);
+    registerSecret(secret);
+    const host = hostOf(entry.registry);
+    saveCredential(file, host, credential);
+    hosts.push(host);
+  }
+  return hosts;
+}
