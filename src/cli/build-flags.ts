@@ -81,7 +81,7 @@ function parseSecretSpec(spec: string): SecretSource {
 }
 
 /** KEY=VALUE items of a repeated flag as a record; later items win. */
-function keyValues(flag: string, items: string[]): Record<string, string> {
+export function keyValues(flag: string, items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items) {
     const eq = item.indexOf('=');

@@ -27,7 +27,7 @@ export function parseDestinations(destinations: string[]): Reference[] {
   return destinations.map((d) => parseReference(d));
 }
 
-async function writeText(path: string, text: string, flag: string): Promise<void> {
+export async function writeText(path: string, text: string, flag: string): Promise<void> {
   try {
     await writeFile(path, text);
   } catch (err) {

@@ -12,5 +12,6 @@ import { warmCommand } from './warm.ts';
 import { cacheCommand } from './cache.ts';
 import { buildkiteCommand } from './buildkite.ts';
 import { authCommand } from './auth.ts';
+import { indexCommand } from './image-index.ts';
 
-export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand, buildkiteCommand, authCommand];
+export const commands: Command[] = [versionCommand, buildCommand, copyCommand, digestCommand, manifestCommand, configCommand, loginCommand, logoutCommand, warmCommand, cacheCommand, buildkiteCommand, authCommand, indexCommand];
