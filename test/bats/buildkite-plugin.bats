@@ -72,6 +72,43 @@ stdin_of() {
   assert_output "$AGENT_DIR/calls/00001.stdin"
 }
 
+# One run of the step as a job of its own: the hooks in order, the build's metadata file kept as
+# $1 (pre-exit removes the job dir), the command hook's wall time in seconds as $2.
+cached_run() {
+  export BUILDKITE_JOB_ID="job-$BATS_TEST_NUMBER-$$-$1"
+  rm -rf "$AGENT_DIR/calls"/* "$AGENT_DIR/meta"/*
+  hook pre-command
+  start=$EPOCHREALTIME
+  hook command
+  end=$EPOCHREALTIME
+  cp "$BATS_TEST_TMPDIR/kiln-buildkite-$BUILDKITE_JOB_ID/metadata.json" "$BATS_TEST_TMPDIR/$1.json"
+  hook pre-exit
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }' > "$BATS_TEST_TMPDIR/$1.seconds"
+}
+
+# Cached steps / steps that make a layer (a FROM pulls its base, it is never "cached").
+steps_cached() {
+  jq -r '[.["kiln.report"].steps[] | select(.instruction | startswith("FROM ") | not)] | "\([.[] | select(.cached)] | length)/\(length)"' "$BATS_TEST_TMPDIR/$1.json"
+}
+
+@test "the same step run twice with cache.repo: the second run has every layer cached ($HOOK_SHELL)" {
+  # A cache repository of this shell's run alone, so the first run starts cold.
+  repo="$REGISTRY/bk/cached-${HOOK_SHELL%% *}"
+  config '{"context":"ctx","tags":["'"$repo"':1"],"cache":{"repo":"'"$repo"'-cache"},"auth":'"$auth_json"',"extra-args":["--isolation=chroot"]}'
+  cached_run first
+  first_layers=$(skopeo inspect --authfile "$REG_AUTHFILE" --format '{{.Layers}}' "docker://$repo:1")
+  cached_run second
+  assert_equal "$(steps_cached first)" 0/2
+  assert_equal "$(steps_cached second)" 2/2
+  # the cached run pushed the very layers the first one made
+  assert_equal "$(skopeo inspect --authfile "$REG_AUTHFILE" --format '{{.Layers}}' "docker://$repo:1")" "$first_layers"
+  run stdin_of annotate
+  assert_output --partial '| 2/2 |'
+  printf '# cache twice (%s): first run %s steps cached in %ss (kiln %ss), second run %s cached in %ss (kiln %ss)\n' \
+    "$HOOK_SHELL" "$(steps_cached first)" "$(cat "$BATS_TEST_TMPDIR/first.seconds")" "$(jq '.["kiln.report"].seconds' "$BATS_TEST_TMPDIR/first.json")" \
+    "$(steps_cached second)" "$(cat "$BATS_TEST_TMPDIR/second.seconds")" "$(jq '.["kiln.report"].seconds' "$BATS_TEST_TMPDIR/second.json")" >&3
+}
+
 @test "a failed build annotates the failing line and pre-exit removes DOCKER_CONFIG ($HOOK_SHELL)" {
   printf 'FROM %s\nCOPY hello.txt /hello.txt\nRUN false\n' "$BASE_IMAGE" > "$ctx/Dockerfile"
   config '{"context":"ctx","tags":["'"$REGISTRY"'/bk/fail:1"],"auth":'"$auth_json"',"extra-args":["--isolation=chroot"]}'

@@ -6,7 +6,9 @@ import { cell, size, stepTable } from '../report-markdown.ts';
 
 export function annotationMarkdown(metadata: BuildMetadata): { style: 'success' | 'error'; markdown: string } {
   const r = metadata['kiln.report'];
-  const hits = r.steps.filter((s) => s.cached).length;
+  // Out of the steps that can hit the cache: a FROM pulls its base and is never a hit.
+  const cacheable = r.steps.filter((s) => !/^FROM\s/i.test(s.instruction));
+  const hits = cacheable.filter((s) => s.cached).length;
   if (!r.success) {
     const e = r.error;
     const where = e?.file && e.line ? ` at ${cell(e.file)}:${e.line}` : '';
@@ -19,7 +21,7 @@ export function annotationMarkdown(metadata: BuildMetadata): { style: 'success' 
   const digest = metadata['containerimage.digest'] ?? '';
   const images = r.images.length ? r.images : [{ name: '(not pushed)', digest }];
   for (const img of images) {
-    lines.push(`| \`${cell(img.name)}@${img.digest}\` | ${size(r.size ?? 0)} | ${r.layers ?? 0} | ${hits}/${r.steps.length} | ${r.seconds} |`);
+    lines.push(`| \`${cell(img.name)}@${img.digest}\` | ${size(r.size ?? 0)} | ${r.layers ?? 0} | ${hits}/${cacheable.length} | ${r.seconds} |`);
   }
   lines.push(...stepTable(r.steps));
   return { style: 'success', markdown: lines.join('\n') + '\n' };

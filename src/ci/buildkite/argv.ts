@@ -73,6 +73,7 @@ export function buildArgv(config: PluginConfig, env: NodeJS.ProcessEnv, now: Dat
     argv.push('--cache');
     if (config.cache.repo) argv.push('--cache-repo', config.cache.repo);
     if (config.cache.ttl) argv.push('--cache-ttl', config.cache.ttl);
+    if (config.cache['copy-layers'] ?? true) argv.push('--cache-copy-layers');
   }
   const [platform] = config.platforms ?? [];
   if (platform) argv.push('--custom-platform', platform);

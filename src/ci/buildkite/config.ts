@@ -36,7 +36,7 @@ export interface PluginConfig {
   push?: boolean;
   labels?: string[] | Record<string, string | number | boolean>;
   secrets?: string[];
-  cache?: { repo?: string; ttl?: string };
+  cache?: { repo?: string; ttl?: string; 'copy-layers'?: boolean };
   platforms?: string[];
   outputs?: string[];
   auth?: AuthConfig[];

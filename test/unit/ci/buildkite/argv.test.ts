@@ -31,6 +31,8 @@ test('tags, build args (list and map), target, labels, secrets, cache and platfo
   assert.deepEqual(o.secrets, [{ id: 'npm', env: 'NPM_TOKEN' }, { id: 'key', src: '/run/key' }]);
   assert.equal(o.cache, true);
   assert.equal(o.cacheRepo, 'reg/cache');
+  assert.equal(o.cacheCopyLayers, true);
+  assert.equal(options({ tags: ['r/a'], cache: { 'copy-layers': false } }).cacheCopyLayers, false);
   assert.equal(o.customPlatform, 'linux/arm64');
   assert.equal(o.reproducible, true);
   assert.deepEqual(options({ tags: ['r/a'], 'build-args': ['X=1'] }).buildArgs, { X: '1' });
