@@ -12,6 +12,7 @@ import { BuilderError, describeError } from '../../util/errors.ts';
 import { redact } from '../../util/redact.ts';
 import { writeDockerConfig } from './credentials.ts';
 import { executorInvocation } from './executor-argv.ts';
+import { ghaCacheAvailable, ghaCachePlan, restoreGhaCache, saveGhaCache } from './gha-cache.ts';
 import { runExecutor } from './executor-run.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { actionOutputs, failureAnnotation } from './outputs.ts';
@@ -59,8 +60,25 @@ async function main(): Promise<void> {
     }
   }
 
+  // type=gha: the dir: cache restored here and saved after the build; without the service, or
+  // when the restore timed out, the build runs without a layer cache.
+  const ghaWanted = ghaCachePlan(inputs, process.env.RUNNER_TEMP || tmpdir());
+  let gha = ghaWanted;
+  let restoredKey = '';
+  if (gha) {
+    core.startGroup('Layer cache (GitHub Actions cache)');
+    try {
+      const key = ghaCacheAvailable() ? await restoreGhaCache(gha) : undefined;
+      if (key === undefined) gha = undefined;
+      else restoredKey = key;
+    } finally {
+      core.endGroup();
+    }
+  }
+  const buildInputs = ghaWanted && !gha ? { ...inputs, noCache: true } : inputs;
+
   const metadataFile = join(dir, 'metadata.json');
-  const invocation = executorInvocation(inputs, metadataFile);
+  const invocation = executorInvocation(buildInputs, metadataFile, gha?.dir);
   for (const value of Object.values(invocation.env)) core.setSecret(value);
   const code = await runExecutor(invocation.argv, executorEnv({ ...invocation.env, ...extraEnv }), {
     startGroup: (name) => core.startGroup(name),
@@ -73,6 +91,10 @@ async function main(): Promise<void> {
   const outputs = metadata && code === 0 ? actionOutputs(metadata) : undefined;
   if (outputs) {
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+    if (gha) {
+      core.startGroup('Layer cache (GitHub Actions cache)');
+      await saveGhaCache(gha, restoredKey).finally(() => core.endGroup());
+    }
     return;
   }
   const failure = metadata && failureAnnotation(metadata, inputs.context, workspace);
@@ -100,3 +122,5 @@ async function step(): Promise<void> {
 }
 
 await step();
+// A cache upload abandoned at its timeout may still hold the event loop; the step is over.
+process.exit();

@@ -9,27 +9,33 @@ export interface ExecutorInvocation {
   env: Record<string, string>;
 }
 
-/** kiln keeps one layer cache, read and written; cache-from and cache-to must agree on it. */
-function cacheRepo(inputs: ActionInputs): string | undefined {
+/**
+ * kiln keeps one layer cache, read and written; cache-from and cache-to must agree on it. type=gha
+ * is the local directory the step restores from and saves to the GitHub Actions cache
+ * (gha-cache.ts), whatever the scopes, so gha entries always agree with each other.
+ */
+function cacheRepo(inputs: ActionInputs, ghaDir: string | undefined): string | undefined {
   const specs = [...inputs.cacheTo, ...inputs.cacheFrom];
   if (specs.length === 0) return undefined;
-  const repos = new Set(specs.map(cacheRepoOf));
+  const repos = new Set(specs.map((spec) => cacheRepoOf(spec, ghaDir)));
   if (repos.size > 1) throw new BuilderError('USAGE', `input cache-to: kiln reads and writes one layer cache; cache-from and cache-to name ${[...repos].join(' and ')}`);
   return [...repos][0];
 }
 
-function cacheRepoOf(spec: CacheSpec): string {
+function cacheRepoOf(spec: CacheSpec, ghaDir: string | undefined): string {
   switch (spec.type) {
     case 'registry':
       return spec.ref;
     case 'local':
       return `oci:${spec.dir}`;
     case 'gha':
-      throw new BuilderError('USAGE', 'input cache-to: type=gha is not available in this version of the action yet; use type=registry,ref=… or type=local,dest=…');
+      if (!ghaDir) throw new BuilderError('INTERNAL', 'type=gha cache without its local directory');
+      return `dir:${ghaDir}`;
   }
 }
 
-export function executorInvocation(inputs: ActionInputs, metadataFile: string): ExecutorInvocation {
+/** `ghaDir`: where the type=gha cache is restored to (gha-cache.ts); needed only when an input names type=gha. */
+export function executorInvocation(inputs: ActionInputs, metadataFile: string, ghaDir?: string): ExecutorInvocation {
   const argv = [`--context=${inputs.context}`];
   const env: Record<string, string> = {};
   if (inputs.file) argv.push(`--dockerfile=${inputs.file}`);
@@ -47,7 +53,7 @@ export function executorInvocation(inputs: ActionInputs, metadataFile: string): 
   for (const secret of inputs.secretFiles) argv.push(`--secret=id=${secret.id},src=${secret.path}`);
   for (const secret of inputs.secretEnvs) argv.push(`--secret=id=${secret.id},env=${secret.env}`);
   for (const output of inputs.outputs) argv.push(output.type === 'oci' ? `--oci-layout-path=${output.dest}` : `--tar-path=${output.dest}`);
-  const repo = inputs.noCache ? undefined : cacheRepo(inputs);
+  const repo = inputs.noCache ? undefined : cacheRepo(inputs, ghaDir);
   if (repo) argv.push('--cache=true', `--cache-repo=${repo}`);
   if (inputs.reproducible) argv.push('--reproducible');
   argv.push(`--metadata-file=${metadataFile}`, '--log-format=text', ...inputs.extraArgs);

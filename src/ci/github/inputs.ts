@@ -4,10 +4,11 @@
 // input's name, so the step fails with one line.
 import { load as loadYaml } from 'js-yaml';
 import type { OidcProviderSpec } from '../../auth/oidc/types.ts';
+import { parseGoDuration } from '../../dockerfile/duration.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { parseFields, parseList, splitKeyValue, splitWords } from './list-input.ts';
 
-export type CacheSpec = { type: 'registry'; ref: string } | { type: 'local'; dir: string } | { type: 'gha'; scope: string };
+export type CacheSpec = { type: 'registry'; ref: string } | { type: 'local'; dir: string } | { type: 'gha'; scope: string; timeoutMs: number };
 export type OutputSpec = { type: 'oci'; dest: string } | { type: 'tar'; dest: string };
 export type RegistryAuth =
   | { registry: string; username: string; password: string }
@@ -80,9 +81,19 @@ function cacheSpecs(get: InputGetter, name: string): CacheSpec[] {
       if (!dir) throw usage(name, `type=local needs ${name === 'cache-to' ? 'dest' : 'src'}=DIR`);
       return { type, dir };
     }
-    if (type === 'gha') return { type, scope: fields.get('scope') || 'buildkit' };
+    if (type === 'gha') return { type, scope: fields.get('scope') || 'buildkit', timeoutMs: ghaTimeout(name, fields.get('timeout')) };
     throw usage(name, `unknown cache type "${type}" (expected registry, gha or local)`);
   });
+}
+
+// buildx's type=gha default: a cache service that hangs must not hold the build longer than this.
+const GHA_TIMEOUT_MS = 10 * 60_000;
+
+function ghaTimeout(name: string, text: string | undefined): number {
+  if (text === undefined) return GHA_TIMEOUT_MS;
+  const ns = parseGoDuration(text);
+  if (ns === undefined || ns <= 0) throw usage(name, `type=gha timeout "${text}" is not a duration such as 10m or 90s`);
+  return Math.ceil(ns / 1e6);
 }
 
 function outputSpecs(get: InputGetter): OutputSpec[] {

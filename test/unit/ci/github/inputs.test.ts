@@ -51,9 +51,10 @@ test('secrets: "=" inside values, quoted values keep newlines and whitespace', (
 });
 
 test('cache-from / cache-to: registry, local, gha forms and a bare reference', () => {
-  const inputs = readInputs(getter({ 'cache-from': 'type=registry,ref=r.io/a/cache\nr.io/b/cache', 'cache-to': 'type=local,dest=/tmp/c\ntype=gha\ntype=gha,scope=web' }), '/ws');
+  const inputs = readInputs(getter({ 'cache-from': 'type=registry,ref=r.io/a/cache\nr.io/b/cache', 'cache-to': 'type=local,dest=/tmp/c\ntype=gha\ntype=gha,scope=web,timeout=90s' }), '/ws');
   assert.deepEqual(inputs.cacheFrom, [{ type: 'registry', ref: 'r.io/a/cache' }, { type: 'registry', ref: 'r.io/b/cache' }]);
-  assert.deepEqual(inputs.cacheTo, [{ type: 'local', dir: '/tmp/c' }, { type: 'gha', scope: 'buildkit' }, { type: 'gha', scope: 'web' }]);
+  assert.deepEqual(inputs.cacheTo, [{ type: 'local', dir: '/tmp/c' }, { type: 'gha', scope: 'buildkit', timeoutMs: 600_000 }, { type: 'gha', scope: 'web', timeoutMs: 90_000 }]);
+  assert.throws(() => readInputs(getter({ 'cache-to': 'type=gha,timeout=soon' }), '/ws'), /^BuilderError: input cache-to: type=gha timeout "soon" is not a duration/);
 });
 
 test('registry-auth: static and oidc entries; the aws-role-arn input fills an entry that names none', () => {
