@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { displayUrl } from '../util/display-url.ts';
 import { BuilderError } from '../util/errors.ts';
 import { decompressByContent } from './decompress.ts';
+import { fetchGitContext, parseGitContext } from './git-context.ts';
 import { loadDockerignore } from './dockerignore.ts';
 import type { IgnoreFilter } from './filter.ts';
 import { resolveRelative } from '../tar/root-path.ts';
@@ -23,8 +24,10 @@ export interface OpenContextOptions {
   dockerfilePath?: string;
   /** Read for `tar://stdin` (default: process.stdin). */
   stdin?: Readable;
-  /** Where tar contexts are extracted (default: the OS temp dir). */
+  /** Where tar contexts are extracted and git contexts checked out (default: the OS temp dir). */
   tmpDir?: string;
+  /** `--git`: kaniko's options for a git context (branch=,single-branch=,recurse-submodules=,insecure-skip-tls=). */
+  git?: string;
 }
 
 export interface BuildContext {
@@ -37,22 +40,29 @@ export interface BuildContext {
   /** Removes what opening made (an extracted tar); a local directory is left alone. */
   cleanup(): Promise<void>;
   /** For a remote context: the archive bytes received and how long fetching and unpacking took. */
-  fetched?: { bytes: number; seconds: number };
+  fetched?: Fetched;
+}
+
+/** A remote context's bytes received, the time fetching took, and a git context's commit. */
+export interface Fetched {
+  bytes: number;
+  seconds: number;
+  commit?: string;
 }
 
 interface Materialized {
   root: string;
   cleanup: () => Promise<void>;
-  fetched?: { bytes: number; seconds: number };
+  fetched?: Fetched;
 }
 
 export async function openContext(value: string, opts: OpenContextOptions = {}): Promise<BuildContext> {
   const parsed = parseContextSpec(value);
   // Messages name the context without a password a URL may carry.
-  const spec = parsed.kind === 'url' ? displayUrl(value) : value;
+  const spec = parsed.kind === 'url' || parsed.kind === 'git' ? displayUrl(value) : value;
   const { root, cleanup, fetched } = await materialize(parsed, spec, opts);
   try {
-    const dir = await narrow(root, spec, opts.subPath);
+    const dir = opts.subPath ? await narrow(root, opts.subPath, `--context-sub-path=${opts.subPath}`, `the build context ${spec}`) : root;
     const dockerfile = await locateDockerfile(dir, opts.dockerfilePath ?? 'Dockerfile');
     const { matcher } = await loadDockerignore(dir, dockerfile === '-' ? undefined : dockerfile);
     return { dir, ignore: matcher, dockerfile, cleanup, ...(fetched ? { fetched } : {}) };
@@ -72,6 +82,7 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
     return { root: parsed.path, cleanup: async () => undefined };
   }
   const started = performance.now();
+  if (parsed.kind === 'git') return materializeGit(parsed.url, spec, opts, started);
   let input: Readable;
   let what: string;
   let remote = false;
@@ -107,6 +118,21 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   return { root, cleanup, fetched: { bytes: counted.bytes(), seconds: (performance.now() - started) / 1000 } };
 }
 
+async function materializeGit(url: string, spec: string, opts: OpenContextOptions, started: number): Promise<Materialized> {
+  const where = `--context=${spec}`;
+  const context = parseGitContext(url, opts.git ?? '', where);
+  const root = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'kiln-context-'));
+  const cleanup = (): Promise<void> => rm(root, { recursive: true, force: true });
+  try {
+    const { bytes, commit } = await fetchGitContext(context, root, where);
+    const dir = context.subdir ? await narrow(root, context.subdir, where, 'the repository') : root;
+    return { root: dir, cleanup, fetched: { bytes, seconds: (performance.now() - started) / 1000, commit } };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
 /** Passes `input` through, counting what it carries, so a remote archive's size is known without a copy. */
 function countBytes(input: Readable): { stream: Readable; bytes: () => number } {
   let bytes = 0;
@@ -121,14 +147,17 @@ function countBytes(input: Readable): { stream: Readable; bytes: () => number } 
   return { stream: counter, bytes: () => bytes };
 }
 
-/** Applies --context-sub-path, resolved inside the context so a symlink cannot lead out of it. */
-async function narrow(root: string, spec: string, subPath: string | undefined): Promise<string> {
-  if (subPath === undefined || subPath === '' || subPath === '.') return root;
+/**
+ * Applies --context-sub-path or a git context's `#ref:subdir`, resolved inside the context so a
+ * symlink cannot lead out of it; `label` and `place` word the error.
+ */
+async function narrow(root: string, subPath: string, label: string, place: string): Promise<string> {
+  if (subPath === '.') return root;
   const rel = await resolveRelative(root, subPath, { followLeaf: true });
   const dir = join(root, rel);
   const st = await stat(dir).catch(() => undefined);
-  if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `--context-sub-path=${subPath}: no such directory in the build context ${spec}`);
-  if (!st.isDirectory()) throw new BuilderError('CONTEXT_INVALID', `--context-sub-path=${subPath}: not a directory in the build context ${spec}`);
+  if (!st) throw new BuilderError('CONTEXT_NOT_FOUND', `${label}: no such directory in ${place}`);
+  if (!st.isDirectory()) throw new BuilderError('CONTEXT_INVALID', `${label}: not a directory in ${place}`);
   return dir;
 }
 

@@ -10,10 +10,11 @@ export type ContextSpec =
   | { kind: 'tar'; path: string }
   | { kind: 'stdin' }
   | { kind: 's3'; bucket: string; key: string }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+  | { kind: 'git'; url: string };
 
-const LATER = ['gs', 'git'];
-const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, https://';
+const LATER = ['gs'];
+const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, https://, git://';
 
 export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpec {
   if (value === 'tar://stdin') return { kind: 'stdin' };
@@ -32,7 +33,11 @@ export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpe
     }
     return { kind: 's3', bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
   }
-  if (scheme === 'http' || scheme === 'https') return { kind: 'url', url: value };
+  if (scheme === 'git' || scheme === 'ssh') return { kind: 'git', url: value };
+  if (scheme === 'http' || scheme === 'https') {
+    const path = value.split('#')[0].split('?')[0];
+    return path.endsWith('.git') ? { kind: 'git', url: value } : { kind: 'url', url: value };
+  }
   const later = LATER.includes(scheme);
   throw new BuilderError(
     'CONTEXT_INVALID',

@@ -137,8 +137,9 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
   checkOutputs(options);
   const destinations: Reference[] = parseDestinations(options.destinations);
   const secrets = await readSecrets(options.secrets);
-  const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile });
-  if (context.fetched) log.info(`fetched the build context: ${formatBytes(context.fetched.bytes)} in ${context.fetched.seconds.toFixed(1)}s`);
+  const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile, git: options.git });
+  const { fetched } = context;
+  if (fetched) log.info(`fetched the build context: ${formatBytes(fetched.bytes)} in ${fetched.seconds.toFixed(1)}s${fetched.commit ? ` (commit ${fetched.commit})` : ''}`);
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
   let workspace: Workspace | undefined;
   try {
