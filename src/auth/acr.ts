@@ -6,11 +6,12 @@
 // registry's token endpoint. The OIDC provider (oidc/azure.ts) shares the exchange.
 import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential, type TokenCredential } from '@azure/identity';
 import { decodeJwt } from 'jose';
-import { fetch } from 'undici';
+import { Agent, fetch } from 'undici';
 import { BuilderError } from '../util/errors.ts';
 import { redact, registerSecret } from '../util/redact.ts';
 import { withTimeout } from '../util/timeout.ts';
 import { trustedRoots } from '../util/trust-store.ts';
+import type { RegistryFormPost } from './credential.ts';
 import type { Answer, CredentialSource } from './source.ts';
 
 /** The user name ACR expects beside a refresh token (docker's identitytoken). */
@@ -76,6 +77,25 @@ export async function entraToken(credential: TokenCredential, cloud: AzureCloud)
   return { token: got.token, expiresAt: got.expiresOnTimestamp };
 }
 
+let directAgent: Agent | undefined;
+
+/**
+ * Without the registry client's connections (the wrappers mint before any build), the exchange
+ * goes straight to the login server, trusting what kiln trusts for registries.
+ */
+const postDirect: RegistryFormPost = async (url, form) => {
+  const ca = trustedRoots();
+  directAgent ??= new Agent(ca ? { connect: { ca } } : {});
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form.toString(),
+    signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
+    dispatcher: directAgent,
+  });
+  return { status: res.status, text: await res.text() };
+};
+
 /**
  * POST /oauth2/exchange on the registry: an Entra access token for an ACR refresh token, answered
  * as docker's identitytoken. Refusals are passed on in one line naming `who` and the registry.
@@ -85,20 +105,14 @@ export async function acrRefreshToken(
   registry: string,
   aad: { token: string; expiresAt: number },
   tenant: string | undefined,
+  post: RegistryFormPost = postDirect,
 ): Promise<Pick<Answer, 'credential' | 'expiresAt'>> {
   const form = new URLSearchParams({ grant_type: 'access_token', service: registry, access_token: aad.token });
   if (tenant) form.set('tenant', tenant);
   let status: number;
   let text: string;
   try {
-    const res = await fetch(`https://${registry}/oauth2/exchange`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-      signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
-    });
-    status = res.status;
-    text = await res.text();
+    ({ status, text } = await post(`https://${registry}/oauth2/exchange`, form));
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     throw new BuilderError('CREDENTIALS', redact(`${who}: ${registry}/oauth2/exchange is unreachable: ${cause ?? (err as Error).message}`));
@@ -165,7 +179,7 @@ export function acrSource(env: NodeJS.ProcessEnv = process.env): CredentialSourc
     claims(registry) {
       return parseAcrHost(registry) ? `${registry} is an Azure container registry (*.azurecr.io, .cn, .us)` : undefined;
     },
-    async lookup(registry) {
+    async lookup(registry, _repository, context) {
       const cloud = parseAcrHost(registry);
       if (!cloud) return undefined;
       const identity = identityFor(cloud, env);
@@ -181,7 +195,7 @@ export function acrSource(env: NodeJS.ProcessEnv = process.env): CredentialSourc
           throw new BuilderError('CREDENTIALS', `acr: Entra ID refused the ${identity.why} for ${registry}: ${entraErrorText(err)}`);
         }
       }
-      const answer = await acrRefreshToken('acr', registry, aad, env.AZURE_TENANT_ID);
+      const answer = await acrRefreshToken('acr', registry, aad, env.AZURE_TENANT_ID, context?.post);
       return { ...answer, why: `${registry} is an Azure container registry; Entra ID token from the ${identity.why}, exchanged at /oauth2/exchange` };
     },
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 import { saveCredential, saveCredHelper, writePrivateJson } from './config-writer.ts';
-import type { Credential, Keychain } from './credential.ts';
+import type { Credential, Keychain, LookupContext } from './credential.ts';
 import { dockerConfigDir } from './docker-config.ts';
 import { mintRegistryCredential } from './oidc/index.ts';
 import type { OidcProviderSpec, SubjectTokenSource } from './oidc/types.ts';
@@ -86,8 +86,8 @@ export function helperRecipes(env: NodeJS.ProcessEnv): Record<string, HelperReci
  * What the kiln helper answers for a registry: its recipe's OIDC exchange, minted now (never
  * cached: the point is a fresh token on every ask), else whatever `builtins` has for it.
  */
-export async function kilnHelperCredential(registry: string, env: NodeJS.ProcessEnv, builtins: Keychain, repository?: string): Promise<Credential | undefined> {
+export async function kilnHelperCredential(registry: string, env: NodeJS.ProcessEnv, builtins: Keychain, repository?: string, context?: LookupContext): Promise<Credential | undefined> {
   const oidc = helperRecipes(env)[normalizeHost(registry)]?.oidc;
-  if (!oidc) return builtins.resolve(registry, repository);
-  return (await mintRegistryCredential({ registry, spec: oidc.spec, subject: oidc.subject }, env)).credential;
+  if (!oidc) return builtins.resolve(registry, repository, context);
+  return (await mintRegistryCredential({ registry, spec: oidc.spec, subject: oidc.subject }, env, context)).credential;
 }

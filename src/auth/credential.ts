@@ -7,12 +7,24 @@ export type Credential =
   | { kind: 'identityToken'; identityToken: string; username?: string }
   | { kind: 'registryToken'; registryToken: string };
 
+/**
+ * A form POST to a registry host through the registry client's own connections, so a token
+ * exchange on the registry (ACR's /oauth2/exchange) reaches it the way its API does:
+ * --registry-address, --registry-certificate, --skip-tls-verify and the trusted CAs.
+ */
+export type RegistryFormPost = (url: string, form: URLSearchParams) => Promise<{ status: number; text: string }>;
+
+/** What the registry client lends a keychain for one lookup. */
+export interface LookupContext {
+  post?: RegistryFormPost;
+}
+
 export interface Keychain {
   /**
    * Credentials for `registry` (a registry name such as "docker.io" or "127.0.0.1:5000"), and
    * for `repository` on it when sources hold repository-scoped entries; undefined means anonymous.
    */
-  resolve(registry: string, repository?: string): Promise<Credential | undefined>;
+  resolve(registry: string, repository?: string, context?: LookupContext): Promise<Credential | undefined>;
   /**
    * Drops what the keychain remembers for a registry (one repository, or all when omitted): the
    * registry refused the credential, so the next resolve must ask its source again.

@@ -26,7 +26,7 @@ export function defaultKeychain(opts: KeychainOptions = {}): ChainKeychain {
   const names = parseCredentialHelpers(opts.credentialHelpers);
   const builtins = builtinKeychain(names, env);
   // A credHelpers entry naming kiln is answered here, as docker-credential-kiln would, rather than by spawning ourselves.
-  const inProcess: InProcessHelpers = { [KILN_HELPER]: (registry, repository) => kilnHelperCredential(registry, env, builtins, repository) };
+  const inProcess: InProcessHelpers = { [KILN_HELPER]: (registry, repository, context) => kilnHelperCredential(registry, env, builtins, repository, context) };
   return new ChainKeychain([
     flagSource((opts.registryAuth ?? []).map((spec) => parseRegistryAuth(spec, env))),
     ...builtinSources(names, 'env', env),

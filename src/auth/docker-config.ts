@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 import { registerSecret } from '../util/redact.ts';
-import type { Credential } from './credential.ts';
+import type { Credential, LookupContext } from './credential.ts';
 import { helperGet } from './cred-helper.ts';
 import { matchScore, normalizeHost, parseServerKey, serverUrlFor } from './server-key.ts';
 
@@ -106,7 +106,7 @@ function lookupByHost(map: Record<string, string> | undefined, registry: string)
 }
 
 /** Helpers answered inside this process instead of spawning docker-credential-NAME (kiln's own). */
-export type InProcessHelpers = Record<string, (registry: string, repository?: string) => Promise<Credential | undefined>>;
+export type InProcessHelpers = Record<string, (registry: string, repository?: string, context?: LookupContext) => Promise<Credential | undefined>>;
 
 /** The credential helper a config names for a registry: its credHelpers entry, else credsStore. */
 export function configHelper(config: DockerConfig, registry: string): string | undefined {
@@ -134,11 +134,12 @@ export async function resolveFromConfig(
   registry: string,
   repository?: string,
   inProcess: InProcessHelpers = {},
+  context?: LookupContext,
 ): Promise<Credential | undefined> {
   const helper = configHelper(config, registry);
   if (helper) {
     const own = inProcess[helper];
-    const fromHelper = own ? await own(registry, repository) : await helperGet(helper, serverUrlFor(registry));
+    const fromHelper = own ? await own(registry, repository, context) : await helperGet(helper, serverUrlFor(registry));
     if (fromHelper) return fromHelper;
   }
   const found = findAuthEntry(config, registry, repository);

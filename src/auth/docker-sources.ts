@@ -23,10 +23,10 @@ function configSource(sourceName: string, load: LoadConfig, inProcess: InProcess
       }
       return entry ? `${found.name} auths["${entry.key}"] matches ${registry}${repository ? `/${repository}` : ''}` : undefined;
     },
-    async lookup(registry, repository) {
+    async lookup(registry, repository, context) {
       const found = get();
       if (!found) return undefined;
-      const credential = await resolveFromConfig(found.config, found.name, registry, repository, inProcess);
+      const credential = await resolveFromConfig(found.config, found.name, registry, repository, inProcess, context);
       return credential && { credential, why: this.claims(registry, repository) ?? found.name };
     },
   };

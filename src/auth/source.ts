@@ -1,7 +1,7 @@
 // The keychain is a chain of credential sources tried in a documented order (docs/credentials.md):
 // explicit flags, env-var conventions, DOCKER_AUTH_CONFIG, config.json, the built-in cloud
 // helpers, then anonymous. Each source answers for a registry (and repository) or passes.
-import type { Credential } from './credential.ts';
+import type { Credential, LookupContext } from './credential.ts';
 
 export interface Answer {
   credential: Credential;
@@ -27,5 +27,5 @@ export interface CredentialSource {
    * metadata server unreachable within a bounded time). Throws BuilderError('CREDENTIALS', …)
    * naming the source and the host for a failure the user must fix (refused, expired, malformed).
    */
-  lookup(registry: string, repository?: string): Promise<Answer | undefined>;
+  lookup(registry: string, repository?: string, context?: LookupContext): Promise<Answer | undefined>;
 }

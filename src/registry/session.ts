@@ -127,14 +127,21 @@ export class Session {
   }
 
   /** Resolves the keychain's credential for a repository on a registry. */
-  credential(registry: string, repository: string): Promise<Credential | undefined> {
-    return this.cfg.keychain.resolve(registry, repository);
+  credential(registry: string, repository: string, direction: Direction = 'pull'): Promise<Credential | undefined> {
+    return this.cfg.keychain.resolve(registry, repository, { post: (url, form) => this.postForm(url, form, direction) });
+  }
+
+  /** A form POST through this session's connections, for token exchanges a credential source makes on the registry. */
+  private async postForm(url: string, form: URLSearchParams, direction: Direction): Promise<{ status: number; text: string }> {
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const res = await this.cfg.transport.exchange({ method: 'POST', url, headers, body: Buffer.from(form.toString()), direction });
+    return { status: res.status, text: await res.body.text() };
   }
 
   /** Sends a call and returns the response when its status is one of `call.ok`. */
   async send(call: Call): Promise<HttpResponse> {
     const ep = await this.endpoint(call.registry, call.direction);
-    let credential = await this.credential(call.registry, call.repository);
+    let credential = await this.credential(call.registry, call.repository, call.direction);
     const url = new URL(call.path, ep.origin + '/');
     const sameOrigin = url.origin === ep.origin;
     const maxAttempts = 1 + this.cfg.retries + (call.extraAttempts ?? 0);
@@ -177,7 +184,7 @@ export class Session {
           // A minted credential (a cloud token) may be what expired: have the keychain mint anew.
           if (credential && this.cfg.keychain.invalidate) {
             this.cfg.keychain.invalidate(call.registry, call.repository);
-            credential = await this.credential(call.registry, call.repository);
+            credential = await this.credential(call.registry, call.repository, call.direction);
           }
           challenge = fresh;
           if (fresh.scheme === 'bearer') scopes = mergeScopes(scopes, parseScopes(fresh.params.scope));

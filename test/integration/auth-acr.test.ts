@@ -1,17 +1,17 @@
 // The acr credential source, and the azure OIDC provider, with the real @azure/identity pointed at a strict local Entra ID
 // (AZURE_AUTHORITY_HOST, HTTPS with the lab CA through SSL_CERT_FILE) and the ACR exchange served
-// beside a lab token registry that refuses anonymous and unknown credentials. The ACR login
-// server's name reaches that registry's token server as split-horizon DNS would (routeHostTo).
+// by a lab ACR login server in front of a token registry that refuses anonymous and unknown
+// credentials. The source's exchange reaches it under the ACR name (postVia), as the registry
+// client's connections would with --registry-address.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fetch } from 'undici';
 import { acrSource, ACR_TOKEN_USER } from '../../src/auth/acr.ts';
 import { defaultAudience, mintRegistryCredential } from '../../src/auth/oidc/index.ts';
-import type { Credential } from '../../src/auth/credential.ts';
+import type { Credential, LookupContext } from '../../src/auth/credential.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
-import { FEDERATION_AUDIENCE, routeHostTo, startAzureServer, startSilentEndpoint, type AzureServer } from '../support/azure-server.ts';
+import { FEDERATION_AUDIENCE, postVia, startAcrLoginServer, startAzureServer, startSilentEndpoint, type AzureServer } from '../support/azure-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
 import { labTempDir } from '../support/temp-dirs.ts';
@@ -27,12 +27,13 @@ const SUBJECT = 'system:serviceaccount:ci:kiln-builder';
 const GH_CLIENT = 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff';
 const GH_SUBJECT = 'repo:kiln-lab/app:ref:refs/heads/main';
 
-/** Whether the lab token registry grants push for an ACR refresh token (the registry client's refresh_token grant), asked through the routed dispatcher. */
+/** Whether the lab token registry grants push for an ACR refresh token (the registry client's refresh_token grant). */
 async function acrGrantsPush(reg: LabRegistry, cred: Credential, repository = 'acr/app'): Promise<boolean> {
   assert.equal(cred.kind, 'identityToken');
   const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, service: 'kiln-lab-registry', scope: `repository:${repository}:pull,push`, client_id: 'kiln' });
-  const res = await fetch(reg.tokenServer!.realm, { method: 'POST', body: form });
-  return res.status === 200 && ((await res.json()) as { scope: string }).scope === `repository:${repository}:pull,push`;
+  const realm = reg.tokenServer!.realm;
+  const res = await (await postVia(new URL(realm).host))(realm, form);
+  return res.status === 200 && (JSON.parse(res.text) as { scope: string }).scope === `repository:${repository}:pull,push`;
 }
 
 describe('acr credential source', () => {
@@ -40,7 +41,8 @@ describe('acr credential source', () => {
   let azure: AzureServer;
   let reg: LabRegistry;
   let dir: string;
-  let unroute: () => void;
+  let login: Awaited<ReturnType<typeof startAcrLoginServer>>;
+  let via: LookupContext;
   const saved = { ...process.env };
 
   before(async () => {
@@ -51,7 +53,8 @@ describe('acr credential source', () => {
       apps: { [WI_CLIENT]: { federated: { issuer, subject: SUBJECT } }, [SP_CLIENT]: { secret: SP_SECRET }, [GH_CLIENT]: { federated: { issuer, subject: GH_SUBJECT } } },
     });
     reg = await startRegistry('token', { tls: true, anonymous: 'none', authenticate: () => undefined, routes: azure.exchangeRoute, verifyRefreshToken: azure.verifyRefreshToken });
-    unroute = await routeHostTo(ACR, new URL(reg.tokenServer!.realm).host);
+    login = await startAcrLoginServer(azure, reg);
+    via = { post: await postVia(login.host) };
     dir = await labTempDir('auth-acr');
     // Entra is HTTPS with the lab CA: trusted the way kiln trusts extra CAs for registries.
     process.env.SSL_CERT_FILE = reg.caFile;
@@ -60,7 +63,7 @@ describe('acr credential source', () => {
 
   after(async () => {
     process.env = saved;
-    unroute?.();
+    await login?.stop();
     await reg?.stop();
     await azure?.stop();
     await issuer?.stop();
@@ -77,7 +80,7 @@ describe('acr credential source', () => {
 
   it('workload identity: the federated token file signs in, the exchange gives a refresh token the registry accepts', async () => {
     const file = await tokenFile('federated.jwt', { audience: FEDERATION_AUDIENCE, subject: SUBJECT });
-    const answer = await acrSource(wiEnv(file)).lookup(ACR);
+    const answer = await acrSource(wiEnv(file)).lookup(ACR, undefined, via);
     assert.ok(answer && answer.credential.kind === 'identityToken');
     assert.equal(answer.credential.username, ACR_TOKEN_USER);
     assert.match(answer.why, /workload identity of AZURE_CLIENT_ID=11111111/);
@@ -88,14 +91,14 @@ describe('acr credential source', () => {
   });
 
   it('client secret: AZURE_CLIENT_SECRET signs in and the registry accepts the exchanged token', async () => {
-    const answer = await acrSource({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: SP_CLIENT, AZURE_CLIENT_SECRET: SP_SECRET, AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR);
+    const answer = await acrSource({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: SP_CLIENT, AZURE_CLIENT_SECRET: SP_SECRET, AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR, undefined, via);
     assert.ok(answer);
     assert.match(answer.why, /client secret of AZURE_CLIENT_ID=66666666/);
     assert.equal(await acrGrantsPush(reg, answer.credential), true);
   });
 
   it('a wrong client secret: one line naming acr and the host with Entra AADSTS text, never the secret', async () => {
-    await assert.rejects(acrSource({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: SP_CLIENT, AZURE_CLIENT_SECRET: 'not-the-secret-value', AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR), (err: unknown) => {
+    await assert.rejects(acrSource({ AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: SP_CLIENT, AZURE_CLIENT_SECRET: 'not-the-secret-value', AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR, undefined, via), (err: unknown) => {
       assert.ok(isBuilderError(err, 'CREDENTIALS'));
       assert.match(err.message, /^acr: Entra ID refused the client secret of AZURE_CLIENT_ID=66666666-7777-4888-8999-aaaaaaaaaaaa for kilnlab\.azurecr\.io: .*AADSTS7000215/);
       assert.ok(!err.message.includes('\n') && !err.message.includes('not-the-secret-value'));
@@ -116,7 +119,7 @@ describe('acr credential source', () => {
       const token = await make();
       const file = join(dir, `${code}.jwt`);
       await writeFile(file, token);
-      await assert.rejects(acrSource(wiEnv(file)).lookup(ACR), (err: unknown) => {
+      await assert.rejects(acrSource(wiEnv(file)).lookup(ACR, undefined, via), (err: unknown) => {
         assert.ok(isBuilderError(err, 'CREDENTIALS'));
         assert.match(err.message, new RegExp(`^acr: Entra ID refused the workload identity .* for kilnlab\\.azurecr\\.io: .*${code}`));
         assert.ok(!err.message.includes('\n') && !err.message.includes(token));
@@ -128,7 +131,7 @@ describe('acr credential source', () => {
   it('OIDC azure: the GitHub job token is the client assertion, then the same exchange; the registry accepts it', async () => {
     const spec = { provider: 'azure', clientId: GH_CLIENT, tenantId: TENANT, authorityHost: azure.authorityHost } as const;
     assert.equal(defaultAudience(spec), FEDERATION_AUDIENCE);
-    const answer = await mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'github' } }, issuer.githubEnv());
+    const answer = await mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'github' } }, issuer.githubEnv(), via);
     assert.equal(issuer.minted.at(-1)?.audience, FEDERATION_AUDIENCE);
     assert.ok(answer.credential.kind === 'identityToken' && answer.credential.username === ACR_TOKEN_USER);
     assert.equal(await acrGrantsPush(reg, answer.credential), true);
@@ -138,7 +141,7 @@ describe('acr credential source', () => {
   it('OIDC azure: a token whose subject the app does not trust, a non-ACR host: one line each', async () => {
     const spec = { provider: 'azure', clientId: GH_CLIENT, tenantId: TENANT, authorityHost: azure.authorityHost } as const;
     const token = await issuer.mint({ audience: FEDERATION_AUDIENCE, shape: 'buildkite' });
-    await assert.rejects(mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'value', token } }), (err: unknown) => {
+    await assert.rejects(mintRegistryCredential({ registry: ACR, spec, subject: { kind: 'value', token } }, process.env, via), (err: unknown) => {
       assert.ok(isBuilderError(err, 'CREDENTIALS'));
       assert.match(err.message, /^oidc azure: Entra ID refused the OIDC token as client bbbbbbbb-cccc-4ddd-8eee-ffffffffffff of tenant .* for kilnlab\.azurecr\.io: .*AADSTS700213/);
       assert.ok(!err.message.includes('\n') && !err.message.includes(token));
@@ -153,7 +156,7 @@ describe('acr credential source', () => {
     process.env.IMDS_ENDPOINT = silent.url;
     try {
       const started = Date.now();
-      assert.equal(await acrSource({ AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR), undefined);
+      assert.equal(await acrSource({ AZURE_AUTHORITY_HOST: azure.authorityHost }).lookup(ACR, undefined, via), undefined);
       assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
     } finally {
       delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;

@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ChainKeychain } from '../../src/auth/chain.ts';
 import { googleSource } from '../../src/auth/google.ts';
 import type { Credential } from '../../src/auth/credential.ts';
 import { isBuilderError } from '../../src/util/errors.ts';
+import { startSilentEndpoint } from '../support/azure-server.ts';
 import { startGcpServer, type GcpServer } from '../support/gcp-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
@@ -138,6 +140,21 @@ describe('google credential source', () => {
       assert.equal(await registryGrantsPush(reg, answer!.credential), true);
     } finally {
       delete process.env.GCE_METADATA_HOST;
+    }
+  });
+
+  it('a metadata server that never answers: bounded, then the next source answers', async () => {
+    const silent = await startSilentEndpoint();
+    process.env.GCE_METADATA_HOST = new URL(silent.url).host;
+    try {
+      const next = { name: 'next', claims: () => 'after google', lookup: async () => ({ credential: { kind: 'basic' as const, username: 'next-user', password: 'next-password' }, why: 'next' }) };
+      const started = Date.now();
+      const answer = await new ChainKeychain([googleSource({ HOME: dir }), next]).answer(GAR);
+      assert.equal(answer?.source, 'next');
+      assert.ok(Date.now() - started < 20_000, `gave up on the metadata server after ${Date.now() - started} ms`);
+    } finally {
+      delete process.env.GCE_METADATA_HOST;
+      await silent.stop();
     }
   });
 });

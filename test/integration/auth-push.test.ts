@@ -4,12 +4,14 @@
 // account each token was granted to, so each test proves which source authorised its push.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAwsServer, type AwsServer } from '../support/aws-server.ts';
+import { FEDERATION_AUDIENCE, startAcrLoginServer, startAzureServer, type AzureServer } from '../support/azure-server.ts';
 import { startGcpServer, type GcpServer } from '../support/gcp-server.ts';
 import { kiln } from '../support/kiln-cli.ts';
+import { assertNoLeaks } from '../support/leak-check.ts';
 import { removeTree } from '../support/mounts.ts';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.ts';
 import { startRegistry, type LabRegistry } from '../support/registry.ts';
@@ -23,6 +25,10 @@ const SECRET_KEY = 'kiln-lab-secret-access-key-0123456789ab';
 const GAR = 'europe-west1-docker.pkg.dev';
 const WIF_PROVIDER = '//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/kiln-lab/providers/ci';
 const SERVICE_ACCOUNT = 'pusher@kiln-lab.iam.gserviceaccount.com';
+const ACR = 'kilnlab.azurecr.io';
+const TENANT = '72f988bf-0000-4000-8000-00000000beef';
+const ACR_CLIENT = '12121212-3434-4565-8787-909090909090';
+const K8S_SUBJECT = 'system:serviceaccount:ci:kiln-builder';
 
 /** Static logins the lab registry accepts: user -> password; the user is the account recorded. */
 const LOGINS: Record<string, string> = {
@@ -40,10 +46,14 @@ describe('kiln build pushes with each credential source', () => {
   let issuer: OidcIssuer;
   let aws: AwsServer;
   let gcp: GcpServer;
+  let azure: AzureServer;
+  let acrLogin: Awaited<ReturnType<typeof startAcrLoginServer>>;
   let reg: LabRegistry;
   let dir: string;
   let context: string;
   let saKey: string;
+  /** Every kiln output of this suite, by test: searched for secrets at the end. */
+  const outputs: Record<string, string> = {};
 
   before(async () => {
     issuer = await startOidcIssuer();
@@ -52,6 +62,7 @@ describe('kiln build pushes with each credential source', () => {
       roles: { [ROLE]: { issuer: issuer.issuer, subjects: ['repo:kiln-lab/app:ref:refs/heads/main'], account: ACCOUNT } },
     });
     gcp = await startGcpServer({ issuer, workloadIdentityProvider: WIF_PROVIDER, serviceAccount: SERVICE_ACCOUNT });
+    azure = await startAzureServer({ tenant: TENANT, loginServer: ACR, apps: { [ACR_CLIENT]: { federated: { issuer, subject: K8S_SUBJECT } } } });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     saKey = JSON.stringify({ type: 'service_account', client_email: SERVICE_ACCOUNT, private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
     reg = await startRegistry('token', {
@@ -62,7 +73,9 @@ describe('kiln build pushes with each credential source', () => {
         if (user === '_json_key') return password === saKey ? `gar-key:${SERVICE_ACCOUNT}` : undefined;
         return aws.accepts(user, password) ?? gcp.authenticate(user, password);
       },
+      verifyRefreshToken: azure.verifyRefreshToken,
     });
+    acrLogin = await startAcrLoginServer(azure, reg);
     dir = await labTempDir('auth-push');
     context = join(dir, 'context');
     await mkdir(context);
@@ -71,7 +84,9 @@ describe('kiln build pushes with each credential source', () => {
   });
 
   after(async () => {
+    await acrLogin?.stop();
     await reg?.stop();
+    await azure?.stop();
     await gcp?.stop();
     await aws?.stop();
     await issuer?.stop();
@@ -95,15 +110,17 @@ describe('kiln build pushes with each credential source', () => {
   }
 
   /** Pushes `image` (on `host`, routed to the lab registry); the accounts the registry granted push to. */
-  async function push(name: string, host: string, image: string, env: NodeJS.ProcessEnv, flags: string[] = []): Promise<string[]> {
+  async function push(name: string, host: string, image: string, env: NodeJS.ProcessEnv, flags: string[] = [], address = reg.host): Promise<string[]> {
     const from = reg.tokenServer!.log.length;
     const res = await kiln(
-      ['build', '--context', context, '--destination', image, '--registry-address', `${host}=${reg.host}`, '--isolation=chroot', ...flags],
+      ['build', '--context', context, '--destination', image, '--registry-address', `${host}=${address}`, '--isolation=chroot', '--verbosity=trace', ...flags],
       { env: await cleanEnv(name, env) },
     );
+    outputs[`${name} stdout`] = res.stdout;
+    outputs[`${name} stderr`] = res.stderr;
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     const repository = image.slice(host.length + 1).replace(/:[^/]*$/, '');
-    for (const secret of [...Object.values(LOGINS), saKey, SECRET_KEY, ...aws.issuedSecrets]) {
+    for (const secret of [...Object.values(LOGINS), saKey, SECRET_KEY, ...aws.issuedSecrets, ...azure.accessTokens.keys(), ...azure.refreshTokens.keys()]) {
       assert.ok(!res.stdout.includes(secret) && !res.stderr.includes(secret), `a secret reached kiln's output (${name})`);
     }
     return reg.tokenServer!.log
@@ -207,6 +224,15 @@ describe('kiln build pushes with each credential source', () => {
     assert.deepEqual(unique(accounts), [SERVICE_ACCOUNT]);
   });
 
+  it('ACR with a federated token (AZURE_FEDERATED_TOKEN_FILE -> Entra -> /oauth2/exchange on the login server)', async () => {
+    const tokenFile = join(dir, 'azure-federated.jwt');
+    await writeFile(tokenFile, await issuer.mint({ audience: FEDERATION_AUDIENCE, subject: K8S_SUBJECT }));
+    const env = { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: ACR_CLIENT, AZURE_FEDERATED_TOKEN_FILE: tokenFile, AZURE_AUTHORITY_HOST: azure.authorityHost };
+    const accounts = await push('acr', ACR, `${ACR}/ci/acr:1`, env, [], acrLogin.host);
+    assert.deepEqual(unique(accounts), [`acr:${ACR_CLIENT}`]);
+    assert.ok(azure.calls.includes(`POST /${TENANT}/oauth2/v2.0/token`) && azure.calls.includes('POST /oauth2/exchange'));
+  });
+
   it('GitLab CI (CI_REGISTRY matched exactly)', async () => {
     const host = 'registry.gitlab.example.com';
     const accounts = await push('gitlab', host, `${host}/group/project/app:1`, { CI_REGISTRY: host, CI_REGISTRY_USER: 'gitlab-ci-token', CI_REGISTRY_PASSWORD: LOGINS['gitlab-ci-token'] });
@@ -216,5 +242,65 @@ describe('kiln build pushes with each credential source', () => {
   it('GHCR (GITHUB_TOKEN as GITHUB_ACTOR)', async () => {
     const accounts = await push('ghcr', 'ghcr.io', 'ghcr.io/kiln-lab/app:1', { GITHUB_TOKEN: LOGINS.octocat, GITHUB_ACTOR: 'octocat' });
     assert.deepEqual(unique(accounts), ['octocat']);
+  });
+
+  it('no secret in any trace-level output, the registry log or storage (every pushed layer, config and history)', async () => {
+    const secrets = [...Object.values(LOGINS), saKey, SECRET_KEY, ...aws.issuedSecrets, ...azure.accessTokens.keys(), ...azure.refreshTokens.keys(), ...issuer.minted.map((m) => m.token)];
+    assert.ok(Object.keys(outputs).length >= 20, 'the pushes above ran first');
+    await assertNoLeaks(secrets, { texts: outputs, paths: [reg.storageDir, reg.logFile] });
+  });
+});
+
+describe('a push that outlives its first ECR token', () => {
+  const TOKEN_SECONDS = 3;
+  let aws: AwsServer;
+  let reg: LabRegistry;
+  let dir: string;
+  /** Each ECR password the registry accepted, in order, with when. */
+  const accepted: { password: string; at: number }[] = [];
+
+  before(async () => {
+    aws = await startAwsServer({ staticKeys: { [ACCESS_KEY]: { secret: SECRET_KEY, account: ACCOUNT } }, registryTokenSeconds: TOKEN_SECONDS });
+    reg = await startRegistry('token', {
+      tls: true,
+      anonymous: 'none',
+      // Registry tokens that last a second, handed out slowly: the push needs several, spread over more than the ECR token's life.
+      tokenExpiresIn: 1,
+      authenticate: async (user, password) => {
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        const account = aws.accepts(user, password);
+        if (account) accepted.push({ password, at: Date.now() });
+        return account;
+      },
+    });
+    dir = await labTempDir('auth-expiry');
+    await mkdir(join(dir, 'context'));
+    const steps = ['FROM scratch'];
+    for (let i = 0; i < 6; i++) {
+      await writeFile(join(dir, 'context', `part-${i}.bin`), randomBytes(2 << 20));
+      steps.push(`COPY part-${i}.bin /part-${i}.bin`);
+    }
+    await writeFile(join(dir, 'context', 'Dockerfile'), `${steps.join('\n')}\n`);
+  });
+
+  after(async () => {
+    await reg?.stop();
+    await aws?.stop();
+    if (dir) await removeTree(dir);
+  });
+
+  it('re-mints the ECR token when it expires mid-push, and the push completes', async () => {
+    const dockerConfig = join(dir, 'docker');
+    await mkdir(dockerConfig);
+    const res = await kiln(['build', '--context', join(dir, 'context'), '--destination', `${ECR}/ci/slow:1`, '--registry-address', `${ECR}=${reg.host}`, '--isolation=chroot', '--verbosity=trace'], {
+      env: { PATH: process.env.PATH, HOME: dir, TMPDIR: process.env.TMPDIR, SSL_CERT_FILE: reg.caFile, DOCKER_CONFIG: dockerConfig, AWS_EC2_METADATA_DISABLED: 'true', ...aws.endpointEnv(), AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY },
+    });
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    const first = accepted[0]!;
+    const later = accepted.filter((a) => a.password !== first.password && a.at >= first.at + TOKEN_SECONDS * 1000);
+    assert.ok(later.length > 0, `a second ECR token was used after the first expired (accepted ${accepted.length}, ${new Set(accepted.map((a) => a.password)).size} distinct, over ${accepted.at(-1)!.at - first.at} ms)`);
+    assert.ok(aws.calls.filter((c) => c.operation === 'ecr:GetAuthorizationToken' && c.status === 200).length >= 2);
+    for (const secret of [SECRET_KEY, ...aws.issuedSecrets]) assert.ok(!res.stdout.includes(secret) && !res.stderr.includes(secret));
+    assert.match(res.stdout + res.stderr, /sha256:[0-9a-f]{64}/, 'the pushed digest is reported');
   });
 });

@@ -11,13 +11,14 @@
 //          which the token registry's refresh_token grant then accepts (`verifyRefreshToken`).
 // Refusals use the real services' shapes (AADSTS codes; ACR's `errors` array).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { decodeProtectedHeader, jwtVerify, SignJWT, createRemoteJWKSet, errors as joseErrors } from 'jose';
-import { Agent, buildConnector, setGlobalDispatcher, getGlobalDispatcher, type Dispatcher } from 'undici';
+import { Agent, buildConnector, fetch } from 'undici';
+import type { RegistryFormPost } from '../../src/auth/credential.ts';
 import type { OidcIssuer } from './oidc-issuer.ts';
 import { labTls } from './tls.ts';
 
@@ -248,25 +249,54 @@ export async function startAzureServer(opts: AzureServerOptions): Promise<AzureS
 }
 
 /**
- * Makes in-process HTTPS requests for `host` (on 443) connect to `address` instead, trusting the lab
- * CA, as split-horizon DNS would: the ACR login server's /oauth2/exchange reaches the lab token
- * server while its name stays the ACR host (TLS name, Host header). Other hosts connect as usual,
- * also trusting the lab CA. Returns the undo.
+ * ACR's login server in the lab: one HTTPS host, as ACR is, that answers /oauth2/exchange itself
+ * (the Azure server's route) and passes everything else (/v2/…) to the lab registry. Reach it
+ * under the ACR name with --registry-address or `postVia`; the certificate covers *.azurecr.io.
  */
-export async function routeHostTo(host: string, address: string): Promise<() => void> {
+export async function startAcrLoginServer(azure: AzureServer, registry: { host: string; caFile?: string }): Promise<{ host: string; stop(): Promise<void> }> {
+  const tls = await labTls();
+  const ca = await readFile(registry.caFile ?? tls.caFile, 'utf8');
+  const colon = registry.host.lastIndexOf(':');
+  const server = createHttpsServer({ key: await readFile(tls.server.keyFile), cert: await readFile(tls.server.certFile) }, (req, res) => {
+    void (async () => {
+      if (await azure.exchangeRoute(req, res, new URL(req.url ?? '/', 'https://acr.invalid'))) return;
+      const upstream = httpsRequest(
+        { host: registry.host.slice(0, colon), port: Number(registry.host.slice(colon + 1)), method: req.method, path: req.url, headers: req.headers, ca },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
+      req.pipe(upstream);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A credential lookup's form POST connecting to `address` whatever the URL's host, trusting the
+ * lab CA, with the TLS name and Host kept: what the registry client lends a source under
+ * --registry-address, for tests that call a source directly.
+ */
+export async function postVia(address: string): Promise<RegistryFormPost> {
   const ca = await readFile((await labTls()).caFile, 'utf8');
   const colon = address.lastIndexOf(':');
   const connect = buildConnector({ ca: [...rootCertificates, ca] });
-  const previous: Dispatcher = getGlobalDispatcher();
-  setGlobalDispatcher(
-    new Agent({
-      connect: (opts, callback) =>
-        opts.hostname === host
-          ? connect({ ...opts, hostname: address.slice(0, colon), port: address.slice(colon + 1), servername: host }, callback)
-          : connect(opts, callback),
-    }),
-  );
-  return () => setGlobalDispatcher(previous);
+  const dispatcher = new Agent({
+    connect: (opts, callback) => connect({ ...opts, hostname: address.slice(0, colon), port: address.slice(colon + 1), ...(isIP(opts.hostname) ? {} : { servername: opts.hostname }) }, callback),
+  });
+  return async (url, form) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), dispatcher });
+    return { status: res.status, text: await res.text() };
+  };
 }
 
 /** A TCP endpoint that accepts connections and never answers: an identity endpoint gone silent. */

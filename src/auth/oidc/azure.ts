@@ -4,6 +4,7 @@
 // /oauth2/exchange like the acr source does (auth/acr.ts, shared).
 import { BuilderError } from '../../util/errors.ts';
 import { acrRefreshToken, entraErrorText, entraToken, FEDERATION_AUDIENCE, federatedCredential, parseAcrHost } from '../acr.ts';
+import type { LookupContext } from '../credential.ts';
 import type { Answer } from '../source.ts';
 import type { OidcProviderSpec } from './types.ts';
 
@@ -14,7 +15,7 @@ export function audienceFor(_spec: Spec): string {
   return FEDERATION_AUDIENCE;
 }
 
-export async function exchange(spec: Spec, registry: string, subjectToken: string, env: NodeJS.ProcessEnv): Promise<Answer> {
+export async function exchange(spec: Spec, registry: string, subjectToken: string, env: NodeJS.ProcessEnv, context?: LookupContext): Promise<Answer> {
   const cloud = parseAcrHost(registry);
   if (!cloud) throw new BuilderError('USAGE', `oidc azure: ${registry} is not an Azure container registry (<name>.azurecr.io, .azurecr.cn, .azurecr.us)`);
   const credential = federatedCredential(spec.tenantId, spec.clientId, async () => subjectToken, cloud, env, spec.authorityHost);
@@ -24,6 +25,6 @@ export async function exchange(spec: Spec, registry: string, subjectToken: strin
   } catch (err) {
     throw new BuilderError('CREDENTIALS', `oidc azure: Entra ID refused the OIDC token as client ${spec.clientId} of tenant ${spec.tenantId} for ${registry}: ${entraErrorText(err)}`);
   }
-  const answer = await acrRefreshToken('oidc azure', registry, aad, spec.tenantId);
+  const answer = await acrRefreshToken('oidc azure', registry, aad, spec.tenantId, context?.post);
   return { ...answer, why: `OIDC token as the client assertion of ${spec.clientId}, then /oauth2/exchange at ${registry}` };
 }

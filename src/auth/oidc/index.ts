@@ -1,6 +1,7 @@
 // One entry point for every face: read the CI job's subject token for the provider's audience,
 // exchange it with the provider's token service, hand back registry credentials.
 import { BuilderError } from '../../util/errors.ts';
+import type { LookupContext } from '../credential.ts';
 import type { Answer } from '../source.ts';
 import * as aws from './aws.ts';
 import * as azure from './azure.ts';
@@ -11,7 +12,7 @@ import type { OidcProvider, OidcProviderSpec, OidcRequest } from './types.ts';
 
 interface ProviderModule<S extends OidcProviderSpec> {
   audienceFor(spec: S): string;
-  exchange(spec: S, registry: string, subjectToken: string, env: NodeJS.ProcessEnv): Promise<Answer>;
+  exchange(spec: S, registry: string, subjectToken: string, env: NodeJS.ProcessEnv, context?: LookupContext): Promise<Answer>;
 }
 
 type ProviderTable = { [P in OidcProvider]?: ProviderModule<Extract<OidcProviderSpec, { provider: P }>> };
@@ -34,8 +35,8 @@ export function defaultAudience(spec: OidcProviderSpec): string {
   return providerFor(spec).audienceFor(spec);
 }
 
-export async function mintRegistryCredential(req: OidcRequest, env: NodeJS.ProcessEnv = process.env): Promise<Answer> {
+export async function mintRegistryCredential(req: OidcRequest, env: NodeJS.ProcessEnv = process.env, context?: LookupContext): Promise<Answer> {
   const provider = providerFor(req.spec);
   const subjectToken = await readSubjectToken(req.subject, provider.audienceFor(req.spec), env);
-  return provider.exchange(req.spec, req.registry, subjectToken, env);
+  return provider.exchange(req.spec, req.registry, subjectToken, env, context);
 }

@@ -37,18 +37,31 @@ test('first claiming source answers; a source that claims but has nothing passes
 test('answers are cached per registry and repository until expiry minus the margin', async () => {
   let clock = 1_000_000;
   const now = () => clock;
-  const src = mintingSource('cloud', 'r.example', EXPIRY_MARGIN_MS + 60_000, now);
+  const src = mintingSource('cloud', 'r.example', 2 * EXPIRY_MARGIN_MS + 60_000, now);
   const kc = new ChainKeychain([src], now);
   await kc.resolve('r.example', 'app');
   await kc.resolve('r.example', 'app');
   assert.equal(src.minted, 1);
   await kc.resolve('r.example', 'other');
   assert.equal(src.minted, 2, 'another repository is another cache entry');
-  clock += 59_000;
+  clock += EXPIRY_MARGIN_MS + 59_000;
   await kc.resolve('r.example', 'app');
   assert.equal(src.minted, 2, 'still fresh before the margin');
   clock += 2_000;
   assert.deepEqual(await kc.resolve('r.example', 'app'), { kind: 'registryToken', registryToken: 'cloud-3' });
+});
+
+test('a token shorter-lived than twice the margin is kept for half its life, not re-minted on every ask', async () => {
+  let clock = 1_000_000;
+  const now = () => clock;
+  const src = mintingSource('short', 'r.example', 4_000, now);
+  const kc = new ChainKeychain([src], now);
+  await kc.resolve('r.example', 'app');
+  clock += 1_900;
+  await kc.resolve('r.example', 'app');
+  assert.equal(src.minted, 1, 'fresh in the first half of its life');
+  clock += 200;
+  assert.deepEqual(await kc.resolve('r.example', 'app'), { kind: 'registryToken', registryToken: 'short-2' });
 });
 
 test('invalidate makes the next resolve mint anew (one repository, or the whole registry)', async () => {
