@@ -13,7 +13,9 @@ export const REPORT_VERSION = 1;
 
 export interface BuiltImage {
   descriptor: Descriptor;
-  configDigest: string;
+  /** Absent for a multi-platform build, whose descriptor is an index's. */
+  configDigest?: string;
+  /** One platform, or several comma separated. */
   platform: string;
   /** Config plus layer bytes, as stored. */
   size: number;

@@ -13,12 +13,14 @@ import { openContext, type BuildContext } from '../context/open.ts';
 import { Expander, parseDockerfile, resolveStages, unusedArgsWarning, type ResolvedBuild } from '../dockerfile/index.ts';
 import { createRunner, type Runner } from '../run/index.ts';
 import { overlaySupported } from '../snapshot/overlay.ts';
-import { formatPlatform, hostPlatform, parsePlatform } from '../oci/platform.ts';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../oci/platform.ts';
+import type { Platform } from '../oci/types.ts';
+import { describeImage, type ReadChild } from '../image/index-create.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import type { BuildOptions, SecretSource } from './options.ts';
 import { registerSecret } from '../util/redact.ts';
-import { parseDestinations, writeOutputs, type OutputResult } from './outputs.ts';
+import { parseDestinations, writeIndexOutputs, writeOutputs, type OutputResult } from './outputs.ts';
 import { buildMetadata, writeMetadataFile, type BuiltImage } from './build-report.ts';
 import { ImageSource } from './images.ts';
 import { Progress, TransferMeter, formatBytes } from './progress.ts';
@@ -133,94 +135,169 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   return 0;
 }
 
+/** The --custom-platform values (comma separated, repeatable); the host's when none. */
+export function targetPlatforms(options: BuildOptions): Platform[] {
+  const texts = (options.customPlatform ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (texts.length === 0) return [hostPlatform()];
+  const platforms: Platform[] = [];
+  for (const text of texts) {
+    const p = parsePlatform(text);
+    if (platforms.some((q) => platformMatches(q, p) && platformMatches(p, q))) throw new BuilderError('USAGE', `--custom-platform: ${text} is named twice`);
+    platforms.push(p);
+  }
+  return platforms;
+}
+
+/** Multi-platform outputs that cannot exist, refused before anything is built. */
+function checkMultiPlatform(options: BuildOptions, platforms: Platform[], isolation: Runner['isolation']): void {
+  if (platforms.length < 2) return;
+  const list = platforms.map(formatPlatform).join(',');
+  if (options.tarPath) throw new BuilderError('USAGE', `--tar-path: a docker archive holds one platform, not ${list} (use --oci-layout-path, or one build per platform)`);
+  if (isolation === 'host') throw new BuilderError('USAGE', `--custom-platform ${list}: host isolation builds one platform per run, since each build takes over / (use --isolation chroot, or one build per platform)`);
+}
+
+/** What is shared by the build of every platform. */
+interface BuildShared {
+  options: BuildOptions;
+  progress: Progress;
+  file: string;
+  ast: ReturnType<typeof parseDockerfile>;
+  context: BuildContext;
+  client: RegistryClient;
+  runner: Runner;
+  host: Awaited<ReturnType<typeof planHostBuild>> | undefined;
+  secrets: ReadonlyMap<string, Uint8Array>;
+  /** Every workspace made, disposed of once all outputs are written. */
+  workspaces: Workspace[];
+}
+
+/** The target stage's image for one platform (its layers live in a workspace until the outputs are written). */
+async function buildPlatform(shared: BuildShared, platform: Platform): Promise<{ image: Image; roots: StageRoots }> {
+  const { options, progress, file, ast, context, client, runner, host } = shared;
+  const resolved: ResolvedBuild = resolveStages(ast, {
+    buildArgs: new Map(Object.entries(options.buildArgs)),
+    target: options.target,
+    skipUnusedStages: options.skipUnusedStages,
+    platform,
+    buildPlatform: hostPlatform(),
+  });
+  const unused = unusedArgsWarning(resolved);
+  if (unused) log.warn(unused);
+  const workspace = host ? await Workspace.createIn(host.workspaceParent) : await Workspace.create();
+  shared.workspaces.push(workspace);
+  const roots: StageRoots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths);
+  if (host) log.debug(`host isolation: / is the rootfs; kept and left out of snapshots: ${host.ignored.join(' ')}`);
+  const env: BuildEnv = {
+    file,
+    resolved,
+    expander: new Expander(resolved.lexer, file),
+    context,
+    images: new ImageSource(client, workspace, options.cacheDir),
+    workspace,
+    runner,
+    roots,
+    platform,
+    snapshotter: await chooseSnapshotter(workspace, runner),
+    snapshotMode: options.snapshotMode,
+    singleSnapshot: options.singleSnapshot,
+    compression: options.compression,
+    compressionLevel: options.compressionLevel,
+    fixedTime: options.reproducible ? reproducibleTime() : undefined,
+    created: new Date(),
+    secrets: shared.secrets,
+    cacheMountRoot: cacheMountRoot(),
+    progress,
+    cache: options.cache
+      ? {
+          layers: openLayerCache({ cacheRepo: options.cacheRepo, maxBytes: options.cacheMaxBytes, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
+          run: options.cacheRunLayers,
+          copy: options.cacheCopyLayers,
+        }
+      : undefined,
+    done: new Map(),
+  };
+  log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
+
+  let last: StageResult | undefined;
+  for (const stage of resolved.stages) {
+    last = await new StageBuilder(env, stage).build();
+    env.done.set(stage.index, last);
+  }
+  if (!last) throw new BuilderError('DOCKERFILE_PARSE', `${file}: no stage to build`);
+  if (env.cache) {
+    const flushed = await env.cache.layers.flush();
+    if (flushed.written) log.info(`cached ${flushed.written} layers in ${env.cache.layers.name}`);
+  }
+  return { image: finalImage(last, options.labels), roots };
+}
+
+async function imageSize(image: Image): Promise<{ size: number; layers: number; configDigest: string }> {
+  const manifest = await image.manifest();
+  return { size: manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size, layers: manifest.layers.length, configDigest: manifest.config.digest };
+}
+
 async function build(options: BuildOptions, progress: Progress, file: string): Promise<BuiltImage> {
   checkOutputs(options);
+  const platforms = targetPlatforms(options);
   const destinations: Reference[] = parseDestinations(options.destinations);
   const secrets = await readSecrets(options.secrets);
   const context = await openContext(options.context, { subPath: options.contextSubPath, dockerfilePath: options.dockerfile, git: options.git });
   const { fetched } = context;
   if (fetched) log.info(`fetched the build context: ${formatBytes(fetched.bytes)} in ${fetched.seconds.toFixed(1)}s${fetched.commit ? ` (commit ${fetched.commit})` : ''}`);
   const client = registryClientFor(options, new TransferMeter(log.isTerminal));
-  let workspace: Workspace | undefined;
+  const workspaces: Workspace[] = [];
   try {
     const ast = parseDockerfile(await readDockerfile(context, options), { file });
     for (const w of ast.warnings) log.warn(`${file}:${w.position.line}:${w.position.column}: ${w.message}`);
-    const platform = options.customPlatform ? parsePlatform(options.customPlatform) : hostPlatform();
-    const resolved: ResolvedBuild = resolveStages(ast, {
-      buildArgs: new Map(Object.entries(options.buildArgs)),
-      target: options.target,
-      skipUnusedStages: options.skipUnusedStages,
-      platform,
-      buildPlatform: hostPlatform(),
-    });
-    const unused = unusedArgsWarning(resolved);
-    if (unused) log.warn(unused);
-
     const runner = await createRunner({ isolation: options.isolation, force: options.force });
+    checkMultiPlatform(options, platforms, runner.isolation);
     // Host isolation deletes what `/` holds, so everything it checks comes before the workspace.
     const host = runner.isolation === 'host' ? await planHostBuild({ ...options, contextDir: context.dir, certificates: options.registryCertificates }) : undefined;
-    workspace = host ? await Workspace.createIn(host.workspaceParent) : await Workspace.create();
-    const roots: StageRoots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths);
-    if (host) log.debug(`host isolation: / is the rootfs; kept and left out of snapshots: ${host.ignored.join(' ')}`);
-    const env: BuildEnv = {
-      file,
-      resolved,
-      expander: new Expander(resolved.lexer, file),
-      context,
-      images: new ImageSource(client, workspace, options.cacheDir),
-      workspace,
-      runner,
-      roots,
-      platform,
-      snapshotter: await chooseSnapshotter(workspace, runner),
-      snapshotMode: options.snapshotMode,
-      singleSnapshot: options.singleSnapshot,
-      compression: options.compression,
-      compressionLevel: options.compressionLevel,
-      fixedTime: options.reproducible ? reproducibleTime() : undefined,
-      created: new Date(),
-      secrets,
-      cacheMountRoot: cacheMountRoot(),
-      progress,
-      cache: options.cache
-        ? {
-            layers: openLayerCache({ cacheRepo: options.cacheRepo, maxBytes: options.cacheMaxBytes, destinations: options.destinations, ttlMs: options.cacheTtlMs, client, platform }),
-            run: options.cacheRunLayers,
-            copy: options.cacheCopyLayers,
-          }
-        : undefined,
-      done: new Map(),
-    };
-    log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
+    const shared: BuildShared = { options, progress, file, ast, context, client, runner, host, secrets, workspaces };
 
-    let last: StageResult | undefined;
-    for (const stage of resolved.stages) {
-      last = await new StageBuilder(env, stage).build();
-      env.done.set(stage.index, last);
+    if (platforms.length === 1) {
+      const { image, roots } = await buildPlatform(shared, platforms[0]);
+      const out = await writeOutputs(image, options, client, destinations);
+      const { size, layers, configDigest } = await imageSize(image);
+      printSummary(progress, out, layers, size);
+      if (options.cleanup) await roots.cleanup();
+      return {
+        descriptor: { mediaType: await image.mediaType(), digest: out.digest, size: (await image.rawManifest()).length },
+        configDigest,
+        platform: formatPlatform(platforms[0]),
+        size,
+        layers,
+        names: destinations.map((d) => d.toString()),
+        pushed: out.pushed,
+      };
     }
-    if (!last) throw new BuilderError('DOCKERFILE_PARSE', `${file}: no stage to build`);
-    if (env.cache) {
-      const flushed = await env.cache.layers.flush();
-      if (flushed.written) log.info(`cached ${flushed.written} layers in ${env.cache.layers.name}`);
+
+    const children: ReadChild[] = [];
+    for (const platform of platforms) {
+      log.info(`building for ${formatPlatform(platform)}`);
+      const { image } = await buildPlatform(shared, platform);
+      children.push({ source: `the ${formatPlatform(platform)} image`, image, descriptor: await describeImage(image, `the ${formatPlatform(platform)} image`) });
     }
-    const image = finalImage(last, options.labels);
-    const out = await writeOutputs(image, options, client, destinations);
-    const manifest = await image.manifest();
-    const size = manifest.layers.reduce((n, l) => n + l.size, 0) + manifest.config.size;
-    printSummary(progress, out, manifest.layers.length, size);
-    if (options.cleanup) await roots.cleanup();
+    const out = await writeIndexOutputs(children, options, client, destinations);
+    let size = 0;
+    let layers = 0;
+    for (const c of children) {
+      const s = await imageSize(c.image);
+      size += s.size;
+      layers += s.layers;
+    }
+    printSummary(progress, out, layers, size);
     return {
-      descriptor: { mediaType: await image.mediaType(), digest: out.digest, size: (await image.rawManifest()).length },
-      configDigest: manifest.config.digest,
-      platform: formatPlatform(platform),
+      descriptor: out.descriptor,
+      platform: platforms.map(formatPlatform).join(','),
       size,
-      layers: manifest.layers.length,
+      layers,
       names: destinations.map((d) => d.toString()),
       pushed: out.pushed,
     };
   } finally {
     await client.close();
-    await workspace?.dispose();
+    for (const w of workspaces) await w.dispose();
     await context.cleanup();
   }
 }

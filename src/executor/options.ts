@@ -24,7 +24,7 @@ export interface BuildOptions {
   labels: Record<string, string>;
   target?: string;
   skipUnusedStages: boolean;
-  /** os/arch[/variant] to build for; the host's when unset. */
+  /** os/arch[/variant] to build for, several comma separated (one image each, pushed as an index); the host's when unset. */
   customPlatform?: string;
 
   dryRun: boolean;

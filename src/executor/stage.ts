@@ -33,6 +33,7 @@ import { BuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { copyFiles, type SourceRoot } from './copy/copy.ts';
 import { applyMetadata, envToMap, resolveWorkdir, type MetadataState } from './metadata.ts';
+import { ensureCanRun } from './emulation.ts';
 import { planRun, runCommand, type MountSources, type RunPlan } from './run-step.ts';
 import { commandOutput, type Progress, type StepOrigin } from './progress.ts';
 import type { ImageSource } from './images.ts';
@@ -265,6 +266,7 @@ export class StageBuilder {
     await this.keyBindMounts(plan);
     const output = commandOutput(label);
     if (this.env.singleSnapshot) {
+      await ensureCanRun(platform, where, instr.original);
       await this.materialize();
       await runCommand(this.env.runner, this.rootfs, plan, this.runEnv(), this.meta.config, output).finally(() => output.end());
       this.pendingPaths = true;
@@ -272,6 +274,7 @@ export class StageBuilder {
       return;
     }
     if (await this.fromCache(this.env.cache?.run, plan.createdBy)) return;
+    await ensureCanRun(platform, where, instr.original);
     const snap = await (await this.materialize()).begin();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);

@@ -3,10 +3,10 @@
 // a missing or unreadable child fails the command with nothing pushed; children from another
 // repository are copied into the destination's first, and the index goes last, once a HEAD of
 // every child in the destination repository has answered.
-import type { Digest } from '../oci/digest.ts';
+import { sha256, type Digest } from '../oci/digest.ts';
 import { MediaType, isIndexMediaType } from '../oci/mediatypes.ts';
 import { formatPlatform } from '../oci/platform.ts';
-import type { Descriptor, ImageConfig, Platform } from '../oci/types.ts';
+import type { Descriptor, ImageConfig, Index, Platform } from '../oci/types.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { Reference } from '../registry/reference.ts';
 import { BuilderError, isBuilderError } from '../util/errors.ts';
@@ -74,13 +74,14 @@ export function assembleIndex(children: IndexChild[], mediaType: string, annotat
 }
 
 /** A child read and checked, with what copying it into the destination takes. */
-interface ReadChild extends IndexChild {
+export interface ReadChild extends IndexChild {
   image: Image;
-  /** The repository it was read from. */
-  from: Reference;
+  /** The repository it was read from; a child with none (built here) is always pushed. */
+  from?: Reference;
 }
 
-async function describeImage(image: Image, source: string): Promise<Descriptor> {
+/** The index entry of `image`: its manifest and the platform its config names. */
+export async function describeImage(image: Image, source: string): Promise<Descriptor> {
   const what = `${source} (${await image.digest()})`;
   const platform = platformOfConfig(await image.config(), what);
   // Layers are listed (their count checked against the config) so a broken image fails here, before any push.
@@ -132,18 +133,26 @@ export interface CreateIndexResult {
 }
 
 export async function createIndex(dest: Reference, sources: Reference[], opts: CreateIndexOptions): Promise<CreateIndexResult> {
+  const children: ReadChild[] = [];
+  for (const ref of sources) children.push(...(await readSource(opts.client, ref)));
+  return publishIndex(dest, children, opts);
+}
+
+/**
+ * Pushes an index over `children` to `dest`: children not read from DEST's repository are pushed
+ * there first, then every child is HEAD-checked, and only then does the index itself go.
+ */
+export async function publishIndex(dest: Reference, children: ReadChild[], opts: CreateIndexOptions): Promise<CreateIndexResult> {
   if (dest.digest) throw new BuilderError('USAGE', `${dest}: the destination of an index takes a tag, not a digest`);
   const { client } = opts;
-  const children: ReadChild[] = [];
-  for (const ref of sources) children.push(...(await readSource(client, ref)));
   const annotations = opts.annotations ?? {};
   const mediaType = indexMediaType(children, opts.format, Object.keys(annotations).length > 0);
   const bytes = assembleIndex(children, mediaType, annotations);
 
   const inDest = (digest: Digest): Reference => new Reference(dest.registry, dest.repository, undefined, digest);
   for (const child of children) {
-    if (child.from.registry === dest.registry && child.from.repository === dest.repository) continue;
-    log.info(`copying ${child.source} into ${dest.context()}`);
+    if (child.from && child.from.registry === dest.registry && child.from.repository === dest.repository) continue;
+    if (child.from) log.info(`copying ${child.source} into ${dest.context()}`);
     await pushImage(client, inDest(child.descriptor.digest), { kind: 'image', image: child.image }, { concurrency: opts.concurrency });
   }
   for (const child of children) {
@@ -155,4 +164,26 @@ export async function createIndex(dest: Reference, sources: Reference[], opts: C
   const digest = await client.putManifest(dest, bytes, mediaType);
   log.info(`pushed ${dest.context()}@${digest}: ${mediaType === MediaType.OciIndex ? 'OCI image index' : 'docker manifest list'} of ${children.map((c) => formatPlatform(c.descriptor.platform!)).join(', ')}`);
   return { digest, mediaType, children };
+}
+
+/** An index held in memory over images at hand, for the sinks that take one (an OCI layout). */
+export function memoryIndex(children: ReadChild[], format?: IndexFormat): ImageIndex {
+  const mediaType = indexMediaType(children, format, false);
+  const bytes = assembleIndex(children, mediaType);
+  const digest = sha256(bytes);
+  const byDigest = new Map(children.map((c) => [c.descriptor.digest, c.image]));
+  return {
+    rawManifest: async () => bytes,
+    manifest: async () => JSON.parse(bytes.toString('utf8')) as Index,
+    mediaType: async () => mediaType,
+    digest: async () => digest,
+    image: async (desc) => {
+      const image = byDigest.get(desc.digest);
+      if (!image) throw new BuilderError('INTERNAL', `${desc.digest}: not a child of this index`);
+      return image;
+    },
+    index: async (desc) => {
+      throw new BuilderError('INTERNAL', `${desc.digest}: this index has no nested indexes`);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDir } from './lab-dir.ts';
+import { labDir, repoRoot } from './lab-dir.ts';
 import { ensureDir } from './once.ts';
 import { run } from './exec.ts';
 import { removeTree, unmountUnder } from './mounts.ts';
@@ -17,7 +17,7 @@ import {
 } from './oci-layout.ts';
 import type { LabRegistry } from './registry.ts';
 
-export type BaseImageName = 'busybox' | 'debian' | 'manyfiles' | 'multi';
+export type BaseImageName = 'busybox' | 'debian' | 'manyfiles' | 'multi' | 'multiarch';
 
 /** Where each image lands in a lab registry (repository:tag). */
 export const BASE_IMAGE_REFS: Record<BaseImageName, string> = {
@@ -25,6 +25,7 @@ export const BASE_IMAGE_REFS: Record<BaseImageName, string> = {
   debian: 'library/debian:bookworm',
   manyfiles: 'lab/manyfiles:latest',
   multi: 'lab/multi:latest',
+  multiarch: 'lab/multiarch:latest',
 };
 
 // Bump when a recipe changes what it makes, so stale caches are not reused.
@@ -44,13 +45,15 @@ function hostPlatform(): Platform {
 
 // ---- rootfs recipes ----
 
-async function makeBusyboxRoot(root: string): Promise<void> {
+/** A busybox root; `binary` (another CPU's busybox) replaces the host's once the host's has installed the applet links. */
+async function makeBusyboxRoot(root: string, binary = BUSYBOX): Promise<void> {
   // The applet installer links into these but does not create them.
   for (const d of ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'root', 'tmp']) await mkdir(join(root, d), { mode: 0o755 });
   await copyFile(BUSYBOX, join(root, 'bin', 'busybox'));
   await chmod(join(root, 'bin', 'busybox'), 0o755);
   // A fixed umask keeps the directories the applet installer creates the same everywhere.
   await run('sh', ['-c', 'umask 022 && exec chroot "$1" /bin/busybox --install -s', 'sh', root]);
+  if (binary !== BUSYBOX) await copyFile(binary, join(root, 'bin', 'busybox'));
   await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n', { mode: 0o644 });
   await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnobody:x:65534:\n', { mode: 0o644 });
   await chmod(join(root, 'root'), 0o700);
@@ -108,9 +111,9 @@ async function withTempRoot<T>(prefix: string, fn: (root: string) => Promise<T>)
   }
 }
 
-function busyboxLayer(layout: string): Promise<LayerDescriptor> {
+function busyboxLayer(layout: string, binary = BUSYBOX): Promise<LayerDescriptor> {
   return withTempRoot('busybox', async (root) => {
-    await makeBusyboxRoot(root);
+    await makeBusyboxRoot(root, binary);
     return writeLayer(layout, walkTree(root), EPOCH);
   });
 }
@@ -141,6 +144,18 @@ function platformMarker(p: Platform): TarEntry[] {
     { path: 'etc', type: 'Directory', mode: 0o755, uid: 0, gid: 0 },
     { path: 'etc/kiln-lab-platform', type: 'File', mode: 0o644, uid: 0, gid: 0, size: data.length, data },
   ];
+}
+
+/** Debian's busybox-static for arm64, fetched once into the lab dir by scripts/lab/fetch-arm64-busybox.sh and unpacked. */
+async function arm64Busybox(): Promise<string> {
+  await mkdir(labDir('cache'), { recursive: true });
+  const dir = await ensureDir(labDir('cache', 'busybox-arm64'), async (tmp) => {
+    await run('sh', [join(repoRoot, 'scripts', 'lab', 'fetch-arm64-busybox.sh'), join(tmp, 'deb')], { timeoutMs: 5 * 60_000 });
+    const deb = (await readdir(join(tmp, 'deb'))).find((f) => f.endsWith('_arm64.deb'));
+    if (!deb) throw new Error('fetch-arm64-busybox.sh left no .deb');
+    await run('dpkg-deb', ['-x', join(tmp, 'deb', deb), join(tmp, 'root')]);
+  });
+  return join(dir, 'root', 'bin', 'busybox');
 }
 
 // ---- layouts ----
@@ -228,6 +243,28 @@ const RECIPES: Record<BaseImageName, Recipe> = {
       await writeLayoutIndex(layout, { latest: await writeImageIndex(layout, manifests) });
     },
   },
+  multiarch: {
+    inputs: async () => ({ busybox: await fileHash(BUSYBOX), arm64: await fileHash(await arm64Busybox()) }),
+    build: async (layout) => {
+      // A real busybox for each platform (the arm64 one runs only under an emulator);
+      // /etc/kiln-lab-platform tells which manifest a client picked.
+      if (hostPlatform().architecture !== 'amd64') throw new Error('the multiarch base is made on an x86-64 host');
+      const manifests: Descriptor[] = [];
+      const platforms: Array<[Platform, string]> = [[{ os: 'linux', architecture: 'amd64' }, BUSYBOX], [{ os: 'linux', architecture: 'arm64', variant: 'v8' }, await arm64Busybox()]];
+      for (const [platform, binary] of platforms) {
+        const base = await busyboxLayer(layout, binary);
+        const marker = await writeLayer(layout, platformMarker(platform), EPOCH);
+        manifests.push(await writeImage(layout, {
+          platform,
+          layers: [base, marker],
+          created: CREATED,
+          runConfig: { Env: [PATH_ENV], Cmd: ['sh'] },
+          history: [`${busyboxHistory} (${platform.architecture})`, 'kiln lab: /etc/kiln-lab-platform'],
+        }));
+      }
+      await writeLayoutIndex(layout, { latest: await writeImageIndex(layout, manifests) });
+    },
+  },
 };
 
 const layouts = new Map<BaseImageName, Promise<string>>();
@@ -280,7 +317,7 @@ export async function pushBaseImage(reg: LabRegistry, name: BaseImageName, opts:
   await run('skopeo', [
     'copy', '--quiet', ...format, '--dest-tls-verify=false',
     ...(reg.authFile ? ['--dest-authfile', reg.authFile] : []),
-    ...(name === 'multi' ? ['--all'] : []),
+    ...(name === 'multi' || name === 'multiarch' ? ['--all'] : []),
     `oci:${layout}:${tagOf(name)}`, `docker://${ref}`,
   ]);
   return ref;

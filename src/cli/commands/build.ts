@@ -6,9 +6,9 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from '../command.ts';
 import { buildFlags, toBuildOptions } from '../build-flags.ts';
 import type { BuildOptions } from '../../executor/options.ts';
-import { runBuild } from '../../executor/build.ts';
+import { runBuild, targetPlatforms } from '../../executor/build.ts';
 import { parseDockerfile, planStages, formatPlan, unusedArgsWarning } from '../../dockerfile/index.ts';
-import { parsePlatform, hostPlatform } from '../../oci/platform.ts';
+import { formatPlatform, hostPlatform } from '../../oci/platform.ts';
 import { BuilderError, fromSystemError, isBuilderError } from '../../util/errors.ts';
 import { log } from '../../util/log.ts';
 
@@ -46,17 +46,20 @@ async function dryRun(options: BuildOptions): Promise<number> {
   try {
     const ast = parseDockerfile(text, { file: name });
     for (const w of ast.warnings) log.warn(`${name}:${w.position.line}:${w.position.column}: ${w.message}`);
-    const platform = options.customPlatform ? parsePlatform(options.customPlatform) : hostPlatform();
-    const { build, stages } = planStages(ast, {
-      buildArgs: new Map(Object.entries(options.buildArgs)),
-      target: options.target,
-      skipUnusedStages: options.skipUnusedStages,
-      platform,
-      buildPlatform: hostPlatform(),
-    });
-    process.stdout.write(formatPlan(build, stages));
-    const unused = unusedArgsWarning(build);
-    if (unused) log.warn(unused);
+    const platforms = targetPlatforms(options);
+    for (const platform of platforms) {
+      const { build, stages } = planStages(ast, {
+        buildArgs: new Map(Object.entries(options.buildArgs)),
+        target: options.target,
+        skipUnusedStages: options.skipUnusedStages,
+        platform,
+        buildPlatform: hostPlatform(),
+      });
+      if (platforms.length > 1) process.stdout.write(`# ${formatPlatform(platform)}\n`);
+      process.stdout.write(formatPlan(build, stages));
+      const unused = unusedArgsWarning(build);
+      if (unused) log.warn(unused);
+    }
     return 0;
   } catch (err) {
     // The first Dockerfile error alone, as "Dockerfile:LINE:COL: message".

@@ -42,6 +42,7 @@ const forms: [string, string[], Partial<BuildOptions>][] = [
   ['--customPlatform', ['--customPlatform=linux/arm/v7'], { customPlatform: 'linux/arm/v7' }],
   ['--custom-platform', ['--custom-platform', 'linux/arm64'], { customPlatform: 'linux/arm64' }],
   ['--platform alias', ['--platform=linux/amd64'], { customPlatform: 'linux/amd64' }],
+  ['--platform repeated', ['--platform=linux/amd64', '--platform', 'linux/arm64'], { customPlatform: 'linux/amd64,linux/arm64' }],
   ['context positional', ['./app'], { context: './app' }],
   ['-c context', ['-c', 'tar://stdin'], { context: 'tar://stdin' }],
   ['same context twice is fine', ['--context=dir:///w', 'dir:///w'], { context: 'dir:///w' }],
