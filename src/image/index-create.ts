@@ -1,5 +1,6 @@
 // `kiln index create`: an OCI image index (or a docker manifest list) over images already pushed,
-// the step kaniko users take manifest-tool for. Everything is read before anything is written, so
+// the step kaniko users take manifest-tool for. Sources are registry references or local OCI layouts
+// (oci-layout:PATH[:TAG], as `kiln copy` names them). Everything is read before anything is written, so
 // a missing or unreadable child fails the command with nothing pushed; children from another
 // repository are copied into the destination's first, and the index goes last, once a HEAD of
 // every child in the destination repository has answered.
@@ -12,7 +13,7 @@ import { Reference } from '../registry/reference.ts';
 import { BuilderError, isBuilderError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { pushImage } from './push.ts';
-import { readRemote } from './remote.ts';
+import { describeLocation, readLocation, type Location } from './copy.ts';
 import type { Image, ImageIndex } from './types.ts';
 
 export type IndexFormat = 'oci' | 'docker';
@@ -101,15 +102,18 @@ async function imagesOfIndex(index: ImageIndex): Promise<Image[]> {
 }
 
 /** Reads one source (an image, or an index whose images all join); every failure names the source. */
-async function readSource(client: RegistryClient, ref: Reference): Promise<ReadChild[]> {
-  const name = ref.toString();
+async function readSource(client: RegistryClient, loc: Location): Promise<ReadChild[]> {
+  const name = describeLocation(loc);
+  // Read from DEST's repository, a child need not be pushed again; from a layout it always is.
+  const from = loc.kind === 'registry' ? loc.ref : undefined;
+  const where = loc.kind === 'registry' ? loc.ref.context().toString() : name;
   try {
-    const found = await readRemote(client, ref);
+    const found = await readLocation(client, loc);
     const images = found.kind === 'image' ? [found.image] : await imagesOfIndex(found.index);
     const children: ReadChild[] = [];
     for (const image of images) {
-      const source = found.kind === 'image' ? name : `${ref.context()}@${await image.digest()} (of ${name})`;
-      children.push({ source, image, from: ref, descriptor: await describeImage(image, source) });
+      const source = found.kind === 'image' ? name : `${where}@${await image.digest()} (of ${name})`;
+      children.push({ source, image, from, descriptor: await describeImage(image, source) });
     }
     return children;
   } catch (err) {
@@ -132,7 +136,7 @@ export interface CreateIndexResult {
   children: IndexChild[];
 }
 
-export async function createIndex(dest: Reference, sources: Reference[], opts: CreateIndexOptions): Promise<CreateIndexResult> {
+export async function createIndex(dest: Reference, sources: Location[], opts: CreateIndexOptions): Promise<CreateIndexResult> {
   const children: ReadChild[] = [];
   for (const ref of sources) children.push(...(await readSource(opts.client, ref)));
   return publishIndex(dest, children, opts);

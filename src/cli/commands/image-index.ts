@@ -1,6 +1,6 @@
 // `kiln index create DEST SRC...`: assembles an image index / docker manifest list over images in
-// registries and pushes it (src/image/index-create.ts). A SRC is a reference by tag or digest, or
-// `@DIGEST` for an image already in DEST's repository.
+// registries and pushes it (src/image/index-create.ts). A SRC is a reference by tag or digest,
+// `@DIGEST` for an image already in DEST's repository, or oci-layout:PATH[:TAG] for a local layout.
 import type { Command } from '../command.ts';
 import type { FlagSpec, ParsedArgs } from '../flags.ts';
 import { keyValues } from '../build-flags.ts';
@@ -8,11 +8,12 @@ import { clientFromFlags } from './copy.ts';
 import { transportFlags } from '../transport-flags.ts';
 import { writeText } from '../../executor/outputs.ts';
 import { createIndex, type IndexFormat } from '../../image/index-create.ts';
+import { parseLocation, type Location } from '../../image/copy.ts';
 import { isDigest } from '../../oci/digest.ts';
 import { parseReference, Reference } from '../../registry/reference.ts';
 import { BuilderError } from '../../util/errors.ts';
 
-const USAGE = 'kiln index create [FLAGS] DEST SRC[@DIGEST]... (a SRC of @DIGEST is in DEST\'s repository)';
+const USAGE = 'kiln index create [FLAGS] DEST SRC... (a SRC is REF[:TAG|@DIGEST], @DIGEST in DEST\'s repository, or oci-layout:PATH[:TAG])';
 
 const indexFlags: FlagSpec[] = [
   ...transportFlags,
@@ -29,20 +30,20 @@ function formatFlag(args: ParsedArgs): IndexFormat | undefined {
   throw new BuilderError('USAGE', `invalid value "${value}" for flag --format: expected oci or docker`);
 }
 
-function sourceRef(text: string, dest: Reference): Reference {
+function sourceLocation(text: string, dest: Reference): Location {
   if (text.startsWith('@')) {
     const digest = text.slice(1);
     if (!isDigest(digest)) throw new BuilderError('USAGE', `${text}: expected @sha256:<64 hex>`);
-    return new Reference(dest.registry, dest.repository, undefined, digest);
+    return { kind: 'registry', ref: new Reference(dest.registry, dest.repository, undefined, digest) };
   }
-  return parseReference(text.startsWith('docker://') ? text.slice('docker://'.length) : text);
+  return parseLocation(text);
 }
 
 async function create(args: ParsedArgs): Promise<number> {
   const [destText, ...srcTexts] = args.positionals;
   if (!destText || srcTexts.length === 0) throw new BuilderError('USAGE', `expected DEST and at least one SRC; usage: ${USAGE}`);
   const dest = parseReference(destText.startsWith('docker://') ? destText.slice('docker://'.length) : destText);
-  const sources = srcTexts.map((s) => sourceRef(s, dest));
+  const sources = srcTexts.map((s) => sourceLocation(s, dest));
   const format = formatFlag(args);
   const concurrency = args.flags.concurrency as number;
   if (concurrency < 1) throw new BuilderError('USAGE', `invalid value "${concurrency}" for flag --concurrency: must be at least 1`);
