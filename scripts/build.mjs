@@ -1,5 +1,5 @@
 // Bundles the CLI into dist/ (committed; CI checks a rebuild leaves dist/ unchanged).
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -24,7 +24,10 @@ for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts'
   });
   chmodSync(`dist/${name}.js`, 0o755);
 }
-// The GitHub Action's main and post step (action.yml); it runs dist/executor.js beside it.
-await build({ ...common, entryPoints: ['src/ci/github/action.ts'], outfile: 'dist/action.js' });
+// The GitHub Action's main and post step (action.yml); it runs dist/executor.js beside it. Split,
+// so what it imports on demand (cloud SDKs, @actions/cache) sits in dist/action-chunks/ and a
+// plain build's step does not parse it: the step's start-up is parse time of the entry file.
+rmSync('dist/action-chunks', { recursive: true, force: true });
+await build({ ...common, entryPoints: ['src/ci/github/action.ts'], outdir: 'dist', splitting: true, chunkNames: 'action-chunks/[name]-[hash]' });
 // The extractor's writer threads load this file beside the bundle (src/tar/file-writer-pool.ts).
 await build({ ...common, entryPoints: ['src/tar/file-writer-worker.ts'], outfile: 'dist/file-writer-worker.js' });

@@ -2,7 +2,9 @@
 // once the job's steps are done (post-if: always()). main saves `isPost` in the step's state, so
 // the second run knows it is the post step, as actions commonly do. main reads the inputs,
 // writes a private DOCKER_CONFIG, runs kiln-executor and hands on outputs and a summary read
-// from the metadata file; post deletes the private directory whatever happened.
+// from the metadata file; post deletes the private directory whatever happened. credentials.ts
+// (the cloud SDKs) and gha-cache.ts (@actions/cache) are imported only when the inputs need them:
+// evaluating them is most of the bundle's start-up, which a plain build should not pay.
 import * as core from '@actions/core';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,8 @@ import { join } from 'node:path';
 import type { BuildMetadata } from '../../executor/build-report.ts';
 import { BuilderError, describeError } from '../../util/errors.ts';
 import { redact } from '../../util/redact.ts';
-import { writeDockerConfig } from './credentials.ts';
 import { executorInvocation } from './executor-argv.ts';
-import { ghaCacheAvailable, ghaCachePlan, restoreGhaCache, saveGhaCache } from './gha-cache.ts';
+import { ghaCachePlan } from './gha-cache-plan.ts';
 import { runExecutor } from './executor-run.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { actionOutputs, failureAnnotation } from './outputs.ts';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     extraEnv.DOCKER_CONFIG = dockerDir;
     core.startGroup('Registry credentials');
     try {
+      const { writeDockerConfig } = await import('./credentials.ts');
       const hosts = await writeDockerConfig(dockerDir, inputs.registryAuth, { idToken: (aud) => core.getIDToken(aud), mask: (s) => core.setSecret(s) }, process.env);
       core.info(`kiln: credentials for ${hosts.join(', ')} in a private DOCKER_CONFIG`);
     } finally {
@@ -65,10 +67,11 @@ async function main(): Promise<void> {
   const ghaWanted = ghaCachePlan(inputs, process.env.RUNNER_TEMP || tmpdir());
   let gha = ghaWanted;
   let restoredKey = '';
-  if (gha) {
+  const service = gha && (await import('./gha-cache.ts'));
+  if (gha && service) {
     core.startGroup('Layer cache (GitHub Actions cache)');
     try {
-      const key = ghaCacheAvailable() ? await restoreGhaCache(gha) : undefined;
+      const key = service.ghaCacheAvailable() ? await service.restoreGhaCache(gha) : undefined;
       if (key === undefined) gha = undefined;
       else restoredKey = key;
     } finally {
@@ -91,9 +94,9 @@ async function main(): Promise<void> {
   const outputs = metadata && code === 0 ? actionOutputs(metadata) : undefined;
   if (outputs) {
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
-    if (gha) {
+    if (gha && service) {
       core.startGroup('Layer cache (GitHub Actions cache)');
-      await saveGhaCache(gha, restoredKey).finally(() => core.endGroup());
+      await service.saveGhaCache(gha, restoredKey).finally(() => core.endGroup());
     }
     return;
   }

@@ -4,63 +4,17 @@
 // The step restores the directory before the build and saves it after a successful one, so the
 // executor only ever sees a local directory cache.
 //
-// Keys: service entries are immutable, so each save is a new key `kiln-layers-<scope>-<digest of
-// the entries>`, and a restore asks for the prefix `kiln-layers-<scope>-`, which the service
-// answers with the newest match: a job on another runner, its workspace fresh, gets the last
-// saved cache. A build that added nothing computes the key it restored and saves nothing. The
-// entry's version is @actions/cache's hash of the path, so the directory sits at the same place
-// on every runner: RUNNER_TEMP/kiln-gha-cache (one path on GitHub-hosted runners).
+// Keys (gha-cache-plan.ts): a restore takes the newest save under the scope's prefix, so a job on
+// another runner, its workspace fresh, gets the last saved cache. The entry's version is
+// @actions/cache's hash of the path, so the directory sits at the same place on every runner:
+// RUNNER_TEMP/kiln-gha-cache (one path on GitHub-hosted runners).
 //
 // Caching is optional: a refused, rate-limited (429), failed or over-quota save, or one that
 // outlasts `timeout=`, is a warning and the step goes on; so is a failed restore (a cold build).
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { registerSecret } from '../../util/redact.ts';
-import type { ActionInputs, CacheSpec } from './inputs.ts';
-
-type GhaSpec = Extract<CacheSpec, { type: 'gha' }>;
-
-export interface GhaCachePlan {
-  /** The dir: cache the executor is given. */
-  dir: string;
-  /** cache-from's gha scopes, tried in order. */
-  from: GhaSpec[];
-  /** cache-to's gha scopes, each saved. */
-  to: GhaSpec[];
-}
-
-const isGha = (spec: CacheSpec): spec is GhaSpec => spec.type === 'gha';
-
-/** Undefined when no input names type=gha (or no-cache is set). */
-export function ghaCachePlan(inputs: ActionInputs, runnerTemp: string): GhaCachePlan | undefined {
-  const from = inputs.cacheFrom.filter(isGha);
-  const to = inputs.cacheTo.filter(isGha);
-  if (inputs.noCache || (from.length === 0 && to.length === 0)) return undefined;
-  return { dir: join(runnerTemp, 'kiln-gha-cache'), from, to };
-}
-
-export function keyPrefix(scope: string): string {
-  return `kiln-layers-${scope}-`;
-}
-
-/** The key a save of `dir` gets: the scope's prefix and a digest of every entry's name and content. */
-export function cacheKey(dir: string, scope: string): string | undefined {
-  const entriesDir = join(dir, 'entries');
-  let names: string[];
-  try {
-    names = readdirSync(entriesDir).filter((n) => n.endsWith('.json')).sort();
-  } catch {
-    return undefined;
-  }
-  if (names.length === 0) return undefined;
-  const hash = createHash('sha256');
-  // An entry file names its manifest, so equal entry files mean equal caches.
-  for (const name of names) hash.update(`${name}\0${readFileSync(join(entriesDir, name), 'utf8')}\0`);
-  return `${keyPrefix(scope)}${hash.digest('hex').slice(0, 32)}`;
-}
+import { cacheKey, keyPrefix, type GhaCachePlan } from './gha-cache-plan.ts';
 
 const TIMED_OUT = Symbol('timed out');
 

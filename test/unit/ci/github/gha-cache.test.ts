@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executorInvocation } from '../../../../src/ci/github/executor-argv.ts';
-import { cacheKey, ghaCachePlan, keyPrefix } from '../../../../src/ci/github/gha-cache.ts';
+import { cacheKey, ghaCachePlan, keyPrefix } from '../../../../src/ci/github/gha-cache-plan.ts';
 import { readInputs } from '../../../../src/ci/github/inputs.ts';
 
 const inputs = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', '/ws');
