@@ -181,6 +181,24 @@ describe('multi-platform kiln build', () => {
     assert.deepEqual(uname, { amd64: 'x86_64\n', arm64: 'aarch64\n' });
   });
 
+  it('with --cache, each platform keys its own layers: a rebuild hits every RUN and pushes the same index', { skip: !arm64Emulated() && 'no qemu-aarch64 binfmt_misc entry with the F flag on this machine' }, async () => {
+    const context = await contextWith('run-cached', 'FROM BASE_IMAGE\nRUN uname -m > /arch\n');
+    const dest = `${reg.host}/mp/cached:1`;
+    const flags = ['build', '--context', context, '--custom-platform', 'linux/amd64,linux/arm64', '--destination', dest, '--cache', '--cache-repo', `dir:${join(work, 'layer-cache')}`, '--reproducible'];
+    const first = await kilnOk(flags);
+    assert.doesNotMatch(first.stderr, /using cached layer/);
+    const pushed = await raw(dest);
+    const index = JSON.parse(pushed) as RawIndex;
+    const uname: Record<string, string> = {};
+    for (const child of index.manifests) uname[child.platform.architecture] = await fileIn(`${reg.host}/mp/cached@${child.digest}`, 'arch');
+    assert.deepEqual(uname, { amd64: 'x86_64\n', arm64: 'aarch64\n' });
+    const second = await kilnOk(flags);
+    assert.equal(second.stderr.match(/using cached layer/g)?.length, 2, second.stderr);
+    assert.doesNotMatch(second.stderr, /runs under the emulator/);
+    // --reproducible: the same layers and configs, so the same index bytes.
+    assert.equal(await raw(dest), pushed);
+  });
+
   it('a RUN for a CPU with no emulator fails in one line naming the platform and the instruction; nothing is pushed', async () => {
     const platform = unemulatedPlatform();
     assert.ok(platform, 'every candidate CPU has an emulator registered');
