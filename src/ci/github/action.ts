@@ -6,13 +6,13 @@
 // (the cloud SDKs) and gha-cache.ts (@actions/cache) are imported only when the inputs need them:
 // evaluating them is most of the bundle's start-up, which a plain build should not pay.
 import * as core from '@actions/core';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BuildMetadata } from '../../executor/build-report.ts';
 import { BuilderError, describeError } from '../../util/errors.ts';
 import { redact } from '../../util/redact.ts';
-import { executorInvocation } from './executor-argv.ts';
+import { executorInvocation, localExportLayout } from './executor-argv.ts';
 import { ghaCachePlan } from './gha-cache-plan.ts';
 import { runExecutor } from './executor-run.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
@@ -80,8 +80,11 @@ async function main(): Promise<void> {
   }
   const buildInputs = ghaWanted && !gha ? { ...inputs, noCache: true } : inputs;
 
+  // buildx makes a tar output's directory; the executor, like kaniko, expects it.
+  for (const output of inputs.outputs) if (output.type === 'tar') mkdirSync(dirname(output.dest), { recursive: true });
   const metadataFile = join(dir, 'metadata.json');
-  const invocation = executorInvocation(buildInputs, metadataFile, gha?.dir);
+  const localLayout = localExportLayout(inputs, join(dir, 'local-layout'));
+  const invocation = executorInvocation(buildInputs, { metadata: metadataFile, ghaCache: gha?.dir, localLayout });
   for (const value of Object.values(invocation.env)) core.setSecret(value);
   const code = await runExecutor(invocation.argv, executorEnv({ ...invocation.env, ...extraEnv }), {
     startGroup: (name) => core.startGroup(name),
@@ -94,6 +97,14 @@ async function main(): Promise<void> {
   const outputs = metadata && code === 0 ? actionOutputs(metadata) : undefined;
   if (outputs) {
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+    if (localLayout) {
+      const { exportLocal } = await import('./local-output.ts');
+      for (const output of inputs.outputs) {
+        if (output.type !== 'local') continue;
+        const stats = await exportLocal(localLayout, output.dest);
+        core.info(`kiln: the image's filesystem is in ${output.dest} (${stats.entries} entries)`);
+      }
+    }
     if (gha && service) {
       core.startGroup('Layer cache (GitHub Actions cache)');
       await service.saveGhaCache(gha, restoredKey).finally(() => core.endGroup());

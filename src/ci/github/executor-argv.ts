@@ -34,8 +34,28 @@ function cacheRepoOf(spec: CacheSpec, ghaDir: string | undefined): string {
   }
 }
 
-/** `ghaDir`: where the type=gha cache is restored to (gha-cache.ts); needed only when an input names type=gha. */
-export function executorInvocation(inputs: ActionInputs, metadataFile: string, ghaDir?: string): ExecutorInvocation {
+/** The step's own paths the argv names. */
+export interface StepFiles {
+  metadata: string;
+  /** Where the type=gha cache is restored to (gha-cache.ts); needed only when an input names type=gha. */
+  ghaCache?: string;
+  /** An OCI layout for type=local outputs to be unpacked from, when no type=oci output gives one. */
+  localLayout?: string;
+}
+
+/**
+ * The OCI layout type=local outputs are unpacked from (local-output.ts): a type=oci output's, as
+ * the executor writes one layout, else the step's own. Undefined without type=local outputs.
+ */
+export function localExportLayout(inputs: ActionInputs, stepLayout: string | undefined): string | undefined {
+  if (!inputs.outputs.some((o) => o.type === 'local')) return undefined;
+  const oci = inputs.outputs.find((o) => o.type === 'oci');
+  if (oci) return oci.dest;
+  if (!stepLayout) throw new BuilderError('INTERNAL', 'type=local output without a layout to unpack');
+  return stepLayout;
+}
+
+export function executorInvocation(inputs: ActionInputs, files: StepFiles): ExecutorInvocation {
   const argv = [`--context=${inputs.context}`];
   const env: Record<string, string> = {};
   if (inputs.file) argv.push(`--dockerfile=${inputs.file}`);
@@ -52,10 +72,15 @@ export function executorInvocation(inputs: ActionInputs, metadataFile: string, g
   });
   for (const secret of inputs.secretFiles) argv.push(`--secret=id=${secret.id},src=${secret.path}`);
   for (const secret of inputs.secretEnvs) argv.push(`--secret=id=${secret.id},env=${secret.env}`);
-  for (const output of inputs.outputs) argv.push(output.type === 'oci' ? `--oci-layout-path=${output.dest}` : `--tar-path=${output.dest}`);
-  const repo = inputs.noCache ? undefined : cacheRepo(inputs, ghaDir);
+  for (const output of inputs.outputs) {
+    if (output.type === 'tar') argv.push(`--tar-path=${output.dest}`);
+    if (output.type === 'oci') argv.push(`--oci-layout-path=${output.dest}`);
+  }
+  const layout = localExportLayout(inputs, files.localLayout);
+  if (layout && !inputs.outputs.some((o) => o.type === 'oci')) argv.push(`--oci-layout-path=${layout}`);
+  const repo = inputs.noCache ? undefined : cacheRepo(inputs, files.ghaCache);
   if (repo) argv.push('--cache=true', `--cache-repo=${repo}`);
   if (inputs.reproducible) argv.push('--reproducible');
-  argv.push(`--metadata-file=${metadataFile}`, '--log-format=text', ...inputs.extraArgs);
+  argv.push(`--metadata-file=${files.metadata}`, '--log-format=text', ...inputs.extraArgs);
   return { argv, env };
 }

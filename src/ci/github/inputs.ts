@@ -9,7 +9,7 @@ import { BuilderError } from '../../util/errors.ts';
 import { parseFields, parseList, splitKeyValue, splitWords } from './list-input.ts';
 
 export type CacheSpec = { type: 'registry'; ref: string } | { type: 'local'; dir: string } | { type: 'gha'; scope: string; timeoutMs: number };
-export type OutputSpec = { type: 'oci'; dest: string } | { type: 'tar'; dest: string };
+export type OutputSpec = { type: 'oci'; dest: string } | { type: 'tar'; dest: string } | { type: 'local'; dest: string };
 export type RegistryAuth =
   | { registry: string; username: string; password: string }
   | { registry: string; oidc: OidcProviderSpec };
@@ -102,7 +102,8 @@ function outputSpecs(get: InputGetter): OutputSpec[] {
     const type = fields?.get('type');
     const dest = fields?.get('dest');
     if ((type === 'oci' || type === 'tar' || type === 'docker') && dest) return { type: type === 'oci' ? 'oci' : 'tar', dest };
-    throw usage('outputs', `"${item}" is not type=oci,dest=PATH or type=tar,dest=PATH`);
+    if (type === 'local' && dest) return { type, dest };
+    throw usage('outputs', `"${item}" is not type=oci,dest=PATH, type=tar,dest=PATH or type=local,dest=DIR`);
   });
 }
 

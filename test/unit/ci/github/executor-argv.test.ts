@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readInputs } from '../../../../src/ci/github/inputs.ts';
-import { executorInvocation } from '../../../../src/ci/github/executor-argv.ts';
+import { executorInvocation, localExportLayout } from '../../../../src/ci/github/executor-argv.ts';
 import { isBuilderError } from '../../../../src/util/errors.ts';
 
-const invocation = (values: Record<string, string>) => executorInvocation(readInputs((name) => values[name] ?? '', '/ws'), '/tmp/meta.json');
+const invocation = (values: Record<string, string>) => executorInvocation(readInputs((name) => values[name] ?? '', '/ws'), { metadata: '/tmp/meta.json' });
 
 test("build-push-action's inputs become kaniko flags", () => {
   const { argv, env } = invocation({
@@ -64,4 +64,15 @@ test('local cache is an OCI layout; no-cache drops the cache; differing caches a
   assert.ok(invocation({ 'cache-from': 'type=local,src=/c', 'cache-to': 'type=local,dest=/c' }).argv.includes('--cache-repo=oci:/c'));
   assert.ok(!invocation({ 'cache-to': 'type=local,dest=/c', 'no-cache': 'true' }).argv.some((a) => a.startsWith('--cache')));
   assert.throws(() => invocation({ 'cache-from': 'r.io/a/c1', 'cache-to': 'type=registry,ref=r.io/a/c2' }), (err) => isBuilderError(err, 'USAGE') && /^input cache-to: /.test(err.message));
+});
+
+test('type=local outputs: the executor writes an OCI layout to unpack, a type=oci output\'s when there is one', () => {
+  const local = readInputs((name) => ({ outputs: 'type=local,dest=/out/rootfs' })[name] ?? '', '/ws');
+  assert.deepEqual(local.outputs, [{ type: 'local', dest: '/out/rootfs' }]);
+  assert.equal(localExportLayout(local, '/step/layout'), '/step/layout');
+  assert.ok(executorInvocation(local, { metadata: '/m.json', localLayout: '/step/layout' }).argv.includes('--oci-layout-path=/step/layout'));
+  const both = readInputs((name) => ({ outputs: 'type=local,dest=/out/rootfs\ntype=oci,dest=/out/layout' })[name] ?? '', '/ws');
+  assert.equal(localExportLayout(both, '/step/layout'), '/out/layout');
+  assert.deepEqual(executorInvocation(both, { metadata: '/m.json', localLayout: '/out/layout' }).argv.filter((a) => a.startsWith('--oci-layout-path')), ['--oci-layout-path=/out/layout']);
+  assert.equal(localExportLayout(readInputs(() => '', '/ws'), '/step/layout'), undefined);
 });

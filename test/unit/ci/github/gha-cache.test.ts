@@ -15,10 +15,10 @@ test('type=gha: a plan only when an input names it and no-cache is off; the exec
   const both = inputs({ 'cache-from': 'type=gha,scope=main\ntype=gha,scope=pr', 'cache-to': 'type=gha,scope=pr' });
   const plan = ghaCachePlan(both, '/rt');
   assert.deepEqual(plan && { dir: plan.dir, from: plan.from.map((s) => s.scope), to: plan.to.map((s) => s.scope) }, { dir: '/rt/kiln-gha-cache', from: ['main', 'pr'], to: ['pr'] });
-  const { argv } = executorInvocation(both, '/tmp/m.json', plan?.dir);
+  const { argv } = executorInvocation(both, { metadata: '/tmp/m.json', ghaCache: plan?.dir });
   assert.deepEqual(argv.filter((a) => a.startsWith('--cache')), ['--cache=true', '--cache-repo=dir:/rt/kiln-gha-cache']);
   // kiln keeps one cache: gha with a registry cache is refused as before.
-  assert.throws(() => executorInvocation(inputs({ 'cache-from': 'type=gha', 'cache-to': 'type=registry,ref=r.io/a/c' }), '/tmp/m.json', '/rt/x'), /^BuilderError: input cache-to: kiln reads and writes one layer cache/);
+  assert.throws(() => executorInvocation(inputs({ 'cache-from': 'type=gha', 'cache-to': 'type=registry,ref=r.io/a/c' }), { metadata: '/tmp/m.json', ghaCache: '/rt/x' }), /^BuilderError: input cache-to: kiln reads and writes one layer cache/);
 });
 
 test('the save key digests the entries: none gives no key, the same entries the same key, a changed entry a new one', () => {
