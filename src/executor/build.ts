@@ -172,7 +172,7 @@ interface BuildShared {
 }
 
 /** The target stage's image for one platform (its layers live in a workspace until the outputs are written). */
-async function buildPlatform(shared: BuildShared, platform: Platform): Promise<{ image: Image; roots: StageRoots }> {
+async function buildPlatform(shared: BuildShared, platform: Platform, several: boolean): Promise<{ image: Image; roots: StageRoots }> {
   const { options, progress, file, ast, context, client, runner, host } = shared;
   const resolved: ResolvedBuild = resolveStages(ast, {
     buildArgs: new Map(Object.entries(options.buildArgs)),
@@ -197,6 +197,7 @@ async function buildPlatform(shared: BuildShared, platform: Platform): Promise<{
     runner,
     roots,
     platform,
+    labelPrefix: several ? `${formatPlatform(platform)} ` : undefined,
     snapshotter: await chooseSnapshotter(workspace, runner),
     snapshotMode: options.snapshotMode,
     singleSnapshot: options.singleSnapshot,
@@ -256,7 +257,7 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
     const shared: BuildShared = { options, progress, file, ast, context, client, runner, host, secrets, workspaces };
 
     if (platforms.length === 1) {
-      const { image, roots } = await buildPlatform(shared, platforms[0]);
+      const { image, roots } = await buildPlatform(shared, platforms[0], false);
       const out = await writeOutputs(image, options, client, destinations);
       const { size, layers, configDigest } = await imageSize(image);
       printSummary(progress, out, layers, size);
@@ -275,7 +276,7 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
     const children: ReadChild[] = [];
     for (const platform of platforms) {
       log.info(`building for ${formatPlatform(platform)}`);
-      const { image } = await buildPlatform(shared, platform);
+      const { image } = await buildPlatform(shared, platform, true);
       children.push({ source: `the ${formatPlatform(platform)} image`, image, descriptor: await describeImage(image, `the ${formatPlatform(platform)} image`) });
     }
     const out = await writeIndexOutputs(children, options, client, destinations);

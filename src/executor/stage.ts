@@ -52,6 +52,8 @@ export interface BuildEnv {
   /** Where each stage's filesystem lives: a workspace directory, or `/` in host isolation. */
   roots: StageRoots;
   platform: Platform;
+  /** Put before every step's label ("linux/arm64 "), when one build makes several platforms. */
+  labelPrefix?: string;
   snapshotter: 'overlay' | 'walk';
   snapshotMode: 'full' | 'redo' | 'time';
   singleSnapshot: boolean;
@@ -135,7 +137,7 @@ export class StageBuilder {
     let n = 1;
     for (const instr of all) {
       n++;
-      const label = `${stageTitle(stage)} ${n}/${total}`;
+      const label = `${env.labelPrefix ?? ''}${stageTitle(stage)} ${n}/${total}`;
       await env.progress.step(label, instr.original, this.origin(instr), () => this.execute(instr, label, platform));
     }
     if (env.singleSnapshot && this.pendingPaths) await this.singleSnapshot();
@@ -161,7 +163,7 @@ export class StageBuilder {
   /** Puts the base filesystem in place and returns the ONBUILD triggers to run first. */
   private async prepareBase(platform: Platform): Promise<Instruction[]> {
     const { stage, env } = this;
-    const label = `${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
+    const label = `${env.labelPrefix ?? ''}${stageTitle(stage)} 1/${stage.instructions.length + 1}`;
     await env.progress.step(label, stage.from.original, this.origin(stage.from), async () => {
       if (stage.base.kind === 'scratch') {
         await this.root.scratch();

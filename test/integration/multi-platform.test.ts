@@ -120,6 +120,7 @@ describe('multi-platform kiln build', () => {
       '--digest-file', digestFile, '--metadata-file', metadataFile,
     ]);
     assert.match(result.stderr, /building for linux\/arm64/);
+    assert.match(result.stderr, /\[linux\/arm64 stage-0 5\/7\] COPY hello.txt/);
 
     const text = await raw(dest);
     const digest = `sha256:${createHash('sha256').update(text).digest('hex')}`;
