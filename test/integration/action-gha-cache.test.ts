@@ -114,6 +114,32 @@ describe('the Action with type=gha', () => {
     }
   });
 
+  test('an export the service refuses (a full quota) or never answers is a warning; the step succeeds', { timeout: 300_000 }, async () => {
+    cache.refuseReservations = 'cache storage quota exceeded for this repository';
+    try {
+      const ws = await freshJob('gha-full', DOCKERFILE.replace('echo one', 'echo full'));
+      const { main } = await runAction({ workspace: ws, env: cache.env, inputs: { tags: `${reg.host}/gh/gha-full:1`, 'cache-to': 'type=gha,scope=full' } });
+      assert.equal(main.code, 0, main.log);
+      assert.ok(warnings(main).some((m) => m.includes('quota exceeded')), main.stdout);
+      assert.ok(warnings(main).some((m) => m.startsWith('kiln: the layer cache was not saved to the GitHub Actions cache (scope full)')), main.stdout);
+    } finally {
+      cache.refuseReservations = undefined;
+    }
+    cache.stalled.add('CreateCacheEntry');
+    try {
+      const ws = await freshJob('gha-hung', DOCKERFILE.replace('echo one', 'echo hung'));
+      const started = performance.now();
+      const { main } = await runAction({ workspace: ws, env: cache.env, inputs: { tags: `${reg.host}/gh/gha-hung:1`, 'cache-to': 'type=gha,scope=hung,timeout=3s' } });
+      assert.equal(main.code, 0, main.log);
+      assert.match(main.outputs.digest ?? '', /^sha256:/);
+      assert.ok(warnings(main).some((m) => m === 'kiln: the layer cache was not saved to the GitHub Actions cache (scope hung): no answer within 3s; the image is built and pushed all the same'), main.stdout);
+      // The step ends at the timeout, not when the hung request would.
+      assert.ok(performance.now() - started < 120_000);
+    } finally {
+      cache.stalled.clear();
+    }
+  });
+
   test('without the runner cache service, type=gha warns and the build runs uncached', { timeout: 300_000 }, async () => {
     const ws = await freshJob('gha-none', DOCKERFILE);
     const { main } = await runAction({ workspace: ws, inputs: { tags: `${reg.host}/gh/gha-none:1`, 'cache-from': 'type=gha', 'cache-to': 'type=gha' } });

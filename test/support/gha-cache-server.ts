@@ -6,7 +6,10 @@
 // Block List, then a plain GET), each checking the URL's signature, expiry and permissions.
 // An entry is visible only once it is uploaded and finalized with its exact size; a restore
 // matches a key exactly or as a prefix (newest first) among entries of the same version.
-// `tooManyRequests` makes the named operations answer 429, as the service does when rate limited.
+// On demand: `tooManyRequests` makes the named operations answer 429, as the service does when
+// rate limited; `stalled` ones never answer (a hung service); `refuseReservations` makes
+// CreateCacheEntry answer ok: false with that message, as the service refuses an entry (a full
+// storage quota, a policy).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +84,10 @@ export class GhaCacheServer {
   readonly token = `ghs_${randomBytes(24).toString('hex')}`;
   /** Operations answered 429 while listed. */
   readonly tooManyRequests = new Set<CacheOperation>();
+  /** Operations left unanswered while listed. */
+  readonly stalled = new Set<CacheOperation>();
+  /** When set, CreateCacheEntry answers ok: false with this message. */
+  refuseReservations: string | undefined;
   /** Every request, in order: operation and status, for assertions. */
   readonly requests: { operation: string; status: number }[] = [];
   readonly entries: Entry[] = [];
@@ -129,7 +136,7 @@ export class GhaCacheServer {
     try {
       const data = await body(req);
       if (twirp) {
-        const answer = this.twirp(req, url, operation, data);
+        const answer = await this.twirp(req, url, operation, data);
         this.reply(res, operation, 200, { 'content-type': 'application/json' }, JSON.stringify(answer));
       } else {
         operation = this.blobOperation(req, url);
@@ -156,7 +163,7 @@ export class GhaCacheServer {
 
   // --- the twirp service ---
 
-  private twirp(req: IncomingMessage, url: URL, method: string, data: Buffer): Record<string, unknown> {
+  private twirp(req: IncomingMessage, url: URL, method: string, data: Buffer): Record<string, unknown> | Promise<never> {
     if (req.method !== 'POST') throw twirpError('bad_route', `${req.method} ${url.pathname}: twirp takes POST`);
     if (!(method in FIELDS) || url.pathname !== `/twirp/${SERVICE}/${method}`) throw new Refusal(404, 'bad_route', `no such method ${url.pathname}`);
     const auth = req.headers.authorization ?? '';
@@ -165,6 +172,7 @@ export class GhaCacheServer {
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw twirpError('unauthenticated', 'the runtime token is missing or wrong');
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw twirpError('invalid_argument', 'content-type must be application/json');
     if (this.tooManyRequests.has(method as CacheOperation)) throw twirpError('resource_exhausted', 'cache operations are rate limited for this repository');
+    if (this.stalled.has(method as CacheOperation)) return new Promise<never>(() => undefined);
     let request: Record<string, unknown>;
     try {
       request = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
@@ -186,6 +194,7 @@ export class GhaCacheServer {
   }
 
   private create(key: string, version: string): Record<string, unknown> {
+    if (this.refuseReservations !== undefined) return { ok: false, message: this.refuseReservations };
     if (this.entries.some((e) => e.key === key && e.version === version)) throw twirpError('already_exists', `cache entry ${key} already exists`);
     const blob = randomBytes(16).toString('hex');
     this.blobs.set(blob, { blocks: new Map() });
