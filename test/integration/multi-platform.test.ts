@@ -171,7 +171,7 @@ describe('multi-platform kiln build', () => {
     await run('skopeo', ['inspect', '--raw', `oci:${layout}:latest`]);
   });
 
-  it('RUN for arm64 runs under the registered emulator', { skip: !arm64Emulated() && 'no qemu-aarch64 binfmt_misc entry with the F flag on this machine' }, async () => {
+  it('RUN for arm64 runs under the registered emulator', { skip: !arm64Emulated() && 'no qemu-aarch64 binfmt_misc entry with the F flag on this machine (scripts/lab/binfmt-qemu.sh registers one)' }, async () => {
     const context = await contextWith('run-emulated', 'FROM BASE_IMAGE\nRUN uname -m > /arch\n');
     const dest = `${reg.host}/mp/run:1`;
     const result = await kilnOk(['build', '--context', context, '--custom-platform', 'linux/amd64,linux/arm64', '--destination', dest]);
@@ -182,7 +182,7 @@ describe('multi-platform kiln build', () => {
     assert.deepEqual(uname, { amd64: 'x86_64\n', arm64: 'aarch64\n' });
   });
 
-  it('with --cache, each platform keys its own layers: a rebuild hits every RUN and pushes the same index', { skip: !arm64Emulated() && 'no qemu-aarch64 binfmt_misc entry with the F flag on this machine' }, async () => {
+  it('with --cache, each platform keys its own layers: a rebuild hits every RUN and pushes the same index', { skip: !arm64Emulated() && 'no qemu-aarch64 binfmt_misc entry with the F flag on this machine (scripts/lab/binfmt-qemu.sh registers one)' }, async () => {
     const context = await contextWith('run-cached', 'FROM BASE_IMAGE\nRUN uname -m > /arch\n');
     const dest = `${reg.host}/mp/cached:1`;
     const flags = ['build', '--context', context, '--custom-platform', 'linux/amd64,linux/arm64', '--destination', dest, '--cache', '--cache-repo', `dir:${join(work, 'layer-cache')}`, '--reproducible'];
