@@ -1,11 +1,15 @@
 // The step's registry credentials: each registry-auth entry becomes an entry of a private
 // DOCKER_CONFIG the executor alone reads. OIDC entries exchange the job's GitHub ID token through
 // the credential layer (auth/oidc/); every secret is masked (core.setSecret) and registered for
-// redaction before it is written anywhere.
+// redaction before it is written anywhere. Azure entries are the exception: ACR's exchange is a
+// call to the registry itself (POST /oauth2/exchange), so it must travel the registry's own
+// connections (--registry-address, CA and TLS flags), which only the executor has; they become a
+// kiln credential-helper recipe that the executor's keychain mints from the job's ID token at use.
 import { copyFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { saveCredential } from '../../auth/config-writer.ts';
+import { configureHelper } from '../../auth/configure.ts';
 import { credentialSecret, type Credential } from '../../auth/credential.ts';
 import { defaultAudience, mintRegistryCredential } from '../../auth/oidc/index.ts';
 import { BuilderError } from '../../util/errors.ts';
@@ -23,11 +27,15 @@ function hostOf(registry: string): string {
   return registry.replace(/^[a-z]+:\/\//i, '').split('/')[0];
 }
 
-async function login(entry: RegistryAuth, step: StepIdentity, env: NodeJS.ProcessEnv): Promise<Credential> {
-  if (!('oidc' in entry)) return { kind: 'basic', username: entry.username, password: entry.password };
+function needIdToken(entry: Extract<RegistryAuth, { oidc: unknown }>, env: NodeJS.ProcessEnv): void {
   if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     throw new BuilderError('CREDENTIALS', `input registry-auth: ${entry.registry} (oidc: ${entry.oidc.provider}) needs the job's ID token, and ACTIONS_ID_TOKEN_REQUEST_URL is not set: add \`permissions: id-token: write\` to the job`);
   }
+}
+
+async function login(entry: RegistryAuth, step: StepIdentity, env: NodeJS.ProcessEnv): Promise<Credential> {
+  if (!('oidc' in entry)) return { kind: 'basic', username: entry.username, password: entry.password };
+  needIdToken(entry, env);
   const token = await step.idToken(defaultAudience(entry.oidc));
   step.mask(token);
   registerSecret(token);
@@ -45,13 +53,18 @@ export async function writeDockerConfig(dir: string, entries: RegistryAuth[], st
   if (existsSync(existing)) copyFileSync(existing, file);
   const hosts: string[] = [];
   for (const entry of entries) {
+    const host = hostOf(entry.registry);
+    hosts.push(host);
+    if ('oidc' in entry && entry.oidc.provider === 'azure') {
+      needIdToken(entry, env);
+      configureHelper(dir, host, { oidc: { spec: entry.oidc, subject: { kind: 'github' } } });
+      continue;
+    }
     const credential = await login(entry, step, env);
     const secret = credentialSecret(credential);
     step.mask(secret);
     registerSecret(secret);
-    const host = hostOf(entry.registry);
     saveCredential(file, host, credential);
-    hosts.push(host);
   }
   return hosts;
 }
