@@ -75,8 +75,7 @@ export function buildArgv(config: PluginConfig, env: NodeJS.ProcessEnv, now: Dat
     if (config.cache.ttl) argv.push('--cache-ttl', config.cache.ttl);
     if (config.cache['copy-layers'] ?? true) argv.push('--cache-copy-layers');
   }
-  const [platform] = config.platforms ?? [];
-  if (platform) argv.push('--custom-platform', platform);
+  if (config.platforms?.length) argv.push('--custom-platform', config.platforms.join(','));
   argv.push(...(config['extra-args'] ?? []));
   return { argv, destinations: images };
 }

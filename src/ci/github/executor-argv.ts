@@ -64,7 +64,7 @@ export function executorInvocation(inputs: ActionInputs, files: StepFiles): Exec
   for (const arg of inputs.buildArgs) argv.push(`--build-arg=${arg}`);
   for (const label of inputs.labels) argv.push(`--label=${label}`);
   if (inputs.target) argv.push(`--target=${inputs.target}`);
-  if (inputs.platform) argv.push(`--custom-platform=${inputs.platform}`);
+  if (inputs.platforms.length) argv.push(`--custom-platform=${inputs.platforms.join(',')}`);
   inputs.secrets.forEach((secret, i) => {
     const name = `KILN_ACTION_SECRET_${i}`;
     env[name] = secret.value;

@@ -23,7 +23,8 @@ export interface ActionInputs {
   target?: string;
   push: boolean;
   noCache: boolean;
-  platform?: string;
+  /** One image per platform; several make an index (kiln's multi-platform build). */
+  platforms: string[];
   secrets: { id: string; value: string }[];
   secretFiles: { id: string; path: string }[];
   secretEnvs: { id: string; env: string }[];
@@ -176,7 +177,6 @@ function registryAuth(get: InputGetter): RegistryAuth[] {
 export function readInputs(get: InputGetter, workspace: string): ActionInputs {
   const tags = parseList(get('tags'));
   const platforms = parseList(get('platforms'));
-  if (platforms.length > 1) throw usage('platforms', `kiln builds one platform per step; got ${platforms.join(', ')} (use a matrix)`);
   if (parseList(get('annotations')).length) throw usage('annotations', 'manifest annotations are not supported by kiln yet; use labels');
   if (bool(get, 'provenance', false)) throw usage('provenance', 'provenance attestations are not supported; leave it false');
   return {
@@ -188,7 +188,7 @@ export function readInputs(get: InputGetter, workspace: string): ActionInputs {
     target: optional(get, 'target'),
     push: bool(get, 'push', tags.length > 0),
     noCache: bool(get, 'no-cache', false),
-    platform: platforms[0],
+    platforms,
     secrets: pairs(get, 'secrets', 'id=VALUE').map(([id, value]) => ({ id, value })),
     secretFiles: pairs(get, 'secret-files', 'id=PATH').map(([id, path]) => ({ id, path: path.trim() })),
     secretEnvs: pairs(get, 'secret-envs', 'id=ENV').map(([id, env]) => ({ id, env: env.trim() })),

@@ -34,6 +34,7 @@ test('tags, build args (list and map), target, labels, secrets, cache and platfo
   assert.equal(o.cacheCopyLayers, true);
   assert.equal(options({ tags: ['r/a'], cache: { 'copy-layers': false } }).cacheCopyLayers, false);
   assert.equal(o.customPlatform, 'linux/arm64');
+  assert.equal(options({ tags: ['r/a'], platforms: ['linux/amd64', 'linux/arm64'] }).customPlatform, 'linux/amd64,linux/arm64', 'several platforms make one index');
   assert.equal(o.reproducible, true);
   assert.deepEqual(options({ tags: ['r/a'], 'build-args': ['X=1'] }).buildArgs, { X: '1' });
 });

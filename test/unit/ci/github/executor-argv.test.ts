@@ -76,3 +76,7 @@ test('type=local outputs: the executor writes an OCI layout to unpack, a type=oc
   assert.deepEqual(executorInvocation(both, { metadata: '/m.json', localLayout: '/out/layout' }).argv.filter((a) => a.startsWith('--oci-layout-path')), ['--oci-layout-path=/out/layout']);
   assert.equal(localExportLayout(readInputs(() => '', '/ws'), '/step/layout'), undefined);
 });
+
+test('several platforms go to the executor as one list: one image each, one index', () => {
+  assert.ok(invocation({ tags: 'r.io/a:1', platforms: 'linux/amd64\nlinux/arm64' }).argv.includes('--custom-platform=linux/amd64,linux/arm64'));
+});

@@ -93,7 +93,6 @@ test('bad inputs fail with one line naming the input', () => {
   assert.match(failure({ push: 'yes please' }), /^input push: /);
   assert.match(failure({ secrets: 'novalue' }), /^input secrets: "novalue" is not id=VALUE/);
   assert.match(failure({ outputs: 'type=registry' }), /^input outputs: /);
-  assert.match(failure({ platforms: 'linux/amd64,linux/arm64' }), /^input platforms: kiln builds one platform/);
 });
 
 test('a registry-auth YAML error never echoes the input (it may hold a password)', () => {
