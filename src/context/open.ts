@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { displayUrl } from '../util/display-url.ts';
 import { BuilderError } from '../util/errors.ts';
 import { decompressByContent } from './decompress.ts';
+import { openGcsObject } from './gcs.ts';
 import { fetchGitContext, parseGitContext } from './git-context.ts';
 import { loadDockerignore } from './dockerignore.ts';
 import type { IgnoreFilter } from './filter.ts';
@@ -86,10 +87,9 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   let input: Readable;
   let what: string;
   let remote = false;
-  if (parsed.kind === 's3' || parsed.kind === 'url') {
-    const opened = parsed.kind === 's3' ? await openS3Object(parsed.bucket, parsed.key, spec) : await openUrl(parsed.url, spec);
-    input = opened.stream;
-    what = parsed.kind === 's3' ? `s3://${parsed.bucket}/${parsed.key}` : spec;
+  if (parsed.kind === 's3' || parsed.kind === 'gs' || parsed.kind === 'url') {
+    input = (await openRemote(parsed, spec)).stream;
+    what = parsed.kind === 'url' ? spec : `${parsed.kind}://${parsed.bucket}/${parsed.key}`;
     remote = true;
   } else if (parsed.kind === 'tar') {
     const st = await stat(parsed.path).catch(() => undefined);
@@ -116,6 +116,11 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   }
   if (!remote) return { root, cleanup };
   return { root, cleanup, fetched: { bytes: counted.bytes(), seconds: (performance.now() - started) / 1000 } };
+}
+
+function openRemote(parsed: ContextSpec & { kind: 's3' | 'gs' | 'url' }, spec: string): Promise<{ stream: Readable }> {
+  if (parsed.kind === 'url') return openUrl(parsed.url, spec);
+  return parsed.kind === 's3' ? openS3Object(parsed.bucket, parsed.key, spec) : openGcsObject(parsed.bucket, parsed.key, spec);
 }
 
 async function materializeGit(url: string, spec: string, opts: OpenContextOptions, started: number): Promise<Materialized> {

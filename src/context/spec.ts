@@ -1,7 +1,6 @@
 // The `--context` value as kaniko reads it: a plain path or dir://PATH, tar://PATH (a tar or
-// tar.gz file), tar://stdin, s3://BUCKET/KEY and http(s):// URLs of a (compressed) tar; the
-// remote kinds kaniko also knows but kiln does not fetch yet (gs://, git://) are named so the
-// error can say they are not supported yet.
+// tar.gz file), tar://stdin, s3://BUCKET/KEY, gs://BUCKET/KEY and http(s):// URLs of a
+// (compressed) tar, and git repositories (git://, ssh://, http(s)://….git).
 import { resolve } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
 
@@ -9,12 +8,11 @@ export type ContextSpec =
   | { kind: 'dir'; path: string }
   | { kind: 'tar'; path: string }
   | { kind: 'stdin' }
-  | { kind: 's3'; bucket: string; key: string }
+  | { kind: 's3' | 'gs'; bucket: string; key: string }
   | { kind: 'url'; url: string }
   | { kind: 'git'; url: string };
 
-const LATER = ['gs'];
-const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, https://, git://';
+const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, gs://, https://, git://';
 
 export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpec {
   if (value === 'tar://stdin') return { kind: 'stdin' };
@@ -26,23 +24,17 @@ export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpe
     if (rest === '') throw new BuilderError('CONTEXT_INVALID', `--context=${value}: tar:// needs a path or "stdin"`);
     return { kind: 'tar', path: resolve(cwd, rest) };
   }
-  if (scheme === 's3') {
+  if (scheme === 's3' || scheme === 'gs') {
     const slash = rest.indexOf('/');
     if (slash <= 0 || slash === rest.length - 1) {
-      throw new BuilderError('CONTEXT_INVALID', `--context=${value}: s3:// needs a bucket and an object key (s3://BUCKET/path/to/context.tar.gz)`);
+      throw new BuilderError('CONTEXT_INVALID', `--context=${value}: ${scheme}:// needs a bucket and an object key (${scheme}://BUCKET/path/to/context.tar.gz)`);
     }
-    return { kind: 's3', bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+    return { kind: scheme, bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
   }
   if (scheme === 'git' || scheme === 'ssh') return { kind: 'git', url: value };
   if (scheme === 'http' || scheme === 'https') {
     const path = value.split('#')[0].split('?')[0];
     return path.endsWith('.git') ? { kind: 'git', url: value } : { kind: 'url', url: value };
   }
-  const later = LATER.includes(scheme);
-  throw new BuilderError(
-    'CONTEXT_INVALID',
-    later
-      ? `--context=${value}: ${scheme}:// build contexts are not supported yet (supported: ${SUPPORTED})`
-      : `--context=${value}: unknown build context scheme ${scheme}:// (supported: ${SUPPORTED})`,
-  );
+  throw new BuilderError('CONTEXT_INVALID', `--context=${value}: unknown build context scheme ${scheme}:// (supported: ${SUPPORTED})`);
 }

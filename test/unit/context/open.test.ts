@@ -76,10 +76,10 @@ test('errors name the context, the flag or the scheme', async () => {
   await rejectsWith(openContext(join(ctx, 'Dockerfile')), 'CONTEXT_INVALID', /is not a directory \(use tar:\/\/ for an archive\)/);
   await rejectsWith(openContext(`tar://${tmp}/none.tar.gz`), 'CONTEXT_NOT_FOUND', /archive .*none\.tar\.gz does not exist/);
   await rejectsWith(openContext(ctx, { dockerfilePath: 'Missingfile' }), 'FILE_NOT_FOUND', /--dockerfile=Missingfile: no Dockerfile at/);
-  await rejectsWith(openContext('gs://bucket/ctx.tar.gz'), 'CONTEXT_INVALID', /build contexts are not supported yet/);
   for (const s3 of ['s3://bucket', 's3://bucket/', 's3:///key.tar.gz']) {
     await rejectsWith(openContext(s3), 'CONTEXT_INVALID', /s3:\/\/ needs a bucket and an object key/);
   }
+  await rejectsWith(openContext('gs://bucket'), 'CONTEXT_INVALID', /gs:\/\/ needs a bucket and an object key \(gs:\/\/BUCKET/);
   await rejectsWith(openContext('ftp://x/y'), 'CONTEXT_INVALID', /unknown build context scheme ftp:\/\//);
 });
 
