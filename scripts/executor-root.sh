@@ -8,7 +8,15 @@
 #                  to load its libraries from /kiln/lib through /kiln's own copy of the dynamic
 #                  loader: the image's /lib is gone, or another libc, after the first stage
 #   /kiln/lib/     that loader and every library `ldd` lists for them
+#   /kiln/bin/busybox  a static busybox for the Buildkite plugin's hooks (agent-stack-k8s runs them
+#                  with /bin/sh in the step's container): /kiln/bin/sh, /kiln/bin/dirname and /bin/sh
+#                  link to it; /bin/sh is the built image's own once a host-isolation build ran
+#   /kiln/bin/kiln the CLI (`kiln build`, `kiln buildkite HOOK`), the plugin's `executor:`
 #   /kiln/dist/    the bundles from `npm run build` (ES modules: a package.json says so)
+#   /kiln/hooks/, /kiln/plugin.yml  the plugin's hooks and schema, so that a job can run the plugin
+#                  from the image (the hooks fall back to /kiln/hooks/run-kiln)
+#   /kiln/tmp/     TMPDIR (sticky, 1777): the plugin's private DOCKER_CONFIG and the agent's hook
+#                  wrappers must outlive a host-isolation build, which keeps /kiln and clears /tmp
 #   /kiln/executor kaniko's entry: `/kiln/executor --context=… --destination=…`
 #   /proc /dev /sys  empty mount points
 #
@@ -34,9 +42,15 @@ for f in dist/kiln.js dist/executor.js; do
   [ -f "$repo/$f" ] || { echo "executor-root: $repo/$f is missing; run npm run build" >&2; exit 1; }
 done
 command -v patchelf >/dev/null || { echo "executor-root: patchelf is missing; run scripts/install-deps.sh" >&2; exit 1; }
+busybox=$(readlink -f "$(command -v busybox || true)")
+# A dynamic busybox would need the libc the first stage deletes; Debian's busybox-static is not.
+if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+  echo "executor-root: a static busybox is missing; run scripts/install-deps.sh (busybox-static)" >&2
+  exit 1
+fi
 
 kiln=$dir/kiln
-mkdir -p "$kiln/bin" "$kiln/lib" "$kiln/dist" "$dir/proc" "$dir/dev" "$dir/sys"
+mkdir -p "$kiln/bin" "$kiln/lib" "$kiln/dist" "$kiln/hooks" "$kiln/tmp" "$dir/bin" "$dir/proc" "$dir/dev" "$dir/sys"
 
 node=$(command -v node)
 loader=$(patchelf --print-interpreter "$(readlink -f "$node")")
@@ -54,8 +68,18 @@ for t in "${tools[@]}"; do
   done
 done
 
+cp -- "$busybox" "$kiln/bin/busybox"
+ln -s busybox "$kiln/bin/sh"
+ln -s busybox "$kiln/bin/dirname"
+ln -s /kiln/bin/busybox "$dir/bin/sh"
+
 cp -- "$repo"/dist/*.js "$kiln/dist/"
 echo '{ "type": "module" }' > "$kiln/dist/package.json"
+cp -- "$repo"/hooks/* "$kiln/hooks/"
+cp -- "$repo/plugin.yml" "$kiln/plugin.yml"
 printf '#!/kiln/bin/node\nimport("/kiln/dist/executor.js");\n' > "$kiln/executor"
-chmod 0755 "$kiln/executor" "$kiln/bin"/*
+printf '#!/kiln/bin/sh\nexec /kiln/bin/node /kiln/dist/kiln.js "$@"\n' > "$kiln/bin/kiln"
+chmod 0755 "$kiln/executor" "$kiln/hooks"/* "$kiln/bin/busybox" "$kiln/bin/kiln"
+chmod 0755 "${tools[@]/#/$kiln/bin/}"
+chmod 1777 "$kiln/tmp"
 echo "$dir"

@@ -1,6 +1,7 @@
 // A stand-in for `buildkite-agent` in a temp PATH dir: a POSIX sh script that records every call
 // (its arguments NUL-separated, its stdin) under DIR/calls, keeps meta-data in DIR/meta, and for
-// `oidc request-token` fetches a token from the local OIDC issuer. It stubs only the agent.
+// `oidc request-token` fetches a token from the local OIDC issuer (with curl, or busybox wget in
+// the executor image, whose audiences need no escaping in a query). It stubs only the agent.
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labTempDir } from './temp-dirs.ts';
@@ -38,7 +39,11 @@ case "\${1:-} \${2:-}" in
       case "$1" in --audience) audience=$2; shift ;; --lifetime) lifetime=$2; shift ;; esac
       shift
     done
-    curl -fsS -G --data-urlencode "audience=$audience" --data-urlencode "lifetime=$lifetime" __TOKEN_URL__ ;;
+    if command -v curl >/dev/null 2>&1; then
+      curl -fsS -G --data-urlencode "audience=$audience" --data-urlencode "lifetime=$lifetime" __TOKEN_URL__
+    else
+      wget -qO- __TOKEN_URL__"?audience=$audience&lifetime=$lifetime"
+    fi ;;
   "--version ") echo "buildkite-agent version 3.99.0 (kiln test stub)" ;;
 esac
 `;
@@ -51,7 +56,7 @@ export async function fakeBuildkiteAgent(opts: { tokenUrl?: string } = {}): Prom
   const dir = await labTempDir('buildkite-agent');
   const binDir = join(dir, 'bin');
   await Promise.all(['bin', 'calls', 'meta'].map((d) => mkdir(join(dir, d))));
-  const script = SCRIPT.replace('__DIR__', shQuote(dir)).replace('__TOKEN_URL__', shQuote(opts.tokenUrl ?? 'http://127.0.0.1:9/unset'));
+  const script = SCRIPT.replace('__DIR__', shQuote(dir)).replaceAll('__TOKEN_URL__', shQuote(opts.tokenUrl ?? 'http://127.0.0.1:9/unset'));
   await writeFile(join(binDir, 'buildkite-agent'), script);
   await chmod(join(binDir, 'buildkite-agent'), 0o755);
   return {
