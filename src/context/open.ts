@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { displayUrl } from '../util/display-url.ts';
 import { BuilderError } from '../util/errors.ts';
 import { decompressByContent } from './decompress.ts';
+import { openAzureBlob } from './azure-blob.ts';
 import { openGcsObject } from './gcs.ts';
 import { fetchGitContext, parseGitContext } from './git-context.ts';
 import { loadDockerignore } from './dockerignore.ts';
@@ -87,9 +88,9 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   let input: Readable;
   let what: string;
   let remote = false;
-  if (parsed.kind === 's3' || parsed.kind === 'gs' || parsed.kind === 'url') {
+  if (parsed.kind === 's3' || parsed.kind === 'gs' || parsed.kind === 'url' || parsed.kind === 'azure-blob') {
     input = (await openRemote(parsed, spec)).stream;
-    what = parsed.kind === 'url' ? spec : `${parsed.kind}://${parsed.bucket}/${parsed.key}`;
+    what = parsed.kind === 'url' || parsed.kind === 'azure-blob' ? spec : `${parsed.kind}://${parsed.bucket}/${parsed.key}`;
     remote = true;
   } else if (parsed.kind === 'tar') {
     const st = await stat(parsed.path).catch(() => undefined);
@@ -118,8 +119,9 @@ async function materialize(parsed: ContextSpec, spec: string, opts: OpenContextO
   return { root, cleanup, fetched: { bytes: counted.bytes(), seconds: (performance.now() - started) / 1000 } };
 }
 
-function openRemote(parsed: ContextSpec & { kind: 's3' | 'gs' | 'url' }, spec: string): Promise<{ stream: Readable }> {
+function openRemote(parsed: ContextSpec & { kind: 's3' | 'gs' | 'url' | 'azure-blob' }, spec: string): Promise<{ stream: Readable }> {
   if (parsed.kind === 'url') return openUrl(parsed.url, spec);
+  if (parsed.kind === 'azure-blob') return openAzureBlob(parsed.url, spec);
   return parsed.kind === 's3' ? openS3Object(parsed.bucket, parsed.key, spec) : openGcsObject(parsed.bucket, parsed.key, spec);
 }
 

@@ -1,8 +1,9 @@
 // The `--context` value as kaniko reads it: a plain path or dir://PATH, tar://PATH (a tar or
-// tar.gz file), tar://stdin, s3://BUCKET/KEY, gs://BUCKET/KEY and http(s):// URLs of a
-// (compressed) tar, and git repositories (git://, ssh://, http(s)://….git).
+// tar.gz file), tar://stdin, s3://BUCKET/KEY, gs://BUCKET/KEY, Azure blob URLs and http(s):// URLs
+// of a (compressed) tar, and git repositories (git://, ssh://, http(s)://….git).
 import { resolve } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
+import { isAzureBlobUrl } from './azure-blob.ts';
 
 export type ContextSpec =
   | { kind: 'dir'; path: string }
@@ -10,9 +11,10 @@ export type ContextSpec =
   | { kind: 'stdin' }
   | { kind: 's3' | 'gs'; bucket: string; key: string }
   | { kind: 'url'; url: string }
+  | { kind: 'azure-blob'; url: string }
   | { kind: 'git'; url: string };
 
-const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, gs://, https://, git://';
+const SUPPORTED = 'a directory, dir://, tar://, tar://stdin, s3://, gs://, https:// (Azure blobs too), git://';
 
 export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpec {
   if (value === 'tar://stdin') return { kind: 'stdin' };
@@ -34,7 +36,8 @@ export function parseContextSpec(value: string, cwd = process.cwd()): ContextSpe
   if (scheme === 'git' || scheme === 'ssh') return { kind: 'git', url: value };
   if (scheme === 'http' || scheme === 'https') {
     const path = value.split('#')[0].split('?')[0];
-    return path.endsWith('.git') ? { kind: 'git', url: value } : { kind: 'url', url: value };
+    if (path.endsWith('.git')) return { kind: 'git', url: value };
+    return isAzureBlobUrl(value) ? { kind: 'azure-blob', url: value } : { kind: 'url', url: value };
   }
   throw new BuilderError('CONTEXT_INVALID', `--context=${value}: unknown build context scheme ${scheme}:// (supported: ${SUPPORTED})`);
 }
