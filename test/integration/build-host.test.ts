@@ -247,7 +247,7 @@ describe('kiln build --isolation host in a throwaway executor root', () => {
     const res = await hostBuild(root, ctx, ['--no-push']);
     assert.equal(res.code, 1);
     assert.match(lastLine(res), /^kiln build: --isolation host runs RUN commands directly on this machine's \/ and refuses to outside a container .*--force/);
-    assert.deepEqual((await readdir(root)).sort(), ['dev', 'kiln', 'proc', 'sys', 'workspace']);
+    assert.deepEqual((await readdir(root)).sort(), ['bin', 'dev', 'kiln', 'proc', 'sys', 'workspace']);
   });
 
   test('refusals name what cannot be done: a workspace that / would take with it, a cache mount', async () => {
@@ -258,7 +258,7 @@ describe('kiln build --isolation host in a throwaway executor root', () => {
     const workdir = await hostBuild(root, ctx, ['--force', '--no-push'], { KILN_WORKDIR: '/build-space' });
     assert.equal(workdir.code, 1);
     assert.match(lastLine(workdir), /^kiln build: --isolation host clears \/ for every stage, and KILN_WORKDIR=\/build-space is not on an ignored path; put it under \/kiln/);
-    assert.deepEqual((await readdir(root)).sort(), ['dev', 'kiln', 'proc', 'sys', 'workspace']);
+    assert.deepEqual((await readdir(root)).sort(), ['bin', 'dev', 'kiln', 'proc', 'sys', 'workspace']);
 
     const cache = await hostBuild(root, ctx, ['--force', '--no-push']);
     assert.equal(cache.code, 1);
