@@ -8,9 +8,9 @@
 //       token, the date skew; answer `AWS:<password>` tokens the lab registry then accepts.
 // Refusals use the real services' error codes so the SDK surfaces what AWS would.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export interface RoleTrust {
   /** The OIDC issuer URL the role trusts (its JWKS is fetched from `<issuer>/.well-known/jwks`). */
@@ -137,19 +137,13 @@ export class AwsServer {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${await listenLoopback(server)}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

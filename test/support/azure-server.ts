@@ -14,13 +14,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { decodeProtectedHeader, jwtVerify, SignJWT, createRemoteJWKSet, errors as joseErrors } from 'jose';
 import { Agent, buildConnector, fetch } from 'undici';
 import type { RegistryFormPost } from '../../src/auth/credential.ts';
 import type { OidcIssuer } from './oidc-issuer.ts';
 import { labTls } from './tls.ts';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export const FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -78,19 +79,13 @@ export class AzureServer {
     };
     const server = createHttpsServer({ key: await readFile(tls.server.keyFile), cert: await readFile(tls.server.certFile) }, handler);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.base = `https://127.0.0.1:${await listenLoopback(server)}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private async entra(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -271,13 +266,10 @@ export async function startAcrLoginServer(azure: AzureServer, registry: { host: 
       req.pipe(upstream);
     })().catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = await listenLoopback(server);
   return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    host: `127.0.0.1:${port}`,
+    stop: () => closeServer(server),
   };
 }
 
@@ -304,12 +296,9 @@ export async function startSilentEndpoint(): Promise<{ url: string; stop(): Prom
   const server = createServer(() => {
     // Never answer.
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    url: `http://127.0.0.1:${port}`,
+    stop: () => closeServer(server),
   };
 }

@@ -7,8 +7,8 @@
 // buckets and objects answer in GCS's error shape ({"error":{"code","message","errors":[…]}}).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CRC32C } from '@google-cloud/storage';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export interface GcsServerOptions {
   /** The account a bearer token stands for, or undefined when the token is not valid. */
@@ -50,16 +50,13 @@ export class GcsServer {
   async start(): Promise<void> {
     const server = createServer((req, res) => this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${await listenLoopback(server)}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -10,9 +10,9 @@
 //   GET /buildkite/token?audience=A&lifetime=S   answering the JWT as text: what a
 //       `buildkite-agent oidc request-token` stub prints.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type CryptoKey, type JWTPayload } from 'jose';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export type TokenShape = 'github' | 'buildkite' | 'plain';
 
@@ -111,19 +111,13 @@ export class OidcIssuer {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${await listenLoopback(server)}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** A signed token; GitHub's and Buildkite's shapes carry their issuers' usual claims. */

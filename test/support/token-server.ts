@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { createPrivateKey, randomBytes, sign, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from './loopback.ts';
 
 export type TokenAlgorithm = 'RS256' | 'ES256';
 
@@ -137,20 +137,13 @@ export class TokenServer {
       ? createHttpsServer({ key: await readFile(tls.keyFile), cert: await readFile(tls.certFile) }, handler)
       : createHttpServer(handler);
     const server = this.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    this.baseUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.baseUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${await listenLoopback(server)}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
