@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, chown, chmod, lutimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
+import { readXattrs, removeXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { normalizeChanges, type Change, type ChangeSet } from './changes.ts';
@@ -24,6 +24,8 @@ interface UpperEntry {
   whiteout: boolean;
   opaque: boolean;
   xattrs?: Xattrs;
+  /** A merged directory's attributes in the lower dir (image ones only), to see removals. */
+  lowerXattrs?: Xattrs;
 }
 
 function isWhiteout(st: Stats): boolean {
@@ -177,10 +179,13 @@ export class OverlaySnapshotter implements Snapshotter {
   /** Upper entries against the rootfs as it still is (the lower dir). */
   private async classify(upper: UpperEntry[]): Promise<Change[]> {
     const ignore = new IgnoreList(this.rootfs, this.ignorePaths);
+    const lowers = new Map<string, Stats | null>();
+    for (const e of upper) if (!ignore.has(e.rel)) lowers.set(e.rel, await lstatOrNull(join(this.rootfs, e.rel)));
+    await this.readLowerXattrs(upper.filter((e) => e.st.isDirectory() && !e.opaque && lowers.get(e.rel)?.isDirectory()));
     const changes: Change[] = [];
     for (const e of upper) {
       if (ignore.has(e.rel)) continue;
-      const lower = await lstatOrNull(join(this.rootfs, e.rel));
+      const lower = lowers.get(e.rel) ?? null;
       if (e.whiteout) {
         if (lower) changes.push({ path: e.rel, kind: 'delete' });
         continue;
@@ -197,6 +202,15 @@ export class OverlaySnapshotter implements Snapshotter {
       changes.push({ path: e.rel, kind: 'modify', ...(replaced ? { replaced } : {}), ...(opaque ? { opaque } : {}) });
     }
     return changes;
+  }
+
+  /**
+   * A directory copied up keeps only the attributes it still has, so a removal shows only
+   * against the lower dir; one getfattr for all of them.
+   */
+  private async readLowerXattrs(dirs: UpperEntry[]): Promise<void> {
+    const attrs = await readXattrs(dirs.map((e) => join(this.rootfs, e.rel)));
+    for (const e of dirs) e.lowerXattrs = attrs.get(join(this.rootfs, e.rel)) ?? new Map();
   }
 
   /**
@@ -246,6 +260,8 @@ export class OverlaySnapshotter implements Snapshotter {
     await chown(target, e.st.uid, e.st.gid);
     await chmod(target, e.st.mode & 0o7777);
     if (e.xattrs?.size) await writeXattrs([[target, e.xattrs]]);
+    const removed = [...(e.lowerXattrs?.keys() ?? [])].filter((name) => !e.xattrs?.has(name));
+    if (removed.length > 0) await removeXattrs(target, removed);
     await lutimes(target, e.st.atime, e.st.mtime);
   }
 
@@ -270,6 +286,12 @@ function sameDirMetadata(lower: Stats, e: UpperEntry): boolean {
     lower.uid === e.st.uid &&
     lower.gid === e.st.gid &&
     lower.mtimeMs === e.st.mtimeMs &&
-    (e.xattrs === undefined || e.xattrs.size === 0)
+    sameXattrs(e.lowerXattrs ?? new Map(), e.xattrs ?? new Map())
   );
+}
+
+function sameXattrs(a: Xattrs, b: Xattrs): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, value] of a) if (!b.get(name)?.equals(value)) return false;
+  return true;
 }

@@ -96,7 +96,10 @@ export class WalkSnapshotter implements Snapshotter {
       if (mode === 'full') {
         now.content = contentOf(join(this.rootfs, path), now);
         const same = !replaced && now.content === before.content && now.mode === before.mode && now.uid === before.uid && now.gid === before.gid;
-        if (same) continue;
+        // Only the inode changed (ctime moved, mtime did not): an extended attribute set or
+        // removed, or a link count; the layer must carry the entry as it is now.
+        const inodeOnly = now.ctimeMs !== before.ctimeMs && now.mtimeMs === before.mtimeMs;
+        if (same && !inodeOnly) continue;
       }
       // A directory that is a new inode was removed and made again: what it held before is gone.
       const opaque = !replaced && now.type === S_IFDIR && now.ino !== before.ino;

@@ -114,3 +114,14 @@ export async function writeXattrs(entries: Iterable<[string, Xattrs]>): Promise<
     child.stdin.end(dump);
   });
 }
+
+/** Removes the named attributes from one path (symlinks not followed): one setfattr per name. */
+export async function removeXattrs(path: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    await new Promise<void>((resolve, reject) =>
+      execFile('setfattr', ['-h', '-x', name, '--', path], (err, _stdout, stderr) =>
+        err ? reject(new BuilderError('IO', `removing extended attribute ${name} from ${path} failed: ${String(stderr).trim().split('\n')[0] || err.message}`, { cause: err })) : resolve(),
+      ),
+    );
+  }
+}
