@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kiln's test lab uses (the real registry, image tools, peers).
 set -euo pipefail
-pkgs=(docker-registry skopeo umoci buildah podman runc busybox-static debootstrap openssl apache2-utils jq zstd attr bats uidmap util-linux git patchelf)
+pkgs=(docker-registry skopeo umoci buildah libcap2-bin podman runc busybox-static debootstrap openssl apache2-utils jq zstd attr bats uidmap util-linux git patchelf)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -94,3 +94,28 @@ export async function buildahBuild(
   await run('buildah', ['push', ...common, '--tls-verify=false', '--digestfile', digestFile, ref, `docker://${ref}`], { env });
   return (await readFile(digestFile, 'utf8')).trim();
 }
+
+/**
+ * Builds `dockerfile` with buildah (chroot isolation) and writes the image to the OCI layout
+ * `layoutDir` (tag `buildah`) without going through the registry; returns the layout's path.
+ */
+export async function buildahBuildToLayout(
+  contextDir: string,
+  dockerfile: string,
+  layoutDir: string,
+  reg: LabRegistry,
+  opts: BuildahBuildOptions = {},
+): Promise<string> {
+  const driver = opts.driver ?? 'overlay';
+  const env = await buildahEnv(reg, driver);
+  const local = `localhost/kiln-ref/${process.pid}-${Date.now()}:buildah`;
+  const file = isAbsolute(dockerfile) ? dockerfile : join(contextDir, dockerfile);
+  const common = ['--storage-driver', driver];
+  await run('buildah', [
+    'build', ...common, '--isolation', 'chroot', '--layers', '--tls-verify=false', '--format', 'oci',
+    ...(opts.args ?? []), '-f', file, '-t', local, contextDir,
+  ], { env });
+  await run('buildah', ['push', ...common, local, `oci:${layoutDir}:buildah`], { env });
+  await run('buildah', ['rmi', ...common, local], { env });
+  return layoutDir;
+}

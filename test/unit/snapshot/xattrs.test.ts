@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -23,6 +23,9 @@ async function makeBase(root: string): Promise<void> {
   await writeFile(join(root, 'd/f'), 'f');
   await writeFile(join(root, 'g'), 'g');
   await writeFile(join(root, 'untouched'), 'u');
+  await mkdir(join(root, 'e'));
+  // Whole seconds, so that putting the mtime back through utimes is exact.
+  await utimes(join(root, 'e'), 1000, 1000);
   setfattr('-n', 'user.a', '-v', '1', join(root, 'd'));
   setfattr('-n', 'user.b', '-v', '2', join(root, 'd'));
   setfattr('-n', 'user.x', '-v', '1', join(root, 'd/f'));
@@ -31,8 +34,16 @@ async function makeBase(root: string): Promise<void> {
   setfattr('-n', 'user.u', '-v', 'u', join(root, 'untouched'));
 }
 
-/** What the step does: remove one of a directory's two, one of a file's two, a file's only one; only read another file. */
-function edit(runRoot: string): void {
+/**
+ * What the step does: remove one of a directory's two, one of a file's two, a file's only one;
+ * only read another file; make and remove a file in a directory and put its mtime back, as the
+ * runner does with its mount placeholders (only the directory's ctime moves: no change).
+ */
+async function edit(runRoot: string): Promise<void> {
+  const e = await stat(join(runRoot, 'e'));
+  await writeFile(join(runRoot, 'e/placeholder'), '');
+  await rm(join(runRoot, 'e/placeholder'));
+  await utimes(join(runRoot, 'e'), e.atime, e.mtime);
   setfattr('-x', 'user.a', join(runRoot, 'd'));
   setfattr('-x', 'user.x', join(runRoot, 'd/f'));
   setfattr('-x', 'user.only', join(runRoot, 'g'));
@@ -73,7 +84,7 @@ describe('snapshotters carry xattr removals', async () => {
       await makeBase(root);
       const snap = make(root);
       const step = await snap.begin();
-      edit(step.runRoot);
+      await edit(step.runRoot);
       const set = await step.finish();
       const paths = set.changes.map((c) => c.path).sort();
       assert.deepEqual(paths, ['d', 'd/f', 'g'], JSON.stringify(set.changes));
