@@ -1,5 +1,5 @@
 // Bundles the CLI into dist/ (committed; CI checks a rebuild leaves dist/ unchanged).
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -14,15 +14,30 @@ const common = {
 };
 
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+// The command-line entries are split: what they import on demand (the cloud SDKs of src/auth and
+// the s3:// context) lands in dist/cli-chunks/ and is parsed only by a run that needs it, so a
+// plain build or `kiln version` does not pay for loading them. One build per entry (each has its
+// own KILN_ENTRY); chunk names are content hashes, so the entries share the chunks they have in common.
+rmSync('dist/cli-chunks', { recursive: true, force: true });
 for (const [entry, name] of [['src/cli/main.ts', 'kiln'], ['src/cli/executor.ts', 'executor'], ['src/cli/credential-helper.ts', 'docker-credential-kiln']]) {
-  await build({
+  const { metafile } = await build({
     ...common,
-    entryPoints: [entry],
-    outfile: `dist/${name}.js`,
-    banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
+    entryPoints: { [name]: entry },
+    outdir: 'dist',
+    splitting: true,
+    chunkNames: 'cli-chunks/[name]-[hash]',
+    metafile: true,
     define: { KILN_ENTRY: JSON.stringify(name), KILN_VERSION: JSON.stringify(version) },
   });
-  chmodSync(`dist/${name}.js`, 0o755);
+  // kiln's own modules find files beside the bundle through import.meta.url (the writer thread's
+  // file, plugin.yml), which in a chunk would point into dist/cli-chunks/: they must stay in the entry.
+  for (const [out, { inputs }] of Object.entries(metafile.outputs)) {
+    const own = Object.keys(inputs).filter((input) => input.startsWith('src/'));
+    if (out !== `dist/${name}.js` && own.length > 0) throw new Error(`build: ${out} holds kiln's own modules (${own.join(', ')}); import them statically`);
+  }
+  const file = `dist/${name}.js`;
+  writeFileSync(file, '#!/usr/bin/env node\n' + readFileSync(file, 'utf8'));
+  chmodSync(file, 0o755);
 }
 // The GitHub Action's main and post step (action.yml); it runs dist/executor.js beside it. Split,
 // so what it imports on demand (cloud SDKs, @actions/cache) sits in dist/action-chunks/ and a

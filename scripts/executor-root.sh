@@ -74,6 +74,7 @@ ln -s busybox "$kiln/bin/dirname"
 ln -s /kiln/bin/busybox "$dir/bin/sh"
 
 cp -- "$repo"/dist/*.js "$kiln/dist/"
+cp -R -- "$repo/dist/cli-chunks" "$kiln/dist/"
 echo '{ "type": "module" }' > "$kiln/dist/package.json"
 cp -- "$repo"/hooks/* "$kiln/hooks/"
 cp -- "$repo/plugin.yml" "$kiln/plugin.yml"

@@ -4,7 +4,9 @@
 // POST /oauth2/exchange for an ACR refresh token. That refresh token is the docker
 // `identitytoken` (user 00000000-0000-0000-0000-000000000000) the registry client trades at the
 // registry's token endpoint. The OIDC provider (oidc/azure.ts) shares the exchange.
-import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential, type TokenCredential } from '@azure/identity';
+// @azure/identity is imported when a credential is made: a build that never meets ACR does not load it.
+import { namedExports } from '../util/package-import.ts';
+import type { TokenCredential } from '@azure/identity';
 import { decodeJwt } from 'jose';
 import { Agent, fetch } from 'undici';
 import { BuilderError } from '../util/errors.ts';
@@ -140,7 +142,8 @@ export async function acrRefreshToken(
 }
 
 /** A client assertion credential for an external (OIDC) token: what the OIDC provider signs in with. */
-export function federatedCredential(tenantId: string, clientId: string, assertion: () => Promise<string>, cloud: AzureCloud, env: NodeJS.ProcessEnv, authorityHost?: string): TokenCredential {
+export async function federatedCredential(tenantId: string, clientId: string, assertion: () => Promise<string>, cloud: AzureCloud, env: NodeJS.ProcessEnv, authorityHost?: string): Promise<TokenCredential> {
+  const { ClientAssertionCredential } = namedExports(await import('@azure/identity'));
   return new ClientAssertionCredential(tenantId, clientId, assertion, azureCredentialOptions(cloud, env, authorityHost ?? env.AZURE_AUTHORITY_HOST));
 }
 
@@ -152,7 +155,8 @@ interface Identity {
 }
 
 /** @azure/identity's "prod" chain in its order: the environment's secret, workload identity, managed identity. */
-function identityFor(cloud: AzureCloud, env: NodeJS.ProcessEnv): Identity {
+async function identityFor(cloud: AzureCloud, env: NodeJS.ProcessEnv): Promise<Identity> {
+  const { ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential } = namedExports(await import('@azure/identity'));
   const { AZURE_TENANT_ID: tenant, AZURE_CLIENT_ID: client, AZURE_CLIENT_SECRET: secret, AZURE_FEDERATED_TOKEN_FILE: tokenFile } = env;
   const options = azureCredentialOptions(cloud, env);
   if (tenant && client && secret) {
@@ -182,7 +186,7 @@ export function acrSource(env: NodeJS.ProcessEnv = process.env): CredentialSourc
     async lookup(registry, _repository, context) {
       const cloud = parseAcrHost(registry);
       if (!cloud) return undefined;
-      const identity = identityFor(cloud, env);
+      const identity = await identityFor(cloud, env);
       let aad: { token: string; expiresAt: number } | undefined;
       if (identity.ambient) {
         // No managed identity on this machine (or none in time): the next source may do.

@@ -3,9 +3,9 @@
 // default chain finds: env keys, a web identity token file, container or instance credentials)
 // answers a base64 `AWS:<password>` good for hours. ECR public (public.ecr.aws) is always
 // authorised in us-east-1. The SDKs read AWS_ENDPOINT_URL_ECR / _ECR_PUBLIC themselves.
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { ECRPUBLICClient, GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand } from '@aws-sdk/client-ecr-public';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+// The SDKs are imported when a lookup needs them: a build that never meets ECR does not load them.
+import { namedExports } from '../util/package-import.ts';
+import type { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { BuilderError } from '../util/errors.ts';
 import { registerSecret } from '../util/redact.ts';
 import type { Answer, CredentialSource } from './source.ts';
@@ -61,12 +61,14 @@ type Credentials = AwsCredentialIdentity | CredentialProvider;
  */
 export async function ecrAuthorization(registry: string, reg: EcrRegistry, credentials: Credentials): Promise<{ credential: Answer['credential']; expiresAt?: number }> {
   if (reg.kind === 'public') {
+    const { ECRPUBLICClient, GetAuthorizationTokenCommand: GetPublicAuthorizationTokenCommand } = namedExports(await import('@aws-sdk/client-ecr-public'));
     const client = new ECRPUBLICClient({ region: PUBLIC_REGION, credentials });
     const out = await client.send(new GetPublicAuthorizationTokenCommand({}));
     const data = out.authorizationData;
     if (!data?.authorizationToken) throw new BuilderError('CREDENTIALS', `ecr: GetAuthorizationToken for ${registry} returned no token`);
     return { credential: decodeToken(data.authorizationToken, registry), expiresAt: data.expiresAt?.getTime() };
   }
+  const { ECRClient, GetAuthorizationTokenCommand } = namedExports(await import('@aws-sdk/client-ecr'));
   const client = new ECRClient({ region: reg.region, credentials, useFipsEndpoint: reg.fips });
   const out = await client.send(new GetAuthorizationTokenCommand({ registryIds: [reg.account] }));
   const data = out.authorizationData?.[0];
@@ -100,6 +102,7 @@ export function ecrSource(env: NodeJS.ProcessEnv = process.env): CredentialSourc
       if (!reg) return undefined;
       // STS (for web identity) is asked in the registry's own region.
       const region = reg.kind === 'public' ? PUBLIC_REGION : reg.region;
+      const { fromNodeProviderChain } = namedExports(await import('@aws-sdk/credential-providers'));
       const provider = fromNodeProviderChain({ timeout: METADATA_TIMEOUT_MS, maxRetries: 0, clientConfig: { region } });
       let credentials: AwsCredentialIdentity;
       try {

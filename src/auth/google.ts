@@ -3,11 +3,13 @@
 // application_default_credentials.json) or else the GCE metadata server. A service-account key
 // is handed to the registry as `_json_key` (Google's documented key login, no token round trip);
 // every other kind becomes an OAuth2 access token sent as user `oauth2accesstoken`.
+import { namedExports } from '../util/package-import.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleAuth } from 'google-auth-library';
+// google-auth-library is imported when a lookup needs it: a build that never meets Google does not load it.
+import type { GoogleAuth, GoogleAuthOptions } from 'google-auth-library';
 import { BuilderError } from '../util/errors.ts';
 import { redact, registerSecret } from '../util/redact.ts';
 import { withTimeout } from '../util/timeout.ts';
@@ -30,6 +32,11 @@ function credentialsFile(env: NodeJS.ProcessEnv): string | undefined {
   const configDir = env.CLOUDSDK_CONFIG ?? join(env.HOME ?? homedir(), '.config', 'gcloud');
   const wellKnown = join(configDir, 'application_default_credentials.json');
   return existsSync(wellKnown) ? wellKnown : undefined;
+}
+
+async function googleAuth(options: GoogleAuthOptions): Promise<GoogleAuth> {
+  const { GoogleAuth } = namedExports(await import('google-auth-library'));
+  return new GoogleAuth(options);
 }
 
 async function accessToken(auth: GoogleAuth): Promise<{ token: string; expiresAt?: number }> {
@@ -58,7 +65,7 @@ async function fromFile(file: string, registry: string): Promise<Answer> {
     return { credential: { kind: 'basic', username: '_json_key', password: text }, why: `service-account key ${file}` };
   }
   try {
-    const { token, expiresAt } = await accessToken(new GoogleAuth({ keyFilename: file, scopes: [CLOUD_PLATFORM_SCOPE] }));
+    const { token, expiresAt } = await accessToken(await googleAuth({ keyFilename: file, scopes: [CLOUD_PLATFORM_SCOPE] }));
     return tokenAnswer(token, expiresAt, `${String(type)} credentials ${file}`);
   } catch (err) {
     throw new BuilderError('CREDENTIALS', redact(`google: ${String(type)} credentials ${file} refused for ${registry}: ${(err as Error).message}`));
@@ -67,7 +74,7 @@ async function fromFile(file: string, registry: string): Promise<Answer> {
 
 /** The metadata server's default service account, or undefined when none answers in time. */
 async function fromMetadata(): Promise<Answer | undefined> {
-  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
+  const auth = await googleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] });
   const found = await withTimeout(accessToken(auth).catch(() => undefined), METADATA_TIMEOUT_MS);
   return found && tokenAnswer(found.token, found.expiresAt, 'the GCE metadata server');
 }

@@ -4,6 +4,7 @@
 // own convention, may name another endpoint (BlobEndpoint=…, e.g. Azurite or a private endpoint)
 // and may carry the key (AccountKey=) or a SAS (SharedAccessSignature=); it must be for the URL's
 // account. The download's body is handed on as it arrives.
+import { namedExports } from '../util/package-import.ts';
 import type { Readable } from 'node:stream';
 import { BuilderError } from '../util/errors.ts';
 import { redact, registerSecret } from '../util/redact.ts';
@@ -27,7 +28,7 @@ export async function openAzureBlob(url: string, spec: string, env: NodeJS.Proce
     throw new BuilderError('CONTEXT_INVALID', `${where}: an Azure blob context needs a container and a blob (https://ACCOUNT.blob.core.windows.net/CONTAINER/path/to/context.tar.gz)`);
   }
   // Loaded on use: the SDK is large and most builds never read an Azure blob.
-  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const { BlobServiceClient } = namedExports(await import('@azure/storage-blob'));
   let service;
   try {
     // Refused credentials and missing blobs are answers, not worth the SDK's retries with back-off.

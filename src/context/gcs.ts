@@ -6,6 +6,7 @@
 // none does it go anonymous, as the SDKs (kaniko's Go one too) always do for an emulator.
 // The object's metadata is read first: a missing bucket or object or a refused token is then an
 // error before any byte is extracted, and the media read is pinned to that generation.
+import { namedExports } from '../util/package-import.ts';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ApiError, Storage, StorageOptions } from '@google-cloud/storage';
 import { BuilderError } from '../util/errors.ts';
@@ -39,7 +40,7 @@ export async function openGcsObject(bucket: string, key: string, spec: string): 
 /** A client whose access token is known (and registered as a secret) before any request. */
 async function storageClient(where: string): Promise<Storage> {
   // Loaded on use: the SDK is large and most builds never read a gs:// context.
-  const { Storage } = await import('@google-cloud/storage');
+  const { Storage } = namedExports(await import('@google-cloud/storage'));
   const options: StorageOptions = { retryOptions: { maxRetries: 2, totalTimeout: 60 } };
   const storage = new Storage({ ...options, useAuthWithCustomEndpoint: true });
   // The SDK's requests reuse this client's cached token.

@@ -2,13 +2,16 @@
 // and region (AWS_REGION, profiles, instance roles), S3_ENDPOINT for an S3-compatible service
 // and S3_FORCE_PATH_STYLE=true for one that has no virtual-hosted buckets. The SDK itself also
 // honours AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+// The SDK is imported when an s3:// context is opened: other builds do not load it.
+import { namedExports } from '../util/package-import.ts';
+import type { S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BuilderError } from '../util/errors.ts';
 
 export async function openS3Object(bucket: string, key: string, spec: string, env: NodeJS.ProcessEnv = process.env): Promise<{ stream: Readable; size?: number }> {
   // The SDK's notice that its future releases need a newer node is for SDK users, not kiln's.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { GetObjectCommand, S3Client, S3ServiceException } = namedExports(await import('@aws-sdk/client-s3'));
   const client = new S3Client({
     ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
@@ -24,17 +27,18 @@ export async function openS3Object(bucket: string, key: string, spec: string, en
     return { stream, size: out.ContentLength };
   } catch (err) {
     client.destroy();
-    throw s3Failure(err, bucket, key, spec);
+    throw s3Failure(err, err instanceof S3ServiceException ? err : undefined, bucket, key, spec);
   }
 }
 
-function s3Failure(err: unknown, bucket: string, key: string, spec: string): BuilderError {
+/** `service` is `err` when S3 itself answered (an S3ServiceException), else undefined. */
+function s3Failure(err: unknown, service: S3ServiceException | undefined, bucket: string, key: string, spec: string): BuilderError {
   if (err instanceof BuilderError) return err;
   const where = `--context=${spec}`;
   const name = (err as { name?: string }).name ?? '';
   const message = (err as Error).message;
-  if (err instanceof S3ServiceException) {
-    const status = err.$metadata.httpStatusCode;
+  if (service) {
+    const status = service.$metadata.httpStatusCode;
     if (name === 'NoSuchBucket') return new BuilderError('CONTEXT_NOT_FOUND', `${where}: S3 bucket ${bucket} does not exist`, { cause: err });
     if (name === 'NoSuchKey' || status === 404) return new BuilderError('CONTEXT_NOT_FOUND', `${where}: no object ${key} in S3 bucket ${bucket}`, { cause: err });
     if (status === 401 || status === 403) {

@@ -1,7 +1,7 @@
 // AWS: the subject token is exchanged for a role's temporary keys (STS
 // AssumeRoleWithWebIdentity, which needs no AWS credentials of its own), and those sign ECR's
 // GetAuthorizationToken for the registry. The SDK reads AWS_ENDPOINT_URL_STS itself.
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { namedExports } from '../../util/package-import.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { registerSecret } from '../../util/redact.ts';
 import { awsErrorText, ecrAuthorization, parseEcrHost } from '../ecr.ts';
@@ -19,6 +19,8 @@ export async function exchange(spec: Spec, registry: string, subjectToken: strin
   const reg = parseEcrHost(registry);
   if (!reg) throw new BuilderError('USAGE', `oidc aws: ${registry} is not an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws)`);
   const region = spec.region ?? (reg.kind === 'private' ? reg.region : 'us-east-1');
+  // Imported here, so that only a build minting AWS credentials loads the SDK.
+  const { AssumeRoleWithWebIdentityCommand, STSClient } = namedExports(await import('@aws-sdk/client-sts'));
   const sts = new STSClient({ region });
   let keys;
   try {

@@ -18,7 +18,7 @@ export function audienceFor(_spec: Spec): string {
 export async function exchange(spec: Spec, registry: string, subjectToken: string, env: NodeJS.ProcessEnv, context?: LookupContext): Promise<Answer> {
   const cloud = parseAcrHost(registry);
   if (!cloud) throw new BuilderError('USAGE', `oidc azure: ${registry} is not an Azure container registry (<name>.azurecr.io, .azurecr.cn, .azurecr.us)`);
-  const credential = federatedCredential(spec.tenantId, spec.clientId, async () => subjectToken, cloud, env, spec.authorityHost);
+  const credential = await federatedCredential(spec.tenantId, spec.clientId, async () => subjectToken, cloud, env, spec.authorityHost);
   let aad;
   try {
     aad = await entraToken(credential, cloud);

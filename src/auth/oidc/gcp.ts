@@ -3,7 +3,7 @@
 // for a service account's token (what google-github-actions/auth does). Both calls are
 // google-auth-library's external-account client, fed the token we already hold. The endpoints
 // follow gcloud's documented overrides, CLOUDSDK_API_ENDPOINT_OVERRIDES_STS / _IAMCREDENTIALS.
-import { IdentityPoolClient } from 'google-auth-library';
+import { namedExports } from '../../util/package-import.ts';
 import { BuilderError } from '../../util/errors.ts';
 import { redact, registerSecret } from '../../util/redact.ts';
 import { GOOGLE_ACCESS_TOKEN_USER, isGoogleRegistry } from '../google.ts';
@@ -33,6 +33,8 @@ function endpoint(override: string | undefined, fallback: string, path: string):
 export async function exchange(spec: Spec, registry: string, subjectToken: string, env: NodeJS.ProcessEnv): Promise<Answer> {
   if (!isGoogleRegistry(registry)) throw new BuilderError('USAGE', `oidc gcp: ${registry} is not a Google registry (gcr.io, *.gcr.io, *.pkg.dev)`);
   const sa = spec.serviceAccount;
+  // Imported here, so that only a build minting Google credentials loads the library.
+  const { IdentityPoolClient } = namedExports(await import('google-auth-library'));
   const client = new IdentityPoolClient({
     type: 'external_account',
     audience: `${IAM_PREFIX}${providerResource(spec)}`,
