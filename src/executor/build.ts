@@ -2,7 +2,7 @@
 // then hand the target stage's image to every output. Everything temporary is removed at the end.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defaultKeychain } from '../auth/default-keychain.ts';
 import { RegistryClient } from '../registry/client.ts';
 import type { Reference } from '../registry/reference.ts';
@@ -12,6 +12,7 @@ import type { Image } from '../image/types.ts';
 import { openContext, type BuildContext } from '../context/open.ts';
 import { Expander, parseDockerfile, resolveStages, unusedArgsWarning, type ResolvedBuild } from '../dockerfile/index.ts';
 import { createRunner, type Runner } from '../run/index.ts';
+import { BaseStore } from '../snapshot/base-store.ts';
 import { overlaySupported } from '../snapshot/overlay.ts';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
@@ -107,6 +108,14 @@ async function chooseSnapshotter(workspace: Workspace, runner: Runner): Promise<
   return (await overlaySupported(workspace.root)) ? 'overlay' : 'walk';
 }
 
+/** The base store, where it can serve: its trees are overlay lower dirs, and a RUN's snapshot is an overlay over that. */
+function baseStoreFor(options: BuildOptions, runner: Runner, snapshotter: 'overlay' | 'walk'): BaseStore | undefined {
+  if (!options.baseStore) return undefined;
+  if (runner.isolation === 'chroot' && snapshotter === 'overlay') return new BaseStore(resolve(options.baseStore));
+  log.warn(`--base-store ${options.baseStore} is not used: it needs chroot isolation and overlayfs (isolation ${runner.isolation}, snapshotter ${snapshotter})`);
+  return undefined;
+}
+
 function finalImage(result: StageResult, labels: Record<string, string>): Image {
   if (Object.keys(labels).length === 0) return result.image;
   return withConfig(result.image, (c) => ({ ...c, config: { ...c.config, Labels: { ...(c.config?.Labels ?? {}), ...labels } } }));
@@ -185,7 +194,8 @@ async function buildPlatform(shared: BuildShared, platform: Platform, several: b
   if (unused) log.warn(unused);
   const workspace = host ? await Workspace.createIn(host.workspaceParent) : await Workspace.create();
   shared.workspaces.push(workspace);
-  const roots: StageRoots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths);
+  const snapshotter = await chooseSnapshotter(workspace, runner);
+  const roots: StageRoots = host ? new HostRoots(workspace, resolved, host.ignored) : new ChrootRoots(workspace, options.ignorePaths, baseStoreFor(options, runner, snapshotter));
   if (host) log.debug(`host isolation: / is the rootfs; kept and left out of snapshots: ${host.ignored.join(' ')}`);
   const env: BuildEnv = {
     file,
@@ -198,7 +208,7 @@ async function buildPlatform(shared: BuildShared, platform: Platform, several: b
     roots,
     platform,
     labelPrefix: several ? `${formatPlatform(platform)} ` : undefined,
-    snapshotter: await chooseSnapshotter(workspace, runner),
+    snapshotter,
     snapshotMode: options.snapshotMode,
     singleSnapshot: options.singleSnapshot,
     compression: options.compression,

@@ -42,6 +42,8 @@ export interface BuildOptions {
 
   cache: boolean;
   cacheDir: string;
+  /** --base-store: where extracted base images are kept between builds (chroot isolation with overlayfs). */
+  baseStore?: string;
   cacheRepo?: string;
   /** --cache-max-size in bytes, for a dir:PATH layer cache. */
   cacheMaxBytes?: number;

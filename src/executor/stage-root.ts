@@ -1,6 +1,7 @@
 // Where a stage's filesystem lives, and how it gets its base and is handed to later stages:
 //   chroot: a directory per stage in the workspace; FROM <stage> copies the earlier directory,
-//           which stays where it is for COPY --from and mount from=.
+//           which stays where it is for COPY --from and mount from=. With a base store, FROM
+//           <image> mounts the directory as an overlay of the image's stored tree instead.
 //   host:   the container's own `/` (kaniko's way, docs/architecture.md "RUN isolation"); each
 //           stage starts by clearing it, and a stage that a later one reads is moved aside into
 //           the workspace first (kaniko keeps it as a tarball under /kaniko/stages).
@@ -10,7 +11,10 @@ import { Readable } from 'node:stream';
 import type { ResolvedBuild } from '../dockerfile/index.ts';
 import { applyLayer, describeLabel, extractImage, type EntryFilter, type LayerLabel, type LayerSource } from '../tar/extract.ts';
 import { clearRoot, ignoredPathFilter, keepAside } from './host-root.ts';
+import type { BaseStore } from '../snapshot/base-store.ts';
 import { copyTree } from '../util/copy-tree.ts';
+import { describeError, isBuilderError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface StageRoot {
@@ -46,8 +50,10 @@ class ChrootRoot implements StageRoot {
   readonly handedOn = false;
 
   constructor(
+    private readonly workspace: Workspace,
     private readonly stageDir: string,
     readonly ignorePaths: readonly string[],
+    private readonly store: BaseStore | undefined,
   ) {
     this.dir = join(stageDir, 'rootfs');
   }
@@ -62,6 +68,17 @@ class ChrootRoot implements StageRoot {
   }
 
   async extract(layers: readonly LayerSource[], image: string): Promise<void> {
+    if (this.store && layers.length > 0) {
+      const dirs = { rootfs: this.dir, upper: join(this.stageDir, 'base-upper'), work: join(this.stageDir, 'base-work') };
+      try {
+        const mounted = await this.store.mount(layers, image, dirs);
+        this.workspace.beforeDispose(() => mounted.unmount());
+        return;
+      } catch (err) {
+        if (!isBuilderError(err, 'ISOLATION')) throw err;
+        log.warn(`base store ${this.store.dir}: ${describeError(err)}; extracting ${image} into the build instead`);
+      }
+    }
     await extractImage(this.dir, layers, { image });
   }
 
@@ -78,10 +95,12 @@ export class ChrootRoots implements StageRoots {
   constructor(
     private readonly workspace: Workspace,
     private readonly ignorePaths: readonly string[],
+    /** --base-store: stages from an image start as overlays of its stored tree. */
+    private readonly store?: BaseStore,
   ) {}
 
   forStage(index: number): StageRoot {
-    return new ChrootRoot(this.workspace.stageDir(index), this.ignorePaths);
+    return new ChrootRoot(this.workspace, this.workspace.stageDir(index), this.ignorePaths, this.store);
   }
 
   async cleanup(): Promise<void> {

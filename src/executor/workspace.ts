@@ -4,10 +4,18 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { fromSystemError } from '../util/errors.ts';
+import { describeError, fromSystemError } from '../util/errors.ts';
+import { log } from '../util/log.ts';
 
 export class Workspace {
+  /** What must happen before the tree goes: unmounting what is mounted inside it. */
+  private readonly releases: Array<() => Promise<void>> = [];
+
   private constructor(readonly root: string) {}
+
+  beforeDispose(release: () => Promise<void>): void {
+    this.releases.push(release);
+  }
 
   /** `KILN_WORKDIR` chooses where builds happen; it must be on a filesystem that allows overlay and devices. */
   static async create(): Promise<Workspace> {
@@ -52,6 +60,9 @@ export class Workspace {
    * detached `rm` deletes it, finishing even if kiln has exited.
    */
   async dispose(): Promise<void> {
+    for (const release of this.releases.splice(0).reverse()) {
+      await release().catch((err: unknown) => log.warn(`${this.root}: ${describeError(err)}`));
+    }
     const trash = join(dirname(this.root), `${TRASH_PREFIX}${Date.now()}-${basename(this.root)}`);
     try {
       await rename(this.root, trash);

@@ -4,10 +4,11 @@
 // and opaque directories (trusted.overlay.opaque=y) into the change set, then moves the upper
 // dir's contents onto the rootfs so the next step starts from the result.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, rename, rm, chown, chmod, lutimes } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, chown, chmod, lutimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readXattrs, removeXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
+import { moveTree } from '../util/copy-tree.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { normalizeChanges, type Change, type ChangeSet } from './changes.ts';
@@ -238,7 +239,7 @@ export class OverlaySnapshotter implements Snapshotter {
           continue;
         }
         if (lower) await rm(target, { recursive: true, force: true });
-        await rename(join(upperRoot, childRel), target);
+        await moveTree(join(upperRoot, childRel), target, "a step's change");
         if (e.st.isDirectory()) moved.push(childRel);
       }
     };

@@ -2,6 +2,7 @@
 // coreutils' `cp -a` (Node's fs.cp keeps neither owners nor xattrs); reflinks make it cheap where
 // the filesystem has them.
 import { execFile } from 'node:child_process';
+import { rename } from 'node:fs/promises';
 import { BuilderError } from './errors.ts';
 
 /** `what` says what is copied, for the error, e.g. "the stage filesystem". `cp` is the program to run. */
@@ -13,4 +14,17 @@ export function copyTree(from: string, to: string, what: string, cp = 'cp'): Pro
       reject(new BuilderError('IO', `copying ${what} ${from} failed: ${why}`));
     });
   });
+}
+
+/**
+ * rename(2), or a copy where `to` is on another mount (a stage rootfs mounted over the base store
+ * is one even on the same disk); what is left at `from` is the caller's to remove.
+ */
+export async function moveTree(from: string, to: string, what: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyTree(from, to, what);
+  }
 }
