@@ -9,6 +9,9 @@ const common = {
   format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',
+  // A worktree whose node_modules is a link to another checkout's must bundle the same bytes as a
+  // clean checkout: the chunk names hash the module paths, so keep them as seen from here.
+  preserveSymlinks: true,
   // Some bundled CommonJS dependencies call require(); give ESM output a require of its own.
   banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
 };
