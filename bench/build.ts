@@ -1,17 +1,20 @@
-// Benchmark: the same Dockerfiles built by kiln and by buildah in one run, each pushing to a lab
+// Benchmark: the same Dockerfiles built by kiln and by a peer in one run, each pushing to a lab
 // registry, each from a cold start (a fresh registry, fresh buildah storage and a fresh HOME for
-// kiln per build, so neither has a warm cache), except the rebuilds, where each builder's own
-// layer cache is warmed by one untimed build first: kiln's --cache-repo in the registry
-// (`rebuild`) or in a local directory (`rebuild-dir`), buildah's --layers storage. Prints both
-// times, the ratio kiln/buildah next to the target for the scenario, and the peak RSS of each
-// (GNU time %M).
+// kiln per build, so neither has a warm cache), except where one untimed build warms first:
+// the rebuilds warm each builder's own layer cache (kiln's --cache-repo in the registry for
+// `rebuild` or in a local directory for `rebuild-dir`, buildah's --layers storage); `warm` warms
+// only the base (kiln's --base-store, buildah's storage holding the pulled image, no layer cache
+// on either side, so the RUN runs again). The peer is buildah, except for `reproducible`, which
+// is kiln --reproducible against kiln without it, and checks that builds in fresh workspaces
+// give one digest. Prints both times, the ratio next to the target for the scenario, and the
+// peak RSS of each (GNU time %M).
 //
-//   npx tsx bench/build.ts [--runs N] [SCENARIO…]     scenarios: small, debian, manyfiles, rebuild, rebuild-dir
+//   npx tsx bench/build.ts [--runs N] [SCENARIO…]     scenarios: small, debian, manyfiles, warm, rebuild, rebuild-dir, reproducible
 //   KILN_BIN=dist/kiln.js npx tsx bench/build.ts       the bundled CLI instead of src/ through tsx
 //
 // buildah runs as LAB-NOTES measured it: `buildah build --isolation chroot --layers` on the
 // overlay driver. Needs /usr/bin/time (Debian package `time`).
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -23,19 +26,30 @@ import { repoRoot } from '../test/support/lab-dir.ts';
 import { removeTree } from '../test/support/mounts.ts';
 import { fmtMiB, fmtRatio, fmtSeconds, measure, median, requireGnuTime, table, type Measurement } from './lib/measure.ts';
 
-/** Where kiln's layer cache lives in a rebuild: a registry repository, or `dir:DIR` on the build's file system. */
-type KilnCache = 'repo' | 'dir';
+/**
+ * What one untimed build leaves for the timed one: the layer caches (kiln's in a registry
+ * repository or in `dir:DIR` on the build's file system, buildah's --layers storage), or the base
+ * alone (kiln's --base-store on the build's file system; buildah builds without --layers, so its
+ * storage keeps the pulled base and nothing it could reuse for the RUN).
+ */
+type Warm = 'cache-repo' | 'cache-dir' | 'base';
+
+/** Who kiln is measured against: buildah, or kiln itself without the scenario's extra flags. */
+type Peer = 'buildah' | 'kiln';
 
 interface Scenario {
   name: string;
   title: string;
   /** The ratio kiln/buildah to stay under; none where the issue set none. */
   target?: number;
-  /**
-   * A rebuild: each builder first builds once, untimed, with the same registry and its own cache
-   * (kiln's --cache-repo of this kind, buildah's --layers storage), then the timed build changes nothing.
-   */
-  rebuild?: KilnCache;
+  /** Each builder first builds once, untimed, with the same registry and file system; see Warm. */
+  warm?: Warm;
+  /** Default buildah. */
+  peer?: Peer;
+  /** Flags only the measured kiln build takes (not a kiln peer). */
+  kilnFlags?: string[];
+  /** The timed kiln builds (each in a fresh workspace and file system) must all give one digest. */
+  sameDigest?: boolean;
   bases: BaseImageName[];
   /** Writes the build context (Dockerfile and files) into `dir`. */
   context: (dir: string) => Promise<void>;
@@ -60,6 +74,13 @@ const DEBIAN_DOCKERFILE = `FROM debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 `;
 
+async function smallContext(dir: string): Promise<void> {
+  await writeFile(join(dir, 'Dockerfile'), SMALL_DOCKERFILE);
+  await mkdir(join(dir, 'src'));
+  for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, 'src', `${name}.txt`), `${name}\n`.repeat(200));
+  await writeFile(join(dir, 'config.ini'), '[app]\nmode = bench\n');
+}
+
 const MANYFILES_DOCKERFILE = `FROM lab/manyfiles
 RUN touch /x
 `;
@@ -70,12 +91,7 @@ const SCENARIOS: Scenario[] = [
     title: 'small multi-stage build on busybox',
     target: 0.5,
     bases: ['busybox'],
-    context: async (dir) => {
-      await writeFile(join(dir, 'Dockerfile'), SMALL_DOCKERFILE);
-      await mkdir(join(dir, 'src'));
-      for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, 'src', `${name}.txt`), `${name}\n`.repeat(200));
-      await writeFile(join(dir, 'config.ini'), '[app]\nmode = bench\n');
-    },
+    context: smallContext,
   },
   {
     name: 'debian',
@@ -92,11 +108,19 @@ const SCENARIOS: Scenario[] = [
     context: (dir) => writeFile(join(dir, 'Dockerfile'), MANYFILES_DOCKERFILE),
   },
   {
+    name: 'warm',
+    title: '100k-file base + RUN touch /x, base on the machine',
+    target: 0.3,
+    bases: ['manyfiles'],
+    warm: 'base',
+    context: (dir) => writeFile(join(dir, 'Dockerfile'), MANYFILES_DOCKERFILE),
+  },
+  {
     name: 'rebuild',
     title: 'cached rebuild with --cache-repo (registry) of the Debian build',
     target: 0.3,
     bases: ['debian'],
-    rebuild: 'repo',
+    warm: 'cache-repo',
     context: (dir) => writeFile(join(dir, 'Dockerfile'), DEBIAN_DOCKERFILE),
   },
   {
@@ -104,8 +128,18 @@ const SCENARIOS: Scenario[] = [
     title: 'cached rebuild with --cache-repo dir:DIR of the Debian build',
     target: 0.3,
     bases: ['debian'],
-    rebuild: 'dir',
+    warm: 'cache-dir',
     context: (dir) => writeFile(join(dir, 'Dockerfile'), DEBIAN_DOCKERFILE),
+  },
+  {
+    name: 'reproducible',
+    title: 'small multi-stage build, --reproducible vs without (peer: kiln)',
+    target: 1.05,
+    bases: ['busybox'],
+    peer: 'kiln',
+    kilnFlags: ['--reproducible'],
+    sameDigest: true,
+    context: smallContext,
   },
 ];
 
@@ -142,7 +176,7 @@ async function freshLab(bases: BaseImageName[]): Promise<LabRegistry> {
   return reg;
 }
 
-async function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: string): Promise<Measurement> {
+async function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, warm: Warm | undefined): Promise<Measurement> {
   // The lab's registries.conf, with storage and temp files on the build's own file system.
   const storageConf = join(fs, 'storage.conf');
   await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${join(fs, 'graph')}"\nrunroot = "${join(fs, 'run')}"\n`);
@@ -154,17 +188,23 @@ async function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: strin
   const script = 'buildah build "$@" && buildah push --quiet --storage-driver overlay --tls-verify=false "$REF" "docker://$REF"';
   return measure('sh', [
     '-c', script, 'sh',
-    ...common, '--isolation', 'chroot', '--layers', '--tls-verify=false', '--quiet', '-f', join(ctx, 'Dockerfile'), '-t', ref, ctx,
+    ...common, '--isolation', 'chroot', warm === 'base' ? '--layers=false' : '--layers', '--tls-verify=false', '--quiet', '-f', join(ctx, 'Dockerfile'), '-t', ref, ctx,
   ], { env: { ...env, REF: ref }, timeoutMs: BUILD_TIMEOUT_MS });
 }
 
-function kilnCacheFlags(reg: LabRegistry, tag: string, fs: string, cache: KilnCache | undefined): string[] {
-  if (cache === 'repo') return ['--cache', '--cache-repo', `${reg.host}/bench/${tag}-cache`];
-  if (cache === 'dir') return ['--cache', '--cache-repo', `dir:${join(fs, 'kiln-layer-cache')}`];
+function kilnWarmFlags(reg: LabRegistry, tag: string, fs: string, warm: Warm | undefined): string[] {
+  if (warm === 'cache-repo') return ['--cache', '--cache-repo', `${reg.host}/bench/${tag}-cache`];
+  if (warm === 'cache-dir') return ['--cache', '--cache-repo', `dir:${join(fs, 'kiln-layer-cache')}`];
+  if (warm === 'base') return ['--base-store', join(fs, 'kiln-base-store')];
   return [];
 }
 
-async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, cache: KilnCache | undefined): Promise<Measurement> {
+interface KilnBuild {
+  measurement: Measurement;
+  digest: string;
+}
+
+async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, warm: Warm | undefined, extraFlags: string[]): Promise<KilnBuild> {
   // A fresh HOME and XDG cache dir on the build's own file system, so that no blob or layer cache
   // survives from an earlier build; the workspace there too, so the wait for its background
   // removal (below) is easy to watch.
@@ -175,48 +215,63 @@ async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, 
   // $KILN_BIN (e.g. dist/kiln.js) measures the bundled CLI; by default the sources run through
   // tsx, whose start-up (transpiling) is counted in kiln's time.
   const entry = process.env.KILN_BIN ? [process.env.KILN_BIN] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
-  const m = await measure(process.execPath, [
+  const digestFile = join(fs, 'kiln-digest');
+  const measurement = await measure(process.execPath, [
     ...entry, 'build',
     '--context', ctx, '--dockerfile', join(ctx, 'Dockerfile'),
     '--destination', `${reg.host}/bench/${tag}:kiln`,
     '--registry-mirror', reg.host, '--insecure-registry', reg.host, '--insecure-pull',
-    ...kilnCacheFlags(reg, tag, fs, cache),
+    '--digest-file', digestFile,
+    ...kilnWarmFlags(reg, tag, fs, warm),
+    ...extraFlags,
   ], { env, cwd: repoRoot, timeoutMs: BUILD_TIMEOUT_MS });
   // kiln deletes its workspace in the background after it exits. That is not build time, as
   // buildah's storage removal is not, but it must not run into the next measurement either.
   while ((await readdir(workdir).catch(() => [])).length > 0) await sleep(200);
-  return m;
+  const digest = measurement.exitCode === 0 ? (await readFile(digestFile, 'utf8')).trim() : '';
+  await rm(digestFile, { force: true });
+  return { measurement, digest };
 }
 
 interface ScenarioResult {
   scenario: Scenario;
   kiln: Measurement[];
-  buildah: Measurement[];
+  peer: Measurement[];
+  /** Of the timed kiln builds, for sameDigest. */
+  digests: string[];
 }
 
 async function runScenario(s: Scenario, runs: number, work: string): Promise<ScenarioResult> {
   const ctx = join(work, `${s.name}-context`);
   await mkdir(ctx, { recursive: true });
   await s.context(ctx);
-  const result: ScenarioResult = { scenario: s, kiln: [], buildah: [] };
-  for (let i = 0; i < runs; i++) {
+  const result: ScenarioResult = { scenario: s, kiln: [], peer: [], digests: [] };
+  const peer = s.peer ?? 'buildah';
+  // Two timed kiln builds at least where their digests are compared.
+  const rounds = s.sameDigest ? Math.max(runs, 2) : runs;
+  for (let i = 0; i < rounds; i++) {
     // Alternate who goes first, so the page cache favours neither.
-    const order: Array<'kiln' | 'buildah'> = i % 2 === 0 ? ['buildah', 'kiln'] : ['kiln', 'buildah'];
+    const order: Array<'kiln' | 'peer'> = i % 2 === 0 ? ['peer', 'kiln'] : ['kiln', 'peer'];
     for (const who of order) {
       const reg = await freshLab(s.bases);
       const fs = await freshFilesystem(work);
+      const label = who === 'kiln' ? 'kiln' : peer === 'kiln' ? 'kiln (peer)' : 'buildah';
       try {
-        const once = (): Promise<Measurement> => (who === 'kiln' ? kilnOnce(reg, ctx, s.name, fs.dir, s.rebuild) : buildahOnce(reg, ctx, s.name, fs.dir));
-        if (s.rebuild) {
-          const warm = await once();
-          if (warm.exitCode !== 0) process.stderr.write(`${s.name} run ${i + 1}: ${who} warm-up FAILED\n${warm.outputTail}\n`);
+        const once = async (): Promise<KilnBuild> => {
+          if (who === 'peer' && peer === 'buildah') return { measurement: await buildahOnce(reg, ctx, s.name, fs.dir, s.warm), digest: '' };
+          return kilnOnce(reg, ctx, s.name, fs.dir, s.warm, who === 'kiln' ? (s.kilnFlags ?? []) : []);
+        };
+        if (s.warm) {
+          const warm = (await once()).measurement;
+          if (warm.exitCode !== 0) process.stderr.write(`${s.name} run ${i + 1}: ${label} warm-up FAILED\n${warm.outputTail}\n`);
         }
         // Write back what earlier builds and removals left dirty, so it lands in no one's time.
         await run('sync', []);
-        const m = await once();
+        const { measurement: m, digest } = await once();
         result[who].push(m);
+        if (who === 'kiln' && digest) result.digests.push(digest);
         const status = m.exitCode === 0 ? `${fmtSeconds(m.seconds)}, ${fmtMiB(m.peakRssMiB)}` : `FAILED (exit ${m.exitCode})`;
-        process.stderr.write(`${s.name} run ${i + 1}: ${who} ${status}\n`);
+        process.stderr.write(`${s.name} run ${i + 1}: ${label} ${status}\n`);
         if (m.exitCode !== 0) process.stderr.write(`${m.outputTail.replace(/^/gm, '    ')}\n`);
       } finally {
         await reg.stop();
@@ -229,29 +284,33 @@ async function runScenario(s: Scenario, runs: number, work: string): Promise<Sce
 
 function summarize(results: ScenarioResult[]): { text: string; allMet: boolean } {
   let allMet = true;
-  const rows = results.map(({ scenario, kiln, buildah }) => {
+  const notes: string[] = [];
+  const rows = results.map(({ scenario, kiln, peer, digests }) => {
     const ok = (ms: Measurement[]): Measurement[] => ms.filter((m) => m.exitCode === 0);
     const kilnOk = ok(kiln);
-    const buildahOk = ok(buildah);
+    const peerOk = ok(peer);
     const k = kilnOk.length === kiln.length ? median(kilnOk.map((m) => m.seconds)) : Number.NaN;
-    const b = buildahOk.length === buildah.length ? median(buildahOk.map((m) => m.seconds)) : Number.NaN;
-    const ratio = k / b;
-    const met = Number.isFinite(ratio) && (scenario.target === undefined || ratio <= scenario.target);
+    const p = peerOk.length === peer.length ? median(peerOk.map((m) => m.seconds)) : Number.NaN;
+    const ratio = k / p;
+    const distinct = new Set(digests);
+    const sameDigest = !scenario.sameDigest || (digests.length === kiln.length && distinct.size === 1);
+    if (scenario.sameDigest) notes.push(`${scenario.name}: ${digests.length} builds in fresh workspaces gave ${distinct.size === 1 ? `one digest, ${digests[0]}` : `${distinct.size} digests: ${[...distinct].join(' ')}`}`);
+    const met = Number.isFinite(ratio) && sameDigest && (scenario.target === undefined || ratio <= scenario.target);
     if (!met) allMet = false;
-    const verdict = !Number.isFinite(k) ? 'kiln failed' : !Number.isFinite(b) ? 'buildah failed' : scenario.target === undefined ? '-' : met ? 'met' : 'MISSED';
+    const verdict = !Number.isFinite(k) ? 'kiln failed' : !Number.isFinite(p) ? 'peer failed' : !sameDigest ? 'DIGESTS DIFFER' : scenario.target === undefined ? '-' : met ? 'met' : 'MISSED';
     return [
       scenario.title,
       Number.isFinite(k) ? fmtSeconds(k) : 'failed',
-      Number.isFinite(b) ? fmtSeconds(b) : 'failed',
+      Number.isFinite(p) ? fmtSeconds(p) : 'failed',
       fmtRatio(ratio),
       scenario.target === undefined ? 'none' : `≤ ${scenario.target}×`,
       verdict,
       fmtMiB(Math.max(...kilnOk.map((m) => m.peakRssMiB))),
-      fmtMiB(Math.max(...buildahOk.map((m) => m.peakRssMiB))),
+      fmtMiB(Math.max(...peerOk.map((m) => m.peakRssMiB))),
     ];
   });
-  const text = table(['scenario', 'kiln', 'buildah', 'kiln/buildah', 'target', 'verdict', 'kiln peak RSS', 'buildah peak RSS'], rows);
-  return { text, allMet };
+  const text = table(['scenario', 'kiln', 'peer', 'kiln/peer', 'target', 'verdict', 'kiln peak RSS', 'peer peak RSS'], rows);
+  return { text: [text, ...notes].join('\n'), allMet };
 }
 
 async function main(): Promise<void> {
@@ -278,7 +337,7 @@ async function main(): Promise<void> {
   }
   const { text, allMet } = summarize(results);
   const buildahVersion = (await run('buildah', ['--version'])).stdout.trim();
-  process.stdout.write(`\nkiln vs ${buildahVersion} (--isolation chroot --layers, overlay), median of ${runs} run(s), cold caches (the rebuilds: each builder's layer cache warm), build + push\n\n${text}\n`);
+  process.stdout.write(`\nkiln vs ${buildahVersion} (--isolation chroot --layers, overlay), peer buildah unless the scenario names another, median of ${runs} run(s), cold caches (the rebuilds: each builder's layer cache warm; warm: the base on the machine), build + push\n\n${text}\n`);
   process.exitCode = allMet ? 0 : 1;
 }
 

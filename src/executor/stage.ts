@@ -203,7 +203,9 @@ export class StageBuilder {
     this.pending = [];
     for (const { what, apply } of work) {
       log.info(`unpacking ${what}`);
+      const started = performance.now();
       await apply();
+      log.debug(`unpacked in ${secondsSince(started)}`);
     }
     this.snapshotter ??= this.makeSnapshotter();
     return this.snapshotter;
@@ -278,8 +280,10 @@ export class StageBuilder {
     if (await this.fromCache(this.env.cache?.run, plan.createdBy)) return;
     await ensureCanRun(platform, where, instr.original);
     const snap = await (await this.materialize()).begin();
+    const started = performance.now();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);
+      log.debug(`command exited after ${secondsSince(started)}`);
     } catch (err) {
       await snap.abort();
       if (err instanceof BuilderError && err.code === 'RUN_FAILED') {
@@ -289,7 +293,10 @@ export class StageBuilder {
     } finally {
       output.end();
     }
-    await this.addLayer(await snap.finish(), plan.createdBy, this.env.cache?.run);
+    const snapshotStarted = performance.now();
+    const set = await snap.finish();
+    log.debug(`snapshot (${this.snapshotter?.kind}): ${set.changes.length} changes in ${secondsSince(snapshotStarted)}`);
+    await this.addLayer(set, plan.createdBy, this.env.cache?.run);
   }
 
   /**
@@ -441,11 +448,16 @@ export class StageBuilder {
   }
 
   private async addLayer(set: ChangeSet, createdBy: string, cache?: boolean): Promise<void> {
+    const started = performance.now();
     const layer = await this.writeLayer(set);
-    if (layer) log.debug(`layer ${layer.digest}: ${set.changes.length} changes, ${layer.size} bytes`);
+    if (layer) log.debug(`layer ${layer.digest}: ${set.changes.length} changes, ${layer.size} bytes, written in ${secondsSince(started)}`);
     if (layer && cache && this.env.cache) await this.env.cache.layers.put(this.key, layer, { createdBy });
     this.steps.push({ layer, history: { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } });
   }
+}
+
+function secondsSince(start: number): string {
+  return `${((performance.now() - start) / 1000).toFixed(2)}s`;
 }
 
 function parseTrigger(text: string, file: string): Instruction {
