@@ -211,7 +211,8 @@ async function kilnOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, 
   const home = join(fs, 'home');
   const workdir = join(fs, 'work');
   await mkdir(home, { recursive: true });
-  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), KILN_WORKDIR: workdir, TMPDIR: workdir };
+  await mkdir(join(fs, 'tmp'), { recursive: true });
+  const env = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), KILN_WORKDIR: workdir, TMPDIR: join(fs, 'tmp') };
   // $KILN_BIN (e.g. dist/kiln.js) measures the bundled CLI; by default the sources run through
   // tsx, whose start-up (transpiling) is counted in kiln's time.
   const entry = process.env.KILN_BIN ? [process.env.KILN_BIN] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];

@@ -23,23 +23,27 @@ export interface OverlayDirs {
  * Mounts an overlay where the upper dir must be exactly the diff: no redirects (a renamed
  * directory would be recorded as a pointer instead of its contents; nofollow also ignores any in
  * the lower dir), no metacopy (a chmod would leave the data in the lower file), no index.
- * Kernels that do not know one of these options also do not have the feature, so a plain mount
- * is the fallback.
+ * `volatile` (Linux 5.10) makes the step's fsyncs no-ops: dpkg syncs every file it unpacks, but
+ * a build's upper dir is read back into a layer and thrown away, and a build the machine
+ * crashed under is redone, never resumed. Kernels that do not know an option also do not have
+ * its feature, so each option set falls back to the next.
  */
 export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   for (const d of Object.values(dirs)) {
     if (/[,:\\]/.test(d)) throw new BuilderError('ISOLATION', `overlay mount: path "${d}" contains ",", ":" or "\\", which mount options cannot carry`);
   }
   const base = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
-  try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},redirect_dir=nofollow,metacopy=off,index=off`, dirs.merged]);
-  } catch {
+  const strict = `${base},redirect_dir=nofollow,metacopy=off,index=off`;
+  let failure: unknown;
+  for (const options of [`${strict},volatile`, strict, base]) {
     try {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', base, dirs.merged]);
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged]);
+      return;
     } catch (err) {
-      throw new BuilderError('ISOLATION', `overlay mount at ${dirs.merged} failed: ${(err as Error).message}`, { cause: err });
+      failure = err;
     }
   }
+  throw new BuilderError('ISOLATION', `overlay mount at ${dirs.merged} failed: ${(failure as Error).message}`, { cause: failure });
 }
 
 export async function unmount(path: string, lazy = false): Promise<void> {

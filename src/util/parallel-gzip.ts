@@ -4,7 +4,6 @@
 // RFC 1952 defines a gzip file as a series of members, and every reader a registry client uses
 // (Go's compress/gzip and pgzip, zlib, Node) reads them as one stream. Fixed blocks keep the
 // output, and so the layer digest, the same for the same input.
-import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -35,8 +34,10 @@ export class ParallelGzip extends Transform {
     super();
     this.level = opts.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
     this.blockSize = opts.blockSize ?? GZIP_BLOCK;
-    // The thread pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise; more would queue.
-    this.concurrency = opts.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
+    // As many members as the thread pool has threads (4 unless UV_THREADPOOL_SIZE says otherwise;
+    // more would queue), whatever the core count: on 2 cores, 4 in flight keep both busy while
+    // this thread packs and hashes (a 95 MB apt layer: 0.80 s against 1.03 s with 2).
+    this.concurrency = opts.concurrency ?? (Number(process.env.UV_THREADPOOL_SIZE) || 4);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
