@@ -69,6 +69,10 @@ USER nobody
 CMD ["cat", "/app/a.txt"]
 `;
 
+// The small build without its `tar` step, whose archive holds the mtime COPY gave /src (the
+// build's own clock): --reproducible normalizes what kiln writes, not what a RUN computes.
+const REPRODUCIBLE_DOCKERFILE = SMALL_DOCKERFILE.replace(/^RUN tar .*\n/m, '');
+
 // apt inside the build's chroot reaches this machine's Debian mirror (LAB-NOTES).
 const DEBIAN_DOCKERFILE = `FROM debian:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
@@ -103,7 +107,8 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'manyfiles',
     title: '100k-file base + RUN touch /x',
-    target: 0.3,
+    // Bound by creating the base's files, which both builders pay (issue 14: ≤ 0.5× cold).
+    target: 0.5,
     bases: ['manyfiles'],
     context: (dir) => writeFile(join(dir, 'Dockerfile'), MANYFILES_DOCKERFILE),
   },
@@ -139,7 +144,10 @@ const SCENARIOS: Scenario[] = [
     peer: 'kiln',
     kilnFlags: ['--reproducible'],
     sameDigest: true,
-    context: smallContext,
+    context: async (dir) => {
+      await smallContext(dir);
+      await writeFile(join(dir, 'Dockerfile'), REPRODUCIBLE_DOCKERFILE);
+    },
   },
 ];
 
