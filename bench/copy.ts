@@ -6,13 +6,12 @@
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { randomFillSync, createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Header } from 'tar';
-import { build } from 'esbuild';
 import { labDir, repoRoot } from '../test/support/lab-dir.ts';
 import { ensureDir } from '../test/support/once.ts';
 import { initLayout, writeImage, writeLayoutIndex, OCI_LAYER_GZIP, type LayerDescriptor } from '../test/support/oci-layout.ts';
@@ -73,24 +72,9 @@ function benchLayout(): Promise<string> {
   });
 }
 
-/**
- * kiln as it ships: one esbuild bundle, made like scripts/build.mjs makes dist/kiln.js, so the
- * times do not include compiling TypeScript at startup. Written under .lab, not over dist/.
- */
-async function bundleKiln(): Promise<string> {
-  const outfile = labDir('bench', 'kiln.mjs');
-  await build({
-    entryPoints: [join(repoRoot, 'src/cli/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
-    define: { KILN_ENTRY: JSON.stringify('kiln') },
-  });
-  return outfile;
+/** kiln as it ships: the committed bundle (its split chunks included), or $KILN_BIN. */
+function kilnEntry(): string {
+  return process.env.KILN_BIN ? resolve(process.env.KILN_BIN) : join(repoRoot, 'dist', 'kiln.js');
 }
 
 interface Measured {
@@ -119,7 +103,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? 3);
   const layout = await benchLayout();
-  const kilnBundle = await bundleKiln();
+  const kilnBundle = kilnEntry();
   const from = await startRegistry('plain');
   try {
     const source = `${from.host}/bench/image:1g`;
