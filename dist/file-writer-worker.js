@@ -4,7 +4,7 @@ import { createRequire as __kilnCreateRequire } from 'node:module'; const requir
 import { parentPort } from "node:worker_threads";
 
 // src/tar/file-job.ts
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
 var CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 function openExclusive(path, mode) {
   try {
@@ -20,6 +20,8 @@ function openExclusive(path, mode) {
 function writeAll(fd, data) {
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
 }
+var HOLE_BLOCK = 4096;
+var ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
 function finishFile(fd, job) {
   try {
     if (job.chown) fchownSync(fd, job.uid, job.gid);

@@ -27,7 +27,7 @@ import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { readTar, type TarEntry } from './reader.ts';
 import { normaliseName, RootResolver, splitName } from './rootfs-path.ts';
 import { isHostXattr, writeXattrs, type Xattrs } from './xattr.ts';
-import { fillFile, finishFile, openExclusive, writeAll, type FileJob } from './file-job.ts';
+import { fillFile, finishFile, openExclusive, SparseFileWriter, type FileJob } from './file-job.ts';
 import { defaultWriterCount, FileWriterPool, type SettledFile } from './file-writer-pool.ts';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -276,10 +276,12 @@ class LayerApplier {
   private async streamFile(host: string, entry: TarEntry): Promise<void> {
     const fd = this.openHere(host, entry.mode, entry.name);
     try {
+      const file = new SparseFileWriter(fd);
       for await (const chunk of entry.body()) {
-        writeAll(fd, chunk);
+        file.write(chunk);
         this.stats.bytes += chunk.length;
       }
+      file.end();
     } catch (err) {
       closeSync(fd);
       throw err;

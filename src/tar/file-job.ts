@@ -3,7 +3,7 @@
 // reuses what is there), clearing a non-directory in the way only when the first try finds one.
 // A directory in the way is reported, not removed: only the extractor may remove directories,
 // since its path resolutions and pending metadata must hear about it.
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 
 /** One regular file to create at `path` (a host path inside the rootfs). */
 export interface FileJob {
@@ -55,6 +55,49 @@ export function openExclusive(path: string, mode: number): Opened {
 
 export function writeAll(fd: number, data: Uint8Array): void {
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+}
+
+const HOLE_BLOCK = 4096;
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
+
+function writeAllAt(fd: number, data: Uint8Array, position: number): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+}
+
+/**
+ * Fills a new file from a stream of chunks, leaving each whole block of zeros unwritten: a tar
+ * has no holes, so a sparse file (useradd's lastlog for a large uid, a preallocated disk image)
+ * arrives as its zeros, and written out it would take its full size on disk. Chunks are cut
+ * wherever the stream cut them, so a block split between two is completed from the next.
+ */
+export class SparseFileWriter {
+  private position = 0;
+  private carry: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly fd: number) {}
+
+  write(chunk: Buffer): void {
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const whole = data.length - (data.length % HOLE_BLOCK);
+    let run = 0;
+    for (let off = 0; off < whole; off += HOLE_BLOCK) {
+      if (!data.subarray(off, off + HOLE_BLOCK).equals(ZERO_BLOCK)) continue;
+      if (off > run) writeAllAt(this.fd, data.subarray(run, off), this.position + run);
+      run = off + HOLE_BLOCK;
+    }
+    if (whole > run) writeAllAt(this.fd, data.subarray(run, whole), this.position + run);
+    this.position += whole;
+    // A copy: the stream may reuse the memory of the chunk it handed over.
+    this.carry = Buffer.from(data.subarray(whole));
+  }
+
+  /** Writes the last partial block and sets the length, which a trailing hole leaves short. */
+  end(): void {
+    if (this.carry.length > 0 && this.carry.some((b) => b !== 0)) writeAllAt(this.fd, this.carry, this.position);
+    this.position += this.carry.length;
+    this.carry = Buffer.alloc(0);
+    ftruncateSync(this.fd, this.position);
+  }
 }
 
 /** Owner, then mode (chown clears setuid/setgid), then times; closes `fd`. */

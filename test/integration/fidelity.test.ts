@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { createReadStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -107,8 +107,8 @@ interface FidelityCase {
    * (kiln's overlay snapshotter; buildah's and docker's overlay): each layer says what its RUN saw.
    */
   walkReference?: BuildahStorageDriver;
-  /** What the layer under test must hold (beyond agreeing with buildah), per snapshotter. */
-  check(view: LayerView, snapshotter: Snapshotter): void;
+  /** What the layer under test must hold (beyond agreeing with buildah), per snapshotter; `blobBytes` is its compressed size. */
+  check(view: LayerView, snapshotter: Snapshotter, blobBytes: number): void;
 }
 
 type Snapshotter = 'overlay' | 'walk';
@@ -144,6 +144,16 @@ const CASES: FidelityCase[] = [
       assert.deepEqual(view.entries.get('g')?.xattrs, {});
       assert.deepEqual(view.entries.get('dx')?.xattrs, { 'user.e': Buffer.from('2').toString('hex') });
       assert.ok(view.entries.get('ping')?.xattrs['security.capability'], 'setcap leaves security.capability in the layer');
+    },
+  },
+  {
+    name: 'sparse files: a 128 MiB hole with data at its end, a file that is all hole',
+    steps: ['RUN truncate -s 128M /sparse && echo end >> /sparse && truncate -s 32M /hole'],
+    check(view, _snapshotter, blobBytes) {
+      assert.equal(view.entries.get('sparse')?.content.split(' ')[0], String(128 * 1024 * 1024 + 4));
+      assert.equal(view.entries.get('hole')?.content.split(' ')[0], String(32 * 1024 * 1024));
+      // A tar has no holes, so they travel as zeros; compressed, 160 MiB of zeros is about 0.2 MiB.
+      assert.ok(blobBytes < 1024 * 1024, `the layer is ${blobBytes} bytes`);
     },
   },
 ];
@@ -184,9 +194,10 @@ describe('filesystem fidelity: kiln layer = buildah layer', () => {
           env: { ...process.env, KILN_SNAPSHOTTER: snapshotter },
         });
         assert.equal(res.code, 0, res.stderr);
-        const mine = await readLayer(await lastLayerOf(layout));
+        const blob = await lastLayerOf(layout);
+        const mine = await readLayer(blob);
         assert.deepEqual(describeView(mine), describeView(expected));
-        c.check(mine, snapshotter);
+        c.check(mine, snapshotter, (await stat(blob)).size);
       });
     }
   }

@@ -4565,7 +4565,7 @@ async function writeXattrs(entries) {
 }
 
 // src/tar/file-job.ts
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync as lstatSync2, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, futimesSync, lstatSync as lstatSync2, openSync, unlinkSync, writeSync } from "node:fs";
 var CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 function openExclusive(path, mode) {
   try {
@@ -4581,6 +4581,39 @@ function openExclusive(path, mode) {
 function writeAll(fd, data) {
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
 }
+var HOLE_BLOCK = 4096;
+var ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
+function writeAllAt(fd, data, position) {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+}
+var SparseFileWriter = class {
+  constructor(fd) {
+    this.fd = fd;
+  }
+  fd;
+  position = 0;
+  carry = Buffer.alloc(0);
+  write(chunk) {
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const whole = data.length - data.length % HOLE_BLOCK;
+    let run = 0;
+    for (let off = 0; off < whole; off += HOLE_BLOCK) {
+      if (!data.subarray(off, off + HOLE_BLOCK).equals(ZERO_BLOCK)) continue;
+      if (off > run) writeAllAt(this.fd, data.subarray(run, off), this.position + run);
+      run = off + HOLE_BLOCK;
+    }
+    if (whole > run) writeAllAt(this.fd, data.subarray(run, whole), this.position + run);
+    this.position += whole;
+    this.carry = Buffer.from(data.subarray(whole));
+  }
+  /** Writes the last partial block and sets the length, which a trailing hole leaves short. */
+  end() {
+    if (this.carry.length > 0 && this.carry.some((b2) => b2 !== 0)) writeAllAt(this.fd, this.carry, this.position);
+    this.position += this.carry.length;
+    this.carry = Buffer.alloc(0);
+    ftruncateSync(this.fd, this.position);
+  }
+};
 function finishFile(fd, job) {
   try {
     if (job.chown) fchownSync(fd, job.uid, job.gid);
@@ -4915,10 +4948,12 @@ var LayerApplier = class {
   async streamFile(host, entry) {
     const fd = this.openHere(host, entry.mode, entry.name);
     try {
+      const file = new SparseFileWriter(fd);
       for await (const chunk of entry.body()) {
-        writeAll(fd, chunk);
+        file.write(chunk);
         this.stats.bytes += chunk.length;
       }
+      file.end();
     } catch (err2) {
       closeSync2(fd);
       throw err2;
