@@ -44,10 +44,25 @@ export function environmentCertificates(env: NodeJS.ProcessEnv = process.env): s
   return [...new Set(found)];
 }
 
+/** A certificate's DER in base64: the same certificate whatever the line breaks of its PEM. */
+function body(pem: string): string {
+  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
+}
+
+/**
+ * The certificates of `extra` that Node's roots do not hold. CI images often point SSL_CERT_FILE
+ * and SSL_CERT_DIR at the system bundle, which is mostly Mozilla's roots again: only the rest
+ * needs a TLS context of kiln's own, whose making parses every certificate it is given.
+ */
+export function beyondNodeRoots(extra: string[]): string[] {
+  const known = new Set(rootCertificates.map(body));
+  return extra.filter((pem) => !known.has(body(pem)));
+}
+
 let cached: string[] | undefined;
 
-/** Node's roots plus the environment's certificates, or undefined when the environment adds none. */
+/** Node's roots plus the environment's certificates, or undefined when the environment adds none of its own. */
 export function trustedRoots(): string[] | undefined {
-  cached ??= environmentCertificates();
+  cached ??= beyondNodeRoots(environmentCertificates());
   return cached.length > 0 ? [...rootCertificates, ...cached] : undefined;
 }
