@@ -23,6 +23,7 @@ import type { BuildOptions, SecretSource } from './options.ts';
 import { registerSecret } from '../util/redact.ts';
 import { parseDestinations, writeIndexOutputs, writeOutputs, type OutputResult } from './outputs.ts';
 import { buildMetadata, writeMetadataFile, type BuiltImage } from './build-report.ts';
+import { EarlyUploads, earlyUploadsFor } from './early-upload.ts';
 import { ImageSource } from './images.ts';
 import { Progress, TransferMeter, formatBytes } from './progress.ts';
 import { StageBuilder, type BuildEnv, type StageResult } from './stage.ts';
@@ -178,6 +179,7 @@ interface BuildShared {
   secrets: ReadonlyMap<string, Uint8Array>;
   /** Every workspace made, disposed of once all outputs are written. */
   workspaces: Workspace[];
+  early: EarlyUploads | undefined;
 }
 
 /** The target stage's image for one platform (its layers live in a workspace until the outputs are written). */
@@ -225,6 +227,7 @@ async function buildPlatform(shared: BuildShared, platform: Platform, several: b
           copy: options.cacheCopyLayers,
         }
       : undefined,
+    upload: shared.early?.upload,
     done: new Map(),
   };
   log.debug(`isolation ${runner.isolation}, snapshotter ${env.snapshotter}, workspace ${workspace.root}`);
@@ -264,10 +267,12 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
     checkMultiPlatform(options, platforms, runner.isolation);
     // Host isolation deletes what `/` holds, so everything it checks comes before the workspace.
     const host = runner.isolation === 'host' ? await planHostBuild({ ...options, contextDir: context.dir, certificates: options.registryCertificates }) : undefined;
-    const shared: BuildShared = { options, progress, file, ast, context, client, runner, host, secrets, workspaces };
+    const early = earlyUploadsFor(options, client, destinations);
+    const shared: BuildShared = { options, progress, file, ast, context, client, runner, host, secrets, workspaces, early };
 
     if (platforms.length === 1) {
       const { image, roots } = await buildPlatform(shared, platforms[0], false);
+      await early?.settled();
       const out = await writeOutputs(image, options, client, destinations);
       const { size, layers, configDigest } = await imageSize(image);
       printSummary(progress, out, layers, size);
@@ -289,6 +294,7 @@ async function build(options: BuildOptions, progress: Progress, file: string): P
       const { image } = await buildPlatform(shared, platform, true);
       children.push({ source: `the ${formatPlatform(platform)} image`, image, descriptor: await describeImage(image, `the ${formatPlatform(platform)} image`) });
     }
+    await early?.settled();
     const out = await writeIndexOutputs(children, options, client, destinations);
     let size = 0;
     let layers = 0;

@@ -19,7 +19,7 @@ import { OverlaySnapshotter } from '../snapshot/overlay.ts';
 import { WalkSnapshotter } from '../snapshot/walk.ts';
 import type { Snapshotter } from '../snapshot/types.ts';
 import type { ChangeSet } from '../snapshot/changes.ts';
-import { writeLayer, type LayerCompression } from '../snapshot/layer-writer.ts';
+import { writeLayer, type LayerCompression, type LayerUpload } from '../snapshot/layer-writer.ts';
 import type { Runner } from '../run/index.ts';
 import { lookupUser } from '../run/user.ts';
 import { buildImage, type BuildStep } from '../image/commit.ts';
@@ -67,6 +67,8 @@ export interface BuildEnv {
   progress: Progress;
   /** --cache: the layer cache, and which steps may use it. */
   cache?: { layers: LayerCache; run: boolean; copy: boolean };
+  /** Takes each layer of the target stage while it is written (early-upload.ts). */
+  upload?: LayerUpload;
   /** Finished stages by index. */
   done: Map<number, StageResult>;
 }
@@ -444,6 +446,8 @@ export class StageBuilder {
       compression: env.compression,
       compressionLevel: env.compressionLevel,
       fixedMtime: env.fixedTime ? Math.floor(env.fixedTime.getTime() / 1000) : undefined,
+      // Only the target's layers are pushed; an earlier stage's would be sent for nothing.
+      upload: this.stage === env.resolved.target ? env.upload : undefined,
     });
   }
 

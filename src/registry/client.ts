@@ -323,6 +323,11 @@ export class RegistryClient {
     return this.uploader.upload(repo, blob, opener);
   }
 
+  /** Uploads a blob while it is being made; see BlobUploader.stream. */
+  streamBlob(repo: Repository, bytes: Readable, digest: Promise<Digest>): Promise<Digest> {
+    return this.uploader.stream(repo, bytes, digest);
+  }
+
   /** Closes the client's connections. */
   close(): Promise<void> {
     return this.transport.close();

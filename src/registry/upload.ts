@@ -218,6 +218,48 @@ export class BlobUploader {
     await res.body.dump();
   }
 
+  /**
+   * Sends a blob while it is being made, before its digest is known: an upload session, one
+   * PATCH streaming the bytes as they come (distribution's stream upload), then PUT ?digest=
+   * with the digest the maker reports; the registry checks it against what arrived. No retries:
+   * the bytes cannot be read again, so a failure is the caller's to fall back from.
+   */
+  async stream(repo: Repository, bytes: Readable, digest: Promise<Digest>): Promise<Digest> {
+    const what = `${repo.registry}/${repo.repository} (a layer being written)`;
+    const scopes = [repositoryScope(repo.repository, 'push', 'pull')];
+    const start = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'POST',
+      path: `/v2/${repo.repository}/blobs/uploads/`,
+      headers: { 'content-length': '0' },
+      ok: [202],
+      subject: { what, kind: 'upload' },
+    });
+    await start.body.dump();
+    const sent = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'PATCH',
+      path: location(start, what),
+      headers: { 'content-type': 'application/octet-stream' },
+      body: async () => bytes,
+      replayable: false,
+      ok: [202, 204],
+      subject: { what, kind: 'upload' },
+    });
+    await sent.body.dump();
+    const made = await digest;
+    const res = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'PUT',
+      path: withDigest(location(sent, what), made),
+      headers: { 'content-length': '0' },
+      ok: [201, 204],
+      subject: { what: `${repo.registry}/${repo.repository}@${made}`, kind: 'upload' },
+    });
+    await res.body.dump();
+    return made;
+  }
+
   /** Cross-repository mount: true when the registry linked the blob without an upload. */
   async mount(repo: Repository, digest: Digest, fromRepository: string): Promise<boolean> {
     const what = `${repo.registry}/${repo.repository}@${digest}`;

@@ -6,7 +6,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { Digest } from '../oci/digest.ts';
@@ -31,7 +31,16 @@ export interface LayerWriteOptions {
   compressionLevel?: number;
   /** Every timestamp in the layer, in seconds (--reproducible: 0 or SOURCE_DATE_EPOCH). */
   fixedMtime?: number;
+  /** Receives the blob's bytes as they are written, and its digest once all are: an upload made while compressing. */
+  upload?: LayerUpload;
 }
+
+/**
+ * Takes a layer's blob while it is written. `bytes` ends when the blob is whole (or is destroyed
+ * with the writer's error); `digest` then resolves (or rejects). Destroying `bytes` gives up
+ * without slowing the layer's own file.
+ */
+export type LayerUpload = (bytes: Readable, digest: Promise<Digest>) => void;
 
 export interface WrittenLayer extends Layer {
   /** Where the blob was written. */
@@ -76,6 +85,27 @@ function compressor(compression: LayerCompression, level: number | undefined): T
 
 function mediaTypeFor(compression: LayerCompression): string {
   return compression === 'gzip' ? MediaType.OciLayerGzip : compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+}
+
+/** Passes chunks on and copies them to `side` at its pace, until `side` is destroyed. */
+class Tee extends Transform {
+  constructor(private readonly side: PassThrough) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.side.destroyed || this.side.write(chunk)) return done(null, chunk);
+    const go = (): void => {
+      this.side.off('drain', go).off('close', go);
+      done(null, chunk);
+    };
+    this.side.on('drain', go).on('close', go);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.side.destroyed) this.side.end();
+    done();
+  }
 }
 
 class HashTap extends Transform {
@@ -195,17 +225,28 @@ export async function writeLayer(set: ChangeSet, opts: LayerWriteOptions): Promi
   const entries = await entriesFor(set, opts.fixedMtime);
   const tarTap = new HashTap();
   const blobTap = new HashTap();
+  const side = opts.upload ? new PassThrough() : undefined;
+  let settle: { resolve: (d: Digest) => void; reject: (err: unknown) => void } | undefined;
+  if (side && opts.upload) {
+    const digest = new Promise<Digest>((resolve, reject) => (settle = { resolve, reject }));
+    // The taker may have given up already: a rejection nobody waits for is not an error here.
+    digest.catch(() => undefined);
+    opts.upload(side, digest);
+  }
   try {
     await mkdir(dir, { recursive: true });
     // No fsync: the blob lives in the build's workspace, which does not outlive the build.
-    const stages = [Readable.from(packTar(entries), { objectMode: false }), tarTap, ...(compress ? [compress] : []), blobTap, createWriteStream(tmp)];
+    const stages = [Readable.from(packTar(entries), { objectMode: false }), tarTap, ...(compress ? [compress] : []), blobTap, ...(side ? [new Tee(side)] : []), createWriteStream(tmp)];
     await pipeline(stages);
   } catch (err) {
+    side?.destroy(err as Error);
+    settle?.reject(err);
     await rm(tmp, { force: true });
     throw fromSystemError(err, tmp);
   }
   const diffId = tarTap.digest();
   const digest = compress ? blobTap.digest() : diffId;
+  settle?.resolve(digest);
   const size = blobTap.size;
   const blobPath = join(dir, digest.slice('sha256:'.length));
   try {

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAwsServer, type AwsServer } from '../support/aws-server.ts';
 import { FEDERATION_AUDIENCE, startAcrLoginServer, startAzureServer, type AzureServer } from '../support/azure-server.ts';
@@ -275,9 +275,13 @@ describe('a push that outlives its first ECR token', () => {
     });
     dir = await labTempDir('auth-expiry');
     await mkdir(join(dir, 'context'));
-    const steps = ['FROM scratch'];
+    // Layers go to the registry as they are written, so a RUN that outlasts the ECR token between
+    // two halves of the layers makes the push outlive it however fast the machine is.
+    await copyFile('/bin/busybox', join(dir, 'context', 'busybox'));
+    const steps = ['FROM scratch', 'COPY busybox /bin/busybox'];
     for (let i = 0; i < 6; i++) {
       await writeFile(join(dir, 'context', `part-${i}.bin`), randomBytes(2 << 20));
+      if (i === 3) steps.push(`RUN ["/bin/busybox", "sleep", "${TOKEN_SECONDS + 1}"]`);
       steps.push(`COPY part-${i}.bin /part-${i}.bin`);
     }
     await writeFile(join(dir, 'context', 'Dockerfile'), `${steps.join('\n')}\n`);

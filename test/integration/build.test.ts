@@ -103,6 +103,20 @@ describe('kiln build', () => {
     assert.equal(layoutInspect.Digest, digest);
   });
 
+  test("the target stage's layers are sent while they are written, and the push finds them there", async () => {
+    const dir = await contextWith('early-upload', {
+      Dockerfile: 'FROM BASE_IMAGE AS build\nRUN head -c 1048576 /dev/urandom > /junk\nFROM BASE_IMAGE\nCOPY --from=build /junk /junk\nRUN head -c 3145728 /dev/urandom > /big\n',
+    });
+    const dest = `${reg.host}/early/app:1`;
+    const res = await kiln(['build', '--context', dir, '--destination', dest, ...registryFlags(), '--verbosity', 'debug']);
+    assert.equal(res.code, 0, res.stderr);
+    // COPY's layer and RUN's: the builder stage's layer is not pushed, so it is not sent early.
+    assert.equal(res.stderr.match(/DEBUG sent sha256:[0-9a-f]{64} to \S+\/early\/app while writing it/g)?.length, 2, res.stderr);
+    assert.match(res.stderr, new RegExp(`pushed ${reg.host}/early/app@sha256:[0-9a-f]{64}: 1 blobs mounted, 2 already present, 1 uploaded`));
+    // skopeo checks every blob against its digest as it copies.
+    await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${dest}`, `oci:${join(work, 'early-oci')}:1`]);
+  });
+
   test('without --destination or --no-push it fails as kaniko does, before any work', async () => {
     const dir = await contextWith('nodest', { Dockerfile: 'FROM BASE_IMAGE\n' });
     const res = await kiln(['build', '--context', dir]);
