@@ -150,7 +150,10 @@ describe('faults and kills', () => {
     assert.equal(full.code, 0, full.stderr);
     const duration = Date.now() - t0;
     for (const [n, share] of [0.15, 0.35, 0.55, 0.75, 0.9].entries()) {
-      const child = kilnProcess(buildArgs(`${lab!.reg.host}/kill/app:${n}`, ['--cache', '--cache-copy-layers', '--cache-repo', `oci:${cache}`, '--oci-layout-path', layout]));
+      // A killed build cannot remove its workspace (or unmount what it mounted there): keep those in the lab's directory, which close() clears.
+      const child = kilnProcess(buildArgs(`${lab!.reg.host}/kill/app:${n}`, ['--cache', '--cache-copy-layers', '--cache-repo', `oci:${cache}`, '--oci-layout-path', layout]), {
+        env: { ...process.env, KILN_WORKDIR: join(lab!.work, 'killed-workspaces') },
+      });
       child.stderr.resume();
       child.stdout.resume();
       const closed = new Promise((resolve) => child.on('close', resolve));

@@ -1,9 +1,10 @@
 // What most build tests start from: a plain lab registry holding busybox, and a work directory;
 // close() stops the one and removes the other.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushBaseImages } from './base-images.ts';
+import { removeTree } from './mounts.ts';
 import { startRegistry, type LabRegistry } from './registry.ts';
 
 export interface BuildLab {
@@ -24,7 +25,8 @@ export async function openBuildLab(workPrefix: string): Promise<BuildLab> {
     work,
     close: async () => {
       await reg.stop();
-      await rm(work, { recursive: true, force: true });
+      // Killed builds may have left overlays mounted in workspaces under it.
+      await removeTree(work);
     },
   };
 }
