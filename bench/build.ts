@@ -20,10 +20,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startRegistry, type LabRegistry } from '../test/support/registry.ts';
 import { pushBaseImages, type BaseImageName } from '../test/support/base-images.ts';
-import { buildahEnv } from '../test/support/buildah.ts';
 import { run } from '../test/support/exec.ts';
 import { repoRoot } from '../test/support/lab-dir.ts';
 import { removeTree } from '../test/support/mounts.ts';
+import { buildahBuildAndPush } from './lib/buildah.ts';
 import { fmtMiB, fmtRatio, fmtSeconds, measure, median, requireGnuTime, table, type Measurement } from './lib/measure.ts';
 
 /**
@@ -184,20 +184,8 @@ async function freshLab(bases: BaseImageName[]): Promise<LabRegistry> {
   return reg;
 }
 
-async function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, warm: Warm | undefined): Promise<Measurement> {
-  // The lab's registries.conf, with storage and temp files on the build's own file system.
-  const storageConf = join(fs, 'storage.conf');
-  await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${join(fs, 'graph')}"\nrunroot = "${join(fs, 'run')}"\n`);
-  await mkdir(join(fs, 'tmp'), { recursive: true });
-  const env = { ...(await buildahEnv(reg, 'overlay')), CONTAINERS_STORAGE_CONF: storageConf, TMPDIR: join(fs, 'tmp') };
-  const ref = `${reg.host}/bench/${tag}:buildah`;
-  const common = ['--storage-driver', 'overlay'];
-  // One shell so that build and push are timed together, as kiln's build includes its push.
-  const script = 'buildah build "$@" && buildah push --quiet --storage-driver overlay --tls-verify=false "$REF" "docker://$REF"';
-  return measure('sh', [
-    '-c', script, 'sh',
-    ...common, '--isolation', 'chroot', warm === 'base' ? '--layers=false' : '--layers', '--tls-verify=false', '--quiet', '-f', join(ctx, 'Dockerfile'), '-t', ref, ctx,
-  ], { env: { ...env, REF: ref }, timeoutMs: BUILD_TIMEOUT_MS });
+function buildahOnce(reg: LabRegistry, ctx: string, tag: string, fs: string, warm: Warm | undefined): Promise<Measurement> {
+  return buildahBuildAndPush({ reg, context: ctx, dockerfile: join(ctx, 'Dockerfile'), ref: `${reg.host}/bench/${tag}:buildah`, dir: fs, layers: warm !== 'base', timeoutMs: BUILD_TIMEOUT_MS });
 }
 
 function kilnWarmFlags(reg: LabRegistry, tag: string, fs: string, warm: Warm | undefined): string[] {

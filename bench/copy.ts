@@ -17,6 +17,7 @@ import { ensureDir } from '../test/support/once.ts';
 import { initLayout, writeImage, writeLayoutIndex, OCI_LAYER_GZIP, type LayerDescriptor } from '../test/support/oci-layout.ts';
 import { startRegistry } from '../test/support/registry.ts';
 import { run } from '../test/support/exec.ts';
+import { median } from './lib/measure.ts';
 
 const LAYERS = 4;
 const LAYER_BYTES = 256 * 1024 * 1024;
@@ -93,11 +94,6 @@ async function timed(command: string, args: string[]): Promise<Measured> {
   if (!wall || !rss || !user || !sys) throw new Error(`could not read /usr/bin/time output:\n${stderr.slice(-1500)}`);
   const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
   return { seconds, cpuSeconds: Number(user[1]) + Number(sys[1]), peakRssMiB: Number(rss[1]) / 1024 };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function main(): Promise<void> {

@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startRegistry } from '../test/support/registry.ts';
 import { pushBaseImages } from '../test/support/base-images.ts';
-import { buildahEnv } from '../test/support/buildah.ts';
 import { repoRoot } from '../test/support/lab-dir.ts';
 import { removeTree } from '../test/support/mounts.ts';
-import { measure, table } from './lib/measure.ts';
+import { buildahBuildAndPush } from './lib/buildah.ts';
+import { table } from './lib/measure.ts';
 
 const APT = 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*';
 
@@ -107,12 +107,7 @@ async function main(): Promise<void> {
     let buildahSeconds: number;
     try {
       await pushBaseImages(reg2, ['debian']);
-      const graph = join(work, 'buildah');
-      const storageConf = join(work, 'storage.conf');
-      await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${join(graph, 'graph')}"\nrunroot = "${join(graph, 'run')}"\n`);
-      const ref = `${reg2.host}/profile/apt:buildah`;
-      const env = { ...(await buildahEnv(reg2, 'overlay')), CONTAINERS_STORAGE_CONF: storageConf, REF: ref };
-      const m = await measure('sh', ['-c', 'buildah build "$@" && buildah push --quiet --tls-verify=false "$REF" "docker://$REF"', 'sh', '--isolation', 'chroot', '--layers', '--tls-verify=false', '--quiet', '-f', join(ctx, 'Dockerfile.bench'), '-t', ref, ctx], { env });
+      const m = await buildahBuildAndPush({ reg: reg2, context: ctx, dockerfile: join(ctx, 'Dockerfile.bench'), ref: `${reg2.host}/profile/apt:buildah`, dir: join(work, 'buildah') });
       if (m.exitCode !== 0) throw new Error(`buildah failed:\n${m.outputTail}`);
       buildahSeconds = m.seconds;
     } finally {

@@ -17,8 +17,8 @@ function openExclusive(path, mode) {
   unlinkSync(path);
   return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: st.isSymbolicLink() };
 }
-function writeAll(fd, data) {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+function writeAll(fd, data, position) {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position === void 0 ? null : position + off);
 }
 var HOLE_BLOCK = 4096;
 var ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);

@@ -102,7 +102,8 @@ export class BlobUploader {
     }
   }
 
-  private async attempt(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[]): Promise<void> {
+  /** POST: a new upload session; its Location. */
+  private async openSession(repo: Repository, scopes: Scope[], what: string): Promise<string> {
     const start = await this.session.send({
       ...this.base(repo, scopes),
       method: 'POST',
@@ -112,7 +113,24 @@ export class BlobUploader {
       subject: { what, kind: 'upload' },
     });
     await start.body.dump();
-    const loc = location(start, what);
+    return location(start, what);
+  }
+
+  /** PUT ?digest= with no body: the registry checks what the session received and links it. */
+  private async commit(repo: Repository, scopes: Scope[], loc: string, digest: Digest, what: string): Promise<void> {
+    const res = await this.session.send({
+      ...this.base(repo, scopes),
+      method: 'PUT',
+      path: withDigest(loc, digest),
+      headers: { 'content-length': '0' },
+      ok: [201, 204],
+      subject: { what, kind: 'upload' },
+    });
+    await res.body.dump();
+  }
+
+  private async attempt(repo: Repository, blob: BlobToUpload, opener: Opener, what: string, scopes: Scope[]): Promise<void> {
+    const loc = await this.openSession(repo, scopes, what);
     if (blob.size < this.opts.chunkThreshold) await this.monolithic(repo, blob, opener, what, scopes, loc);
     else await this.chunked(repo, blob, opener, what, scopes, loc);
   }
@@ -207,15 +225,7 @@ export class BlobUploader {
     // Check before committing: a wrong blob must never land under the digest it claims.
     const actual = src.counter.digest();
     if (actual !== blob.digest) throw new BuilderError('DIGEST_MISMATCH', `${what}: content has digest ${actual}, expected ${blob.digest}`);
-    const res = await this.session.send({
-      ...this.base(repo, scopes),
-      method: 'PUT',
-      path: withDigest(loc, blob.digest),
-      headers: { 'content-length': '0' },
-      ok: [201, 204],
-      subject: { what, kind: 'upload' },
-    });
-    await res.body.dump();
+    await this.commit(repo, scopes, loc, blob.digest, what);
   }
 
   /**
@@ -227,19 +237,11 @@ export class BlobUploader {
   async stream(repo: Repository, bytes: Readable, digest: Promise<Digest>): Promise<Digest> {
     const what = `${repo.registry}/${repo.repository} (a layer being written)`;
     const scopes = [repositoryScope(repo.repository, 'push', 'pull')];
-    const start = await this.session.send({
-      ...this.base(repo, scopes),
-      method: 'POST',
-      path: `/v2/${repo.repository}/blobs/uploads/`,
-      headers: { 'content-length': '0' },
-      ok: [202],
-      subject: { what, kind: 'upload' },
-    });
-    await start.body.dump();
+    const loc = await this.openSession(repo, scopes, what);
     const sent = await this.session.send({
       ...this.base(repo, scopes),
       method: 'PATCH',
-      path: location(start, what),
+      path: loc,
       headers: { 'content-type': 'application/octet-stream' },
       body: async () => bytes,
       replayable: false,
@@ -248,15 +250,7 @@ export class BlobUploader {
     });
     await sent.body.dump();
     const made = await digest;
-    const res = await this.session.send({
-      ...this.base(repo, scopes),
-      method: 'PUT',
-      path: withDigest(location(sent, what), made),
-      headers: { 'content-length': '0' },
-      ok: [201, 204],
-      subject: { what: `${repo.registry}/${repo.repository}@${made}`, kind: 'upload' },
-    });
-    await res.body.dump();
+    await this.commit(repo, scopes, location(sent, what), made, `${repo.registry}/${repo.repository}@${made}`);
     return made;
   }
 

@@ -53,16 +53,13 @@ export function openExclusive(path: string, mode: number): Opened {
   return { fd: openSync(path, CREATE_FLAGS, mode & 0o777), replacedSymlink: st.isSymbolicLink() };
 }
 
-export function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+/** Writes all of `data`, at `position` of the file or, without one, where the file stands. */
+export function writeAll(fd: number, data: Uint8Array, position?: number): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position === undefined ? null : position + off);
 }
 
 const HOLE_BLOCK = 4096;
 const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
-
-function writeAllAt(fd: number, data: Uint8Array, position: number): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
-}
 
 /**
  * Fills a new file from a stream of chunks, leaving each whole block of zeros unwritten: a tar
@@ -82,10 +79,10 @@ export class SparseFileWriter {
     let run = 0;
     for (let off = 0; off < whole; off += HOLE_BLOCK) {
       if (!data.subarray(off, off + HOLE_BLOCK).equals(ZERO_BLOCK)) continue;
-      if (off > run) writeAllAt(this.fd, data.subarray(run, off), this.position + run);
+      if (off > run) writeAll(this.fd, data.subarray(run, off), this.position + run);
       run = off + HOLE_BLOCK;
     }
-    if (whole > run) writeAllAt(this.fd, data.subarray(run, whole), this.position + run);
+    if (whole > run) writeAll(this.fd, data.subarray(run, whole), this.position + run);
     this.position += whole;
     // A copy: the stream may reuse the memory of the chunk it handed over.
     this.carry = Buffer.from(data.subarray(whole));
@@ -93,7 +90,7 @@ export class SparseFileWriter {
 
   /** Writes the last partial block and sets the length, which a trailing hole leaves short. */
   end(): void {
-    if (this.carry.length > 0 && this.carry.some((b) => b !== 0)) writeAllAt(this.fd, this.carry, this.position);
+    if (this.carry.length > 0 && this.carry.some((b) => b !== 0)) writeAll(this.fd, this.carry, this.position);
     this.position += this.carry.length;
     this.carry = Buffer.alloc(0);
     ftruncateSync(this.fd, this.position);

@@ -4578,14 +4578,11 @@ function openExclusive(path, mode) {
   unlinkSync(path);
   return { fd: openSync(path, CREATE_FLAGS, mode & 511), replacedSymlink: st2.isSymbolicLink() };
 }
-function writeAll(fd, data) {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+function writeAll(fd, data, position) {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position === void 0 ? null : position + off);
 }
 var HOLE_BLOCK = 4096;
 var ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
-function writeAllAt(fd, data, position) {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
-}
 var SparseFileWriter = class {
   constructor(fd) {
     this.fd = fd;
@@ -4599,16 +4596,16 @@ var SparseFileWriter = class {
     let run = 0;
     for (let off = 0; off < whole; off += HOLE_BLOCK) {
       if (!data.subarray(off, off + HOLE_BLOCK).equals(ZERO_BLOCK)) continue;
-      if (off > run) writeAllAt(this.fd, data.subarray(run, off), this.position + run);
+      if (off > run) writeAll(this.fd, data.subarray(run, off), this.position + run);
       run = off + HOLE_BLOCK;
     }
-    if (whole > run) writeAllAt(this.fd, data.subarray(run, whole), this.position + run);
+    if (whole > run) writeAll(this.fd, data.subarray(run, whole), this.position + run);
     this.position += whole;
     this.carry = Buffer.from(data.subarray(whole));
   }
   /** Writes the last partial block and sets the length, which a trailing hole leaves short. */
   end() {
-    if (this.carry.length > 0 && this.carry.some((b2) => b2 !== 0)) writeAllAt(this.fd, this.carry, this.position);
+    if (this.carry.length > 0 && this.carry.some((b2) => b2 !== 0)) writeAll(this.fd, this.carry, this.position);
     this.position += this.carry.length;
     this.carry = Buffer.alloc(0);
     ftruncateSync(this.fd, this.position);
