@@ -104,8 +104,10 @@ export class StageBuilder {
    * Filesystem work not done yet: the base, then cached layers. It is done when a step needs the
    * files (RUN that runs, COPY, ADD, WORKDIR, a later stage reading this one), so a build whose
    * steps are all metadata or cache hits never unpacks its base, as kaniko skips unpacking then.
+   * A RUN's result joins the queue too (settle), so a stage's last RUN is never put onto the rootfs
+   * unless a later stage reads it. Unnamed work is not announced.
    */
-  private pending: Array<{ what: string; apply: () => Promise<void> }> = [];
+  private pending: Array<{ what?: string; apply: () => Promise<void> }> = [];
   private readonly steps: BuildStep[] = [];
   private pendingPaths = false;
   /** The layer cache key of the last step (the base image's digest before the first). */
@@ -195,7 +197,7 @@ export class StageBuilder {
     return triggers.map((text, i) => parseTrigger(text, `${env.file} (ONBUILD ${i + 1} of the base image)`));
   }
 
-  private later(what: string, apply: () => Promise<void>): void {
+  private later(what: string | undefined, apply: () => Promise<void>): void {
     this.pending.push({ what, apply });
   }
 
@@ -204,6 +206,10 @@ export class StageBuilder {
     const work = this.pending;
     this.pending = [];
     for (const { what, apply } of work) {
+      if (what === undefined) {
+        await apply();
+        continue;
+      }
       log.info(`unpacking ${what}`);
       const started = performance.now();
       await apply();
@@ -297,7 +303,9 @@ export class StageBuilder {
     }
     const snapshotStarted = performance.now();
     const set = await snap.finish();
-    log.debug(`snapshot (${this.snapshotter?.kind}): ${set.changes.length} changes in ${secondsSince(snapshotStarted)}`);
+    const snapshotter = this.snapshotter as Snapshotter;
+    this.later(undefined, () => snapshotter.settle());
+    log.debug(`snapshot (${snapshotter.kind}): ${set.changes.length} changes in ${secondsSince(snapshotStarted)}`);
     await this.addLayer(set, plan.createdBy, this.env.cache?.run);
   }
 

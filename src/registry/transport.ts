@@ -3,12 +3,11 @@
 // that an Authorization header never travels to another origin: blob GETs often redirect to
 // object storage with a signed URL, and the registry's token must not leak there.
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { BuilderError } from '../util/errors.ts';
 import type { HostPolicy } from './host-policy.ts';
-import { trustedRoots } from '../util/trust-store.ts';
+import { trustedSecureContext } from '../util/trust-store.ts';
 import type { Direction } from './options.ts';
 
 export interface HttpRequest {
@@ -87,22 +86,6 @@ function redirectedConnector(tlsOptions: buildConnector.BuildOptions, [address, 
   return (opts, callback) => connect({ ...opts, hostname: address, port: String(port), servername: opts.servername ?? opts.hostname }, callback);
 }
 
-/**
- * One TLS context per set of trusted certificates, for the process. tls.connect given `ca` builds
- * a context for each connection, which parses every certificate: with SSL_CERT_FILE and
- * SSL_CERT_DIR naming the system bundle that is about 50 ms a connection.
- */
-const secureContexts = new Map<string, SecureContext>();
-
-function secureContextFor(key: string, ca: string[]): SecureContext {
-  let context = secureContexts.get(key);
-  if (!context) {
-    context = createSecureContext({ ca });
-    secureContexts.set(key, context);
-  }
-  return context;
-}
-
 export class Transport {
   private readonly agents = new Map<string, Agent>();
   private readonly policy: HostPolicy;
@@ -120,15 +103,16 @@ export class Transport {
     const key = `${skipVerify}\n${caFile ?? ''}\n${address?.join(':') ?? ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      let ca: string[] | undefined = skipVerify ? undefined : trustedRoots();
+      let pem: string | undefined;
       if (caFile) {
         try {
-          ca = [...(ca ?? rootCertificates), readFileSync(caFile, 'utf8')];
+          pem = readFileSync(caFile, 'utf8');
         } catch (err) {
           throw new BuilderError('FILE_NOT_FOUND', `--registry-certificate ${host}=${caFile}: cannot read the certificate`, { cause: err });
         }
       }
-      const tlsOptions = { rejectUnauthorized: !skipVerify, ...(ca ? { secureContext: secureContextFor(caFile ?? '', ca) } : {}) };
+      const secureContext = skipVerify ? undefined : trustedSecureContext(pem);
+      const tlsOptions = { rejectUnauthorized: !skipVerify, ...(secureContext ? { secureContext } : {}) };
       agent = new Agent({ connect: address ? redirectedConnector(tlsOptions, address) : tlsOptions });
       this.agents.set(key, agent);
     }

@@ -1,6 +1,6 @@
 // Paths inside a rootfs, resolved the way the kernel would after chroot(rootDir): a symlink in
 // the image (even `/etc -> /host/etc` or `../../..`) never leads a mount or a mkdir out of it.
-import { lstat, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { BuilderError } from '../util/errors.ts';
@@ -25,8 +25,16 @@ async function mtimeNs(path: string): Promise<bigint> {
   return (await lstat(path, { bigint: true })).mtimeNs;
 }
 
-// Node's utimes goes through a double and loses nanoseconds; touch(1) sets them exactly.
-function setMtimeNs(path: string, ns: bigint): Promise<void> {
+/**
+ * Node's utimes takes seconds as a double, which holds whole seconds (a layer's mtimes) exactly but
+ * not every nanosecond: what it did not set exactly, touch(1) sets, at the price of a spawn.
+ */
+async function setMtimeNs(path: string, ns: bigint): Promise<void> {
+  // Gone (a directory we made and removed again): nothing to put back.
+  const st = await lstat(path, { bigint: true }).catch(() => undefined);
+  if (!st) return;
+  await lutimes(path, Number(st.atimeNs) / 1e9, Number(ns) / 1e9);
+  if ((await mtimeNs(path)) === ns) return;
   const stamp = `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
   return new Promise((resolve, reject) => {
     execFile('touch', ['-m', '-c', '-d', stamp, path], (err) => (err ? reject(err) : resolve()));
@@ -71,7 +79,7 @@ export async function ensureInRoot(
 /**
  * Removes what ensureInRoot created, children first. A directory the command filled (outside
  * any mount) is not empty and stays: its content belongs to the layer. A parent's mtime is put
- * back only if nothing but us changed it in between; once per directory, as each is a spawn.
+ * back only if nothing but us changed it in between, once per directory.
  */
 export async function removeCreated(created: Created[]): Promise<void> {
   // Per parent directory: its mtime before our first change and after our last one.

@@ -1,5 +1,7 @@
 // The change set both snapshotters produce and the layer writer consumes: paths relative to the
 // rootfs (no leading "/"), each added, modified or deleted, in tar order (parents first).
+import type { Xattrs } from '../tar/xattr.ts';
+
 export type ChangeKind = 'add' | 'modify' | 'delete';
 
 export interface Change {
@@ -12,9 +14,14 @@ export interface Change {
 }
 
 export interface ChangeSet {
-  /** The rootfs the changes were found in; after finish() it holds the new state. */
+  /** Where the changed paths' new state is read: the rootfs, or an overlay's upper dir until the step is settled. */
   rootfs: string;
   changes: Change[];
+  /**
+   * Attributes already read, by path (an empty map: none), so the layer writer need not read them
+   * again; paths absent here it reads from the rootfs.
+   */
+  knownXattrs?: ReadonlyMap<string, Xattrs>;
 }
 
 /** Byte order with "/" lowest, so that a directory comes right before its own children. */

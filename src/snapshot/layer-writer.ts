@@ -16,7 +16,7 @@ import { openerLayer } from '../image/layer.ts';
 import type { Layer } from '../image/types.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/extract.ts';
 import { packTar, type PackEntry } from '../tar/writer.ts';
-import { readXattrs } from '../tar/xattr.ts';
+import { readXattrs, type Xattrs } from '../tar/xattr.ts';
 import { ParallelGzip } from '../util/parallel-gzip.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { compareNames, normalizeChanges, type ChangeSet } from './changes.ts';
@@ -180,13 +180,17 @@ async function entriesFor(set: ChangeSet, fixedMtime: number | undefined): Promi
       throw fromSystemError(err, host);
     }
   }
-  const xattrs = await readXattrs(paths.map((p) => join(set.rootfs, p)));
+  const read = await readXattrs(paths.filter((p) => !set.knownXattrs?.has(p)).map((p) => join(set.rootfs, p)));
+  const xattrsOf = (p: string): Xattrs | undefined => {
+    const attrs = set.knownXattrs?.get(p) ?? read.get(join(set.rootfs, p));
+    return attrs?.size ? attrs : undefined;
+  };
   const marker = (name: string): PackEntry => ({ name, type: 'file', mode: 0, uid: 0, gid: 0, mtime: fixedMtime ?? 0, size: 0 });
   const entries: PackEntry[] = [...whiteouts.map(marker), ...opaque.map((d) => marker(`${d}/${OPAQUE_MARKER}`))];
   for (const p of paths) {
     const st = stats.get(p) as Stats;
     const host = join(set.rootfs, p);
-    const base = { name: p, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: fixedMtime ?? Math.floor(st.mtimeMs / 1000), xattrs: xattrs.get(host) };
+    const base = { name: p, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: fixedMtime ?? Math.floor(st.mtimeMs / 1000), xattrs: xattrsOf(p) };
     if (st.isFile()) entries.push({ ...base, type: 'file', size: st.size, source: host });
     else if (st.isDirectory()) entries.push({ ...base, type: 'dir' });
     else if (st.isSymbolicLink()) entries.push({ ...base, type: 'symlink', linkname: readlinkSync(host) });

@@ -1,14 +1,15 @@
 // The overlay snapshotter: the RUN command sees an overlay whose lower dir is the stage rootfs,
 // so everything it writes lands in the upper dir, and the upper dir *is* the diff. finish() reads
-// only the upper dir (cost O(changed files)), turns overlay whiteouts (0/0 character devices)
-// and opaque directories (trusted.overlay.opaque=y) into the change set, then moves the upper
-// dir's contents onto the rootfs so the next step starts from the result.
+// only the upper dir (cost O(changed files)) and turns overlay whiteouts (0/0 character devices)
+// and opaque directories (trusted.overlay.opaque=y) into the change set, whose layer is read from
+// the upper dir. Only when a later step needs the rootfs (settle) does the upper dir's content go
+// onto it, so a stage's last RUN is never moved or copied.
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, rm, chown, chmod, lutimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readXattrs, removeXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
-import { moveTree } from '../util/copy-tree.ts';
+import { copyTree, moveTree } from '../util/copy-tree.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { normalizeChanges, type Change, type ChangeSet } from './changes.ts';
@@ -87,7 +88,7 @@ export function overlaySupported(dir: string): Promise<boolean> {
   return answer;
 }
 
-/** Every entry of the upper dir, parents before children, with whiteout and opaque flags. */
+/** Every entry of the upper dir, parents before children, with whiteout flags. */
 async function readUpper(upper: string): Promise<UpperEntry[]> {
   const entries: UpperEntry[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
@@ -99,27 +100,33 @@ async function readUpper(upper: string): Promise<UpperEntry[]> {
     }
   };
   await walk(upper, '');
-  const dirs = entries.filter((e) => e.st.isDirectory());
-  const attrs = await readXattrs(dirs.map((e) => join(upper, e.rel)), true);
-  for (const e of dirs) {
-    const xattrs = attrs.get(join(upper, e.rel));
-    if (!xattrs) continue;
-    e.opaque = xattrs.get(OPAQUE_XATTR)?.toString() === 'y';
-    e.xattrs = new Map([...xattrs].filter(([name]) => !isHostXattr(name)));
-  }
   return entries;
+}
+
+/** Without the host's own attributes (overlay bookkeeping, SELinux labels). */
+function imageXattrs(all: Xattrs | undefined): Xattrs {
+  return new Map([...(all ?? [])].filter(([name]) => !isHostXattr(name)));
 }
 
 export class OverlaySnapshotter implements Snapshotter {
   readonly kind = 'overlay' as const;
   private busy = false;
+  /** Puts the last finished step onto the rootfs; set from its finish() until settle(). */
+  private unsettled: (() => Promise<void>) | undefined;
 
   constructor(
     readonly rootfs: string,
     private readonly ignorePaths: readonly string[] = [],
   ) {}
 
+  async settle(): Promise<void> {
+    const apply = this.unsettled;
+    this.unsettled = undefined;
+    await apply?.();
+  }
+
   async begin(): Promise<Snapshot> {
+    await this.settle();
     if (this.busy) throw new BuilderError('INTERNAL', 'overlay snapshot already in progress');
     this.busy = true;
     let dirs: OverlayDirs & { top: string };
@@ -151,6 +158,7 @@ export class OverlaySnapshotter implements Snapshotter {
     return {
       runRoot: dirs.merged,
       finish: async () => {
+        let deferred = false;
         try {
           // A mount the step left behind would be detached silently by a lazy umount; it means a
           // runner bug, so it fails the step as a plain umount's EBUSY would.
@@ -161,12 +169,24 @@ export class OverlaySnapshotter implements Snapshotter {
           await unmount(dirs.merged, true);
           mounted = false;
           const upper = await readUpper(dirs.upper);
-          const changes = await this.classify(upper);
-          await this.applyUpper(dirs.upper, upper);
-          return { rootfs: this.rootfs, changes: normalizeChanges(changes) };
+          const changes = await this.classify(dirs.upper, upper);
+          const knownXattrs = new Map(upper.filter((e) => !e.whiteout).map((e) => [e.rel, e.xattrs ?? new Map()]));
+          // Until then the step holds the snapshotter (busy); a build that never settles leaves
+          // the upper dir to the workspace's removal.
+          this.unsettled = async () => {
+            try {
+              await this.applyUpper(dirs.upper, upper);
+            } finally {
+              await cleanup();
+            }
+          };
+          deferred = true;
+          return { rootfs: dirs.upper, changes: normalizeChanges(changes), knownXattrs };
         } finally {
-          if (mounted) await unmount(dirs.merged, true).catch(() => undefined);
-          await cleanup();
+          if (!deferred) {
+            if (mounted) await unmount(dirs.merged, true).catch(() => undefined);
+            await cleanup();
+          }
         }
       },
       abort: async () => {
@@ -178,11 +198,11 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   /** Upper entries against the rootfs as it still is (the lower dir). */
-  private async classify(upper: UpperEntry[]): Promise<Change[]> {
+  private async classify(upperRoot: string, upper: UpperEntry[]): Promise<Change[]> {
     const ignore = new IgnoreList(this.rootfs, this.ignorePaths);
     const lowers = new Map<string, Stats | null>();
     for (const e of upper) if (!ignore.has(e.rel)) lowers.set(e.rel, await lstatOrNull(join(this.rootfs, e.rel)));
-    await this.readLowerXattrs(upper.filter((e) => e.st.isDirectory() && !e.opaque && lowers.get(e.rel)?.isDirectory()));
+    await this.readXattrs(upperRoot, upper, lowers);
     const changes: Change[] = [];
     for (const e of upper) {
       if (ignore.has(e.rel)) continue;
@@ -206,22 +226,35 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   /**
-   * A directory copied up keeps only the attributes it still has, so a removal shows only
-   * against the lower dir; one getfattr for all of them.
+   * One getfattr for the step: every upper entry's attributes (opaque markers among them, and what
+   * the layer writer needs), and those of each directory on both sides as it is in the lower dir,
+   * since a directory copied up keeps only the attributes it still has: a removal shows only there.
    */
-  private async readLowerXattrs(dirs: UpperEntry[]): Promise<void> {
-    const attrs = await readXattrs(dirs.map((e) => join(this.rootfs, e.rel)));
-    for (const e of dirs) e.lowerXattrs = attrs.get(join(this.rootfs, e.rel)) ?? new Map();
+  private async readXattrs(upperRoot: string, upper: UpperEntry[], lowers: Map<string, Stats | null>): Promise<void> {
+    const entries = upper.filter((e) => !e.whiteout);
+    const merged = entries.filter((e) => e.st.isDirectory() && lowers.get(e.rel)?.isDirectory());
+    const attrs = await readXattrs([...entries.map((e) => join(upperRoot, e.rel)), ...merged.map((e) => join(this.rootfs, e.rel))], true);
+    for (const e of entries) {
+      const own = attrs.get(join(upperRoot, e.rel));
+      e.opaque = e.st.isDirectory() && own?.get(OPAQUE_XATTR)?.toString() === 'y';
+      e.xattrs = imageXattrs(own);
+    }
+    for (const e of merged) e.lowerXattrs = imageXattrs(attrs.get(join(this.rootfs, e.rel)));
   }
 
   /**
-   * Moves the upper dir onto the rootfs: whiteouts delete, an opaque or new directory replaces
+   * Puts the upper dir onto the rootfs: whiteouts delete, an opaque or new directory replaces
    * whatever was there whole, a directory present on both sides is merged and then given the
-   * upper's metadata (after its children, whose arrival changes its mtime).
+   * upper's metadata (after its children, whose arrival changes its mtime). On the rootfs's own
+   * file system each entry is renamed into place; on another (a base store's overlay, where a
+   * rename is EXDEV) one `cp -a` of the whole upper dir places them, since a copy per entry would
+   * be a spawn per file an apt install adds.
    */
   private async applyUpper(upperRoot: string, upper: UpperEntry[]): Promise<void> {
     const byRel = new Map(upper.map((e) => [e.rel, e]));
-    const moved: string[] = [];
+    const copyAll = (await lstat(upperRoot)).dev !== (await lstat(this.rootfs)).dev;
+    const placed: string[] = [];
+    const merged: UpperEntry[] = [];
     const merge = async (rel: string): Promise<void> => {
       const upperDir = rel === '' ? upperRoot : join(upperRoot, rel);
       for (const name of await readdir(upperDir)) {
@@ -235,20 +268,29 @@ export class OverlaySnapshotter implements Snapshotter {
         }
         if (e.st.isDirectory() && lower?.isDirectory() && !e.opaque) {
           await merge(childRel);
-          await this.copyDirMetadata(target, e);
+          merged.push(e);
           continue;
         }
+        // Removed first even where a file replaces a file: writing over a hard-linked lower file
+        // would change its other names too.
         if (lower) await rm(target, { recursive: true, force: true });
-        await moveTree(join(upperRoot, childRel), target, "a step's change");
-        if (e.st.isDirectory()) moved.push(childRel);
+        if (!copyAll) await moveTree(join(upperRoot, childRel), target, "a step's change");
+        placed.push(childRel);
       }
     };
     try {
       await merge('');
       // Overlay bookkeeping must not travel into the rootfs: the next mount uses it as lower dir.
-      const strays = upper.filter((e) => moved.some((m) => e.rel === m || e.rel.startsWith(`${m}/`)));
-      for (const e of strays) if (e.whiteout) await rm(join(this.rootfs, e.rel), { force: true });
-      await clearOpaque(strays.filter((e) => e.opaque && !e.whiteout).map((e) => join(this.rootfs, e.rel)));
+      if (copyAll) {
+        for (const e of upper) if (e.whiteout) await rm(join(upperRoot, e.rel), { force: true });
+        await copyTree(`${upperRoot}/.`, this.rootfs, "a step's changes");
+      } else {
+        const insidePlaced = (e: UpperEntry) => placed.some((m) => e.rel.startsWith(`${m}/`));
+        for (const e of upper) if (e.whiteout && insidePlaced(e)) await rm(join(this.rootfs, e.rel), { force: true });
+      }
+      // Opaque directories are all placed whole, never merged.
+      await clearOpaque(upper.filter((e) => e.opaque && !e.whiteout).map((e) => join(this.rootfs, e.rel)));
+      for (const e of merged) await this.copyDirMetadata(join(this.rootfs, e.rel), e);
       const root = await lstat(upperRoot);
       const rootEntry: UpperEntry = { rel: '', st: root, whiteout: false, opaque: false };
       await this.copyDirMetadata(this.rootfs, rootEntry);
@@ -267,6 +309,8 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async pathsChanged(paths: readonly string[]): Promise<ChangeSet> {
+    // Settling now would put the step over what COPY just wrote: the caller settles before writing.
+    if (this.unsettled) throw new BuilderError('INTERNAL', 'COPY wrote into a rootfs whose last RUN was not settled');
     // COPY/ADD wrote straight into the rootfs, so whether a path is new is no longer known; the
     // layer writer treats an addition and a modification alike.
     const rels = expandWrittenPaths(this.rootfs, paths, new IgnoreList(this.rootfs, this.ignorePaths));
@@ -274,10 +318,18 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 }
 
+/**
+ * Takes overlay's opaque marker off directories placed in the rootfs. A copy onto an overlay of a
+ * kernel before 6.7 (no xattr escaping) could not set the marker at all, so an absent one is fine.
+ */
 async function clearOpaque(paths: string[]): Promise<void> {
   if (paths.length === 0) return;
   await new Promise<void>((resolve, reject) =>
-    execFile('setfattr', ['-h', '-x', OPAQUE_XATTR, '--', ...paths], (err) => (err ? reject(err) : resolve())),
+    execFile('setfattr', ['-h', '-x', OPAQUE_XATTR, '--', ...paths], (err, _stdout, stderr) => {
+      const real = String(stderr).split('\n').filter((l) => l !== '' && !/No such attribute/.test(l));
+      if (err && real.length > 0) reject(new BuilderError('IO', `clearing ${OPAQUE_XATTR} failed: ${real[0]}`, { cause: err }));
+      else resolve();
+    }),
   );
 }
 

@@ -8,8 +8,10 @@ export interface Snapshot {
   /** Where the runner must chroot: the overlay's merged dir, or the rootfs itself for walk. */
   readonly runRoot: string;
   /**
-   * Ends the step: the rootfs now holds its result, and the changes are returned. The runner
-   * must first have stopped its processes and unmounted what it mounted inside `runRoot`.
+   * Ends the step and returns its changes, whose content is read from the set's `rootfs`. The
+   * snapshotter's rootfs holds the result once settle() has run (overlay puts it there only
+   * then, so a last step's result is never copied at all). The runner must first have stopped
+   * its processes and unmounted what it mounted inside `runRoot`.
    */
   finish(): Promise<ChangeSet>;
   /**
@@ -22,10 +24,12 @@ export interface Snapshot {
 export interface Snapshotter {
   readonly kind: 'overlay' | 'walk';
   readonly rootfs: string;
-  /** Starts a RUN step; one at a time. */
+  /** Puts a finished step's result onto the rootfs, if it is not there yet. */
+  settle(): Promise<void>;
+  /** Starts a RUN step (settling the last one first); one at a time. */
   begin(): Promise<Snapshot>;
   /**
-   * Changes for paths that COPY/ADD wrote into the rootfs themselves (absolute in the image, or
+   * Changes for paths that COPY/ADD wrote into the rootfs themselves (after settle()) (absolute in the image, or
    * relative to it); directories stand for everything under them. No scan of the rest.
    */
   pathsChanged(paths: readonly string[]): Promise<ChangeSet>;

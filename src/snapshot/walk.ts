@@ -77,6 +77,9 @@ export class WalkSnapshotter implements Snapshotter {
     return new IgnoreList(this.rootfs, this.opts.ignorePaths);
   }
 
+  /** A walked step's result is the rootfs itself. */
+  async settle(): Promise<void> {}
+
   async begin(): Promise<Snapshot> {
     if (this.busy) throw new BuilderError('INTERNAL', 'walk snapshot already in progress');
     this.busy = true;

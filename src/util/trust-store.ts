@@ -4,7 +4,7 @@
 // roots instead of replacing them: kiln has no system store of its own to fall back on.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { log } from './log.ts';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -61,8 +61,38 @@ export function beyondNodeRoots(extra: string[]): string[] {
 
 let cached: string[] | undefined;
 
+function environmentExtras(): string[] {
+  cached ??= beyondNodeRoots(environmentCertificates());
+  return cached;
+}
+
 /** Node's roots plus the environment's certificates, or undefined when the environment adds none of its own. */
 export function trustedRoots(): string[] | undefined {
-  cached ??= beyondNodeRoots(environmentCertificates());
-  return cached.length > 0 ? [...rootCertificates, ...cached] : undefined;
+  const extra = environmentExtras();
+  return extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+}
+
+const secureContexts = new Map<string, SecureContext>();
+
+/**
+ * One TLS context per extra certificate (a --registry-certificate) for the process, trusting
+ * Node's roots (NODE_EXTRA_CA_CERTS included), the environment's certificates and `extraPem`;
+ * undefined when nothing is added to Node's own default. tls.connect given `ca` would build a
+ * context for each connection, and `ca` replaces the roots, so they would be parsed again every
+ * time (about 20 ms for Mozilla's set). Node's default context shares the roots it parsed once;
+ * adding to it (the native context's addCACert, which copies the shared store before the first
+ * addition, as createSecureContext({ ca }) does certificate by certificate) parses only the extras.
+ */
+export function trustedSecureContext(extraPem?: string): SecureContext | undefined {
+  const extra = extraPem === undefined ? environmentExtras() : [...environmentExtras(), extraPem];
+  if (extra.length === 0) return undefined;
+  const key = extraPem ?? '';
+  let context = secureContexts.get(key);
+  if (!context) {
+    context = createSecureContext();
+    const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
+    for (const pem of extra) native.addCACert(pem);
+    secureContexts.set(key, context);
+  }
+  return context;
 }

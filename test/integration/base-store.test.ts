@@ -18,14 +18,17 @@ before(async () => {
 });
 after(() => lab?.close());
 
-// A RUN that adds, changes and deletes base files, then a stage built FROM the first and a COPY
-// --from it: every way a stage's tree is read while it sits on the store.
+// A RUN that adds, changes and deletes base files, hard-links, recreates a directory (overlay's
+// opaque dir) and puts a file where a directory was, then a stage built FROM the first that
+// checks the tree the RUN left on the store, and a COPY --from it: every way a stage's tree is
+// read while it sits on the store.
 const DOCKERFILE = `FROM BASE_IMAGE AS first
-RUN echo made > /made && echo changed > /etc/hostname.kiln && rm /bin/true && mkdir -p /var/x && touch /var/x/y
+RUN echo made > /made && ln /made /made.link && echo changed > /etc/hostname.kiln && rm /bin/true && mkdir -p /var/x && touch /var/x/y && \\
+    rm -rf /root && mkdir -m 700 /root && touch /root/fresh && rm -rf /usr/sbin && echo file > /usr/sbin
 COPY file.txt /copied.txt
 
 FROM first AS second
-RUN cat /made /copied.txt > /both
+RUN cat /made /copied.txt > /both && test "$(stat -c %h /made)" = 2 && test -f /root/fresh && test -f /usr/sbin && test ! -e /bin/true
 
 FROM BASE_IMAGE
 COPY --from=second /both /from-second

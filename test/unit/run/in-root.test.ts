@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureInRoot, removeCreated, resolveInRoot } from '../../../src/run/in-root.ts';
@@ -55,6 +55,23 @@ test('the mtime of the directory a placeholder was made in is put back exactly',
     assert.notEqual((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, before);
     await removeCreated([...hosts.created, ...resolv.created]);
     assert.equal((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, before);
+  }));
+
+test('a whole-second mtime, as an image layer gives, is put back exactly too', () =>
+  withRoot(async (root) => {
+    await mkdir(join(root, 'etc'));
+    await utimes(join(root, 'etc'), 1747699200, 1747699200);
+    const hosts = await ensureInRoot(root, '/etc/hosts', 'file');
+    await removeCreated(hosts.created);
+    assert.equal((await stat(join(root, 'etc'), { bigint: true })).mtimeNs, 1747699200_000000000n);
+  }));
+
+test('placeholders made in an empty root are all taken away again', () =>
+  withRoot(async (root) => {
+    const hosts = await ensureInRoot(root, '/etc/hosts', 'file');
+    const resolv = await ensureInRoot(root, '/etc/resolv.conf', 'file');
+    await removeCreated([...hosts.created, ...resolv.created]);
+    await assert.rejects(stat(join(root, 'etc')), { code: 'ENOENT' });
   }));
 
 test('a parent the command changed keeps its new mtime', () =>

@@ -123,6 +123,8 @@ describe('snapshotters', async () => {
 
       const layer = await writeLayer(set, { blobRoot: join(dir, 'blobs') });
       await extractImage(copy, [layer], { image: `snapshot ${name}` });
+      // The layer was read before the step was settled; the rootfs holds the same tree after.
+      await snap.settle();
       assert.deepEqual(tree(copy), tree(root));
       assert.equal(lstatSync(join(copy, 'bin/su2')).ino, lstatSync(join(copy, 'bin/su')).ino, 'hard link kept');
 
@@ -154,6 +156,24 @@ describe('snapshotters', async () => {
     execFileSync('mount', ['--bind', hostDir, join(step.runRoot, 'mnt')]);
     await assert.rejects(step.finish(), (err: unknown) => isBuilderError(err, 'ISOLATION'));
     assert.equal(readFileSync(join(hostDir, 'keep'), 'utf8'), 'keep');
+  });
+
+  it('overlay: a finished step reaches the rootfs only when settled, and COPY before that is refused', { skip: !overlayOk && 'overlayfs does not mount here' }, async () => {
+    const dir = await mkdtemp(join(top, 'settle-'));
+    const root = join(dir, 'rootfs');
+    await makeBase(root);
+    const before = tree(root);
+    const snap = new OverlaySnapshotter(root);
+    const step = await snap.begin();
+    await edit(step.runRoot);
+    const set = await step.finish();
+    assert.notEqual(set.rootfs, root, 'the layer is read from the upper dir');
+    assert.deepEqual(tree(root), before, 'the rootfs is untouched until settled');
+    await assert.rejects(snap.pathsChanged(['/etc']), (err: unknown) => isBuilderError(err, 'INTERNAL'));
+    await snap.settle();
+    assert.equal(readFileSync(join(root, 'etc/passwd'), 'utf8'), 'root:x:0:0::/root:/bin/sh\nkiln:x:1000:1000::/:/bin/sh\n');
+    assert.deepEqual(readdirSync(dir), ['rootfs'], 'the step leaves nothing beside the rootfs');
+    await snap.settle();
   });
 
   it('createSnapshotter picks overlay where it mounts, walk when asked', async () => {

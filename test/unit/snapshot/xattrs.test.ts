@@ -95,6 +95,7 @@ describe('snapshotters carry xattr removals', async () => {
       assert.deepEqual(inLayer.get('g'), {});
       assert.equal(inLayer.has('untouched'), false);
       // The rootfs the next step starts from agrees with the layer.
+      await snap.settle();
       const now = await readXattrs([join(root, 'd'), join(root, 'd/f'), join(root, 'g')]);
       assert.deepEqual(show(now.get(join(root, 'd'))), { 'user.b': '32' });
       assert.deepEqual(show(now.get(join(root, 'd/f'))), { 'user.keep': '6b' });

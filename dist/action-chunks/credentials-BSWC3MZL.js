@@ -26966,7 +26966,7 @@ var import_undici = __toESM(require_undici(), 1);
 // src/util/trust-store.ts
 import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 
 // src/util/log.ts
 var LEVELS = ["panic", "fatal", "error", "warn", "info", "debug", "trace"];
@@ -27067,9 +27067,13 @@ function beyondNodeRoots(extra) {
   return extra.filter((pem) => !known.has(body(pem)));
 }
 var cached;
-function trustedRoots() {
+function environmentExtras() {
   cached ??= beyondNodeRoots(environmentCertificates());
-  return cached.length > 0 ? [...rootCertificates, ...cached] : void 0;
+  return cached;
+}
+function trustedRoots() {
+  const extra = environmentExtras();
+  return extra.length > 0 ? [...rootCertificates, ...extra] : void 0;
 }
 
 // src/auth/acr.ts
