@@ -5,6 +5,21 @@ import { parentPort } from "node:worker_threads";
 
 // src/tar/file-job.ts
 import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, futimesSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
+var PACKED_NUMBERS = 7;
+function unpackJobs(packed, count) {
+  const numbers = new Float64Array(packed, 0, count * PACKED_NUMBERS);
+  const bytes = Buffer.from(packed);
+  const jobs = [];
+  let at = count * PACKED_NUMBERS * 8;
+  for (let i = 0; i < count; i++) {
+    const [pathLength, dataLength, mode, uid, gid, mtime, flags] = numbers.subarray(i * PACKED_NUMBERS, (i + 1) * PACKED_NUMBERS);
+    const path = bytes.toString("utf8", at, at + pathLength);
+    at += pathLength;
+    jobs.push({ path, data: bytes.subarray(at, at + dataLength), mode, uid, gid, mtime, chown: (flags & 1) !== 0, chmod: (flags & 2) !== 0 });
+    at += dataLength;
+  }
+  return jobs;
+}
 var CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 function openExclusive(path, mode) {
   try {
@@ -49,14 +64,16 @@ function writeFileJob(job) {
 
 // src/tar/file-writer-worker.ts
 parentPort?.on("message", (batch) => {
-  const outcomes = batch.jobs.map((job) => {
+  const others = [];
+  unpackJobs(batch.packed, batch.count).forEach((job, i) => {
     try {
-      return writeFileJob(job);
+      const outcome = writeFileJob(job);
+      if (outcome.kind !== "done") others.push([i, outcome]);
     } catch (err) {
       const e = err;
-      return { kind: "failed", message: e.message, code: e.code, syscall: e.syscall, path: e.path };
+      others.push([i, { kind: "failed", message: e.message, code: e.code, syscall: e.syscall, path: e.path }]);
     }
   });
-  const reply = { id: batch.id, outcomes };
+  const reply = { id: batch.id, others };
   parentPort?.postMessage(reply);
 });

@@ -171,8 +171,8 @@ export class OverlaySnapshotter implements Snapshotter {
           const upper = await readUpper(dirs.upper);
           const changes = await this.classify(dirs.upper, upper);
           const knownXattrs = new Map(upper.filter((e) => !e.whiteout).map((e) => [e.rel, e.xattrs ?? new Map()]));
-          // Until then the step holds the snapshotter (busy); a build that never settles leaves
-          // the upper dir to the workspace's removal.
+          // The step holds the snapshotter (busy) until settle(); a build that never settles
+          // leaves the upper dir to the workspace's removal.
           this.unsettled = async () => {
             try {
               await this.applyUpper(dirs.upper, upper);

@@ -240,9 +240,9 @@ class LayerApplier {
       this.writeHere(job, entry.name);
       return;
     }
-    // The body is a view into a large decompressed chunk; posting the view would copy the chunk.
-    const own = { ...job, data: new Uint8Array(job.data) };
-    if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
+    // The body stays a view into its decompressed chunk: the pool copies it into the batch it
+    // posts, and keeps the job for a file a directory was in the way of, made here after all.
+    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
   }
 
   /** What a thread's file writes came to: stale resolutions dropped, a directory in the way left to writeHere. */

@@ -6,7 +6,7 @@
 // entry that depends on one (below it, at its name, above it) wait for it.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileJob, FileOutcome, WriterBatch, WriterReply } from './file-job.ts';
+import { packJobs, type FileJob, type FileOutcome, type WriterBatch, type WriterReply } from './file-job.ts';
 
 export interface PendingFile {
   /** Normalised name inside the rootfs. */
@@ -20,8 +20,8 @@ export interface SettledFile extends PendingFile {
   outcome: FileOutcome;
 }
 
-const BATCH_FILES = 64;
-const BATCH_BYTES = 256 << 10;
+const BATCH_FILES = 256;
+const BATCH_BYTES = 1 << 20;
 /** Batches in flight per thread: enough to keep it busy while the next one is parsed. */
 const DEPTH = 2;
 
@@ -50,9 +50,12 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
+/** What a thread answered for a batch: each outcome but 'done', with its file's index. */
+type Others = WriterReply['others'];
+
 interface Sent {
   files: PendingFile[];
-  done: Promise<SettledFile[]>;
+  done: Promise<Others>;
 }
 
 export class FileWriterPool {
@@ -60,13 +63,15 @@ export class FileWriterPool {
   private readonly queued: PendingFile[][];
   private readonly queuedBytes: number[];
   private readonly inFlight: Sent[] = [];
-  private readonly waiting = new Map<number, { files: PendingFile[]; resolve: (s: SettledFile[]) => void }>();
+  private readonly waiting = new Map<number, { files: PendingFile[]; resolve: (others: Others) => void }>();
   private failure: Error | undefined;
   private nextId = 1;
   /** Files not yet settled, by name. */
   private readonly names = new Map<string, number>();
   /** Directories with unsettled files somewhere below them, with how many. */
   private readonly dirs = new Map<string, number>();
+  /** Each directory's ancestors, itself first, "" last: files of one directory share them. */
+  private readonly chains = new Map<string, string[]>();
 
   constructor(count: number) {
     this.workers = Array.from({ length: count }, () => {
@@ -82,8 +87,8 @@ export class FileWriterPool {
   /** True if an unsettled file is at `rel`, at one of its parents, or below it. */
   busy(rel: string): boolean {
     if (this.names.size === 0) return false;
-    if (this.dirs.has(rel)) return true;
-    for (let p = rel; p !== ''; p = parentOf(p)) if (this.names.has(p)) return true;
+    if (this.dirs.has(rel) || this.names.has(rel)) return true;
+    for (const p of this.chain(parentOf(rel))) if (this.names.has(p)) return true;
     return false;
   }
 
@@ -97,10 +102,13 @@ export class FileWriterPool {
     return this.inFlight.length < DEPTH * this.workers.length;
   }
 
-  /** Waits for the oldest batch in flight. */
+  /** Waits for the oldest batch in flight; returns its files that were not simply made. */
   async next(): Promise<SettledFile[]> {
     const oldest = this.inFlight.shift();
-    return oldest ? this.release(await oldest.done) : [];
+    if (!oldest) return [];
+    const others = await oldest.done;
+    for (const f of oldest.files) this.count(f.rel, -1);
+    return others.map(([i, outcome]) => ({ ...oldest.files[i], outcome }));
   }
 
   /** Sends what is queued and waits for everything. */
@@ -120,21 +128,21 @@ export class FileWriterPool {
     this.queued[w] = [];
     this.queuedBytes[w] = 0;
     const id = this.nextId++;
-    const done = new Promise<SettledFile[]>((resolve) => this.waiting.set(id, { files, resolve }));
+    const done = new Promise<Others>((resolve) => this.waiting.set(id, { files, resolve }));
     this.inFlight.push({ files, done });
     if (this.failure) {
       this.settleFailed(id);
       return;
     }
-    const batch: WriterBatch = { id, jobs: files.map((f) => f.job) };
-    this.workers[w].postMessage(batch);
+    const batch: WriterBatch = { id, count: files.length, packed: packJobs(files.map((f) => f.job)) };
+    this.workers[w].postMessage(batch, [batch.packed]);
   }
 
   private settle(reply: WriterReply): void {
     const waiter = this.waiting.get(reply.id);
     if (!waiter) return;
     this.waiting.delete(reply.id);
-    waiter.resolve(waiter.files.map((f, i) => ({ ...f, outcome: reply.outcomes[i] })));
+    waiter.resolve(reply.others);
   }
 
   /** A thread died: every file it or any other thread still holds is reported failed. */
@@ -148,20 +156,21 @@ export class FileWriterPool {
     if (!waiter) return;
     this.waiting.delete(id);
     const message = `file writer thread failed: ${this.failure?.message ?? 'unknown error'}`;
-    waiter.resolve(waiter.files.map((f) => ({ ...f, outcome: { kind: 'failed', message } })));
-  }
-
-  private release(settled: SettledFile[]): SettledFile[] {
-    for (const f of settled) this.count(f.rel, -1);
-    return settled;
+    waiter.resolve(waiter.files.map((_, i) => [i, { kind: 'failed', message }]));
   }
 
   private count(rel: string, delta: number): void {
     bump(this.names, rel, delta);
-    for (let p = parentOf(rel); ; p = parentOf(p)) {
-      bump(this.dirs, p, delta);
-      if (p === '') break;
+    for (const p of this.chain(parentOf(rel))) bump(this.dirs, p, delta);
+  }
+
+  private chain(dir: string): string[] {
+    let chain = this.chains.get(dir);
+    if (!chain) {
+      chain = dir === '' ? [''] : [dir, ...this.chain(parentOf(dir))];
+      this.chains.set(dir, chain);
     }
+    return chain;
   }
 }
 

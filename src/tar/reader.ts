@@ -1,9 +1,9 @@
 // A pull-based tar reader: entries come one at a time from an async generator, and the next header
 // is read only after the caller has consumed (or skipped) the body of the current one. That gives
 // extraction real backpressure and strict ordering, which node-tar's event-driven Parser does not.
-// node-tar's Header decodes the ustar block (octal and base-256 numbers); PAX and GNU long-name
-// records are parsed here so that their sizes can be bounded and SCHILY.xattr.* kept.
-import { Header } from 'tar';
+// The ustar block is decoded by header.ts (node-tar's Header for all but the common form); PAX and
+// GNU long-name records are parsed here so that their sizes can be bounded and SCHILY.xattr.* kept.
+import { decodeHeader } from './header.ts';
 import { BuilderError } from '../util/errors.ts';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -217,10 +217,10 @@ export async function* readTar(source: AsyncIterable<Buffer | string>, what: str
       continue;
     }
     zeroBlocks = 0;
-    const header = new Header(block);
+    const header = decodeHeader(block);
     if (!header.cksumValid) throw new BuilderError('LAYER_INVALID', `${what}: invalid tar header checksum`);
     const size = header.size ?? 0;
-    const typeName = header.type as string;
+    const typeName = header.type;
     if (typeName === 'ExtendedHeader' || typeName === 'GlobalExtendedHeader' || typeName === 'NextFileHasLongPath' || typeName === 'NextFileHasLongLinkpath' || typeName === 'OldExtendedHeader') {
       if (size > MAX_META_SIZE) {
         throw new BuilderError('LAYER_INVALID', `${what}: ${typeName} record of ${size} bytes exceeds the ${MAX_META_SIZE}-byte limit`);
@@ -251,7 +251,7 @@ export async function* readTar(source: AsyncIterable<Buffer | string>, what: str
       uid: local.uid ?? global.uid ?? header.uid ?? 0,
       gid: local.gid ?? global.gid ?? header.gid ?? 0,
       size: type === 'file' ? bodySize : 0,
-      mtime: local.mtime ?? global.mtime ?? (header.mtime ? header.mtime.getTime() / 1000 : 0),
+      mtime: local.mtime ?? global.mtime ?? header.mtime ?? 0,
       linkname: local.linkpath ?? global.linkpath ?? header.linkpath ?? '',
       devmajor: header.devmaj ?? 0,
       devminor: header.devmin ?? 0,

@@ -4230,6 +4230,114 @@ var To = (s3) => {
   s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
 };
 
+// src/tar/header.ts
+var TYPE_NAMES = /* @__PURE__ */ new Map([
+  ["0", "File"],
+  ["1", "Link"],
+  ["2", "SymbolicLink"],
+  ["3", "CharacterDevice"],
+  ["4", "BlockDevice"],
+  ["5", "Directory"],
+  ["6", "FIFO"],
+  ["7", "ContiguousFile"],
+  ["g", "GlobalExtendedHeader"],
+  ["x", "ExtendedHeader"],
+  ["K", "NextFileHasLongLinkpath"],
+  ["L", "NextFileHasLongPath"]
+]);
+var USTAR = Buffer.from("ustar\x0000", "latin1");
+var UNCOMMON = null;
+function fieldEnd(b2, start, length, ok) {
+  const end = start + length;
+  let nul = end;
+  for (let i = start; i < end; i++) {
+    const c = b2[i];
+    if (c === 0) {
+      nul = i;
+      break;
+    }
+    if (!ok(c)) return UNCOMMON;
+  }
+  for (let i = nul + 1; i < end; i++) if (b2[i] === 10 || b2[i] === 13 || b2[i] >= 128) return UNCOMMON;
+  return nul;
+}
+var isAscii = (c) => c < 128;
+var isOctalOrSpace = (c) => c === 32 || c >= 48 && c <= 55;
+function text(b2, start, length) {
+  const nul = fieldEnd(b2, start, length, isAscii);
+  return nul === UNCOMMON ? UNCOMMON : b2.toString("latin1", start, nul);
+}
+function octal(b2, start, length) {
+  if (b2[start] & 128) return UNCOMMON;
+  const nul = fieldEnd(b2, start, length, isOctalOrSpace);
+  if (nul === UNCOMMON) return UNCOMMON;
+  let i = start;
+  while (i < nul && b2[i] === 32) i++;
+  if (i === nul) return void 0;
+  let value = 0;
+  for (; i < nul && b2[i] !== 32; i++) value = value * 8 + (b2[i] - 48);
+  return value;
+}
+function commonHeader(b2) {
+  const flag = b2[156];
+  let typeKey = flag === 0 ? "0" : String.fromCharCode(flag);
+  if (!TYPE_NAMES.has(typeKey)) return UNCOMMON;
+  const name = text(b2, 0, 100);
+  const mode = octal(b2, 100, 8);
+  const uid = octal(b2, 108, 8);
+  const gid = octal(b2, 116, 8);
+  let size = octal(b2, 124, 12);
+  const mtime = octal(b2, 136, 12);
+  const cksum = octal(b2, 148, 12);
+  const linkpath = text(b2, 157, 100);
+  if (name === UNCOMMON || mode === UNCOMMON || uid === UNCOMMON || gid === UNCOMMON || size === UNCOMMON || mtime === UNCOMMON || cksum === UNCOMMON || linkpath === UNCOMMON) return UNCOMMON;
+  if (typeKey === "0" && name.endsWith("/")) typeKey = "5";
+  if (typeKey === "5") size = 0;
+  let path = name;
+  let devmaj = 0;
+  let devmin = 0;
+  if (b2.compare(USTAR, 0, USTAR.length, 257, 265) === 0) {
+    const major = octal(b2, 329, 8);
+    const minor = octal(b2, 337, 8);
+    if (major === UNCOMMON || minor === UNCOMMON) return UNCOMMON;
+    devmaj = major ?? 0;
+    devmin = minor ?? 0;
+    if (b2[475] !== 0) {
+      const prefix = text(b2, 345, 155);
+      if (prefix === UNCOMMON) return UNCOMMON;
+      path = `${prefix}/${path}`;
+    } else {
+      const prefix = text(b2, 345, 130);
+      if (prefix === UNCOMMON || b2[476] & 128 || b2[488] & 128) return UNCOMMON;
+      if (prefix) path = `${prefix}/${path}`;
+    }
+  }
+  let sum = 256;
+  for (let i = 0; i < 148; i++) sum += b2[i];
+  for (let i = 156; i < 512; i++) sum += b2[i];
+  return { path, mode, uid, gid, size, mtime, type: TYPE_NAMES.get(typeKey), typeKey, linkpath, devmaj, devmin, cksumValid: sum === cksum };
+}
+function libraryHeader(block) {
+  const h = new F(block);
+  return {
+    path: h.path,
+    mode: h.mode,
+    uid: h.uid,
+    gid: h.gid,
+    size: h.size,
+    mtime: h.mtime ? h.mtime.getTime() / 1e3 : void 0,
+    type: h.type,
+    typeKey: h.typeKey,
+    linkpath: h.linkpath,
+    devmaj: h.devmaj,
+    devmin: h.devmin,
+    cksumValid: Boolean(h.cksumValid)
+  };
+}
+function decodeHeader(block) {
+  return commonHeader(block) ?? libraryHeader(block);
+}
+
 // src/tar/reader.ts
 var BLOCK = 512;
 var MAX_META_SIZE = 1 << 20;
@@ -4344,14 +4452,14 @@ function parsePax(data, into, what) {
     if (eq <= 0) throw new BuilderError("LAYER_INVALID", `${what}: malformed PAX record at byte ${off}`);
     const key = record.subarray(0, eq).toString("utf8");
     const value = record.subarray(eq + 1);
-    const text = () => value.toString("utf8");
+    const text2 = () => value.toString("utf8");
     const num = () => {
-      const n = Number(text());
+      const n = Number(text2());
       if (!Number.isFinite(n) || n < 0) throw new BuilderError("LAYER_INVALID", `${what}: PAX ${key} is not a number`);
       return n;
     };
-    if (key === "path") into.path = text();
-    else if (key === "linkpath") into.linkpath = text();
+    if (key === "path") into.path = text2();
+    else if (key === "linkpath") into.linkpath = text2();
     else if (key === "size") into.size = num();
     else if (key === "uid") into.uid = num();
     else if (key === "gid") into.gid = num();
@@ -4383,7 +4491,7 @@ async function* readTar(source, what) {
       continue;
     }
     zeroBlocks = 0;
-    const header = new F(block);
+    const header = decodeHeader(block);
     if (!header.cksumValid) throw new BuilderError("LAYER_INVALID", `${what}: invalid tar header checksum`);
     const size = header.size ?? 0;
     const typeName = header.type;
@@ -4416,7 +4524,7 @@ async function* readTar(source, what) {
       uid: local.uid ?? global.uid ?? header.uid ?? 0,
       gid: local.gid ?? global.gid ?? header.gid ?? 0,
       size: type === "file" ? bodySize : 0,
-      mtime: local.mtime ?? global.mtime ?? (header.mtime ? header.mtime.getTime() / 1e3 : 0),
+      mtime: local.mtime ?? global.mtime ?? header.mtime ?? 0,
       linkname: local.linkpath ?? global.linkpath ?? header.linkpath ?? "",
       devmajor: header.devmaj ?? 0,
       devminor: header.devmin ?? 0,
@@ -4566,6 +4674,24 @@ async function writeXattrs(entries) {
 
 // src/tar/file-job.ts
 import { closeSync, constants, fchmodSync, fchownSync, ftruncateSync, futimesSync, lstatSync as lstatSync2, openSync, unlinkSync, writeSync } from "node:fs";
+var PACKED_NUMBERS = 7;
+function packJobs(jobs) {
+  const head = jobs.length * PACKED_NUMBERS * 8;
+  let size = head;
+  const pathBytes = jobs.map((j2) => Buffer.byteLength(j2.path));
+  for (let i = 0; i < jobs.length; i++) size += pathBytes[i] + jobs[i].data.length;
+  const packed = new ArrayBuffer(size);
+  const numbers = new Float64Array(packed, 0, jobs.length * PACKED_NUMBERS);
+  const bytes = Buffer.from(packed);
+  let at2 = head;
+  jobs.forEach((j2, i) => {
+    numbers.set([pathBytes[i], j2.data.length, j2.mode, j2.uid, j2.gid, j2.mtime, (j2.chown ? 1 : 0) | (j2.chmod ? 2 : 0)], i * PACKED_NUMBERS);
+    at2 += bytes.write(j2.path, at2);
+    bytes.set(j2.data, at2);
+    at2 += j2.data.length;
+  });
+  return packed;
+}
 var CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 function openExclusive(path, mode) {
   try {
@@ -4633,8 +4759,8 @@ function fillFile(fd, job) {
 // src/tar/file-writer-pool.ts
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-var BATCH_FILES = 64;
-var BATCH_BYTES = 256 << 10;
+var BATCH_FILES = 256;
+var BATCH_BYTES = 1 << 20;
 var DEPTH = 2;
 function defaultWriterCount() {
   const cores = availableParallelism();
@@ -4650,9 +4776,9 @@ function parentOf(rel) {
   const slash = rel.lastIndexOf("/");
   return slash === -1 ? "" : rel.slice(0, slash);
 }
-function hash(text) {
+function hash(text2) {
   let h = 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h, 31) + text.charCodeAt(i) | 0;
+  for (let i = 0; i < text2.length; i++) h = Math.imul(h, 31) + text2.charCodeAt(i) | 0;
   return h >>> 0;
 }
 var FileWriterPool = class {
@@ -4667,6 +4793,8 @@ var FileWriterPool = class {
   names = /* @__PURE__ */ new Map();
   /** Directories with unsettled files somewhere below them, with how many. */
   dirs = /* @__PURE__ */ new Map();
+  /** Each directory's ancestors, itself first, "" last: files of one directory share them. */
+  chains = /* @__PURE__ */ new Map();
   constructor(count) {
     this.workers = Array.from({ length: count }, () => {
       const worker = startWorker();
@@ -4680,8 +4808,8 @@ var FileWriterPool = class {
   /** True if an unsettled file is at `rel`, at one of its parents, or below it. */
   busy(rel) {
     if (this.names.size === 0) return false;
-    if (this.dirs.has(rel)) return true;
-    for (let p2 = rel; p2 !== ""; p2 = parentOf(p2)) if (this.names.has(p2)) return true;
+    if (this.dirs.has(rel) || this.names.has(rel)) return true;
+    for (const p2 of this.chain(parentOf(rel))) if (this.names.has(p2)) return true;
     return false;
   }
   /** Queues a file; returns false if the pool is full and the caller should wait (`next()`). */
@@ -4693,10 +4821,13 @@ var FileWriterPool = class {
     if (this.queued[w2].length >= BATCH_FILES || this.queuedBytes[w2] >= BATCH_BYTES) this.send(w2);
     return this.inFlight.length < DEPTH * this.workers.length;
   }
-  /** Waits for the oldest batch in flight. */
+  /** Waits for the oldest batch in flight; returns its files that were not simply made. */
   async next() {
     const oldest = this.inFlight.shift();
-    return oldest ? this.release(await oldest.done) : [];
+    if (!oldest) return [];
+    const others = await oldest.done;
+    for (const f2 of oldest.files) this.count(f2.rel, -1);
+    return others.map(([i, outcome]) => ({ ...oldest.files[i], outcome }));
   }
   /** Sends what is queued and waits for everything. */
   async drain() {
@@ -4719,14 +4850,14 @@ var FileWriterPool = class {
       this.settleFailed(id);
       return;
     }
-    const batch = { id, jobs: files.map((f2) => f2.job) };
-    this.workers[w2].postMessage(batch);
+    const batch = { id, count: files.length, packed: packJobs(files.map((f2) => f2.job)) };
+    this.workers[w2].postMessage(batch, [batch.packed]);
   }
   settle(reply) {
     const waiter = this.waiting.get(reply.id);
     if (!waiter) return;
     this.waiting.delete(reply.id);
-    waiter.resolve(waiter.files.map((f2, i) => ({ ...f2, outcome: reply.outcomes[i] })));
+    waiter.resolve(reply.others);
   }
   /** A thread died: every file it or any other thread still holds is reported failed. */
   fail(err2) {
@@ -4738,18 +4869,19 @@ var FileWriterPool = class {
     if (!waiter) return;
     this.waiting.delete(id);
     const message = `file writer thread failed: ${this.failure?.message ?? "unknown error"}`;
-    waiter.resolve(waiter.files.map((f2) => ({ ...f2, outcome: { kind: "failed", message } })));
-  }
-  release(settled) {
-    for (const f2 of settled) this.count(f2.rel, -1);
-    return settled;
+    waiter.resolve(waiter.files.map((_2, i) => [i, { kind: "failed", message }]));
   }
   count(rel, delta) {
     bump(this.names, rel, delta);
-    for (let p2 = parentOf(rel); ; p2 = parentOf(p2)) {
-      bump(this.dirs, p2, delta);
-      if (p2 === "") break;
+    for (const p2 of this.chain(parentOf(rel))) bump(this.dirs, p2, delta);
+  }
+  chain(dir) {
+    let chain = this.chains.get(dir);
+    if (!chain) {
+      chain = dir === "" ? [""] : [dir, ...this.chain(parentOf(dir))];
+      this.chains.set(dir, chain);
     }
+    return chain;
   }
 };
 function bump(map, key, delta) {
@@ -4914,8 +5046,7 @@ var LayerApplier = class {
       this.writeHere(job, entry.name);
       return;
     }
-    const own = { ...job, data: new Uint8Array(job.data) };
-    if (!this.pool.add({ rel, name: entry.name, job: own })) this.settle(await this.pool.next());
+    if (!this.pool.add({ rel, name: entry.name, job })) this.settle(await this.pool.next());
   }
   /** What a thread's file writes came to: stale resolutions dropped, a directory in the way left to writeHere. */
   settle(files) {
