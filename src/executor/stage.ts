@@ -287,7 +287,8 @@ export class StageBuilder {
     }
     if (await this.fromCache(this.env.cache?.run, plan.createdBy)) return;
     await ensureCanRun(platform, where, instr.original);
-    const snap = await (await this.materialize()).begin();
+    const snapshotter = await this.materialize();
+    const snap = await snapshotter.begin();
     const started = performance.now();
     try {
       await runCommand(this.env.runner, snap.runRoot, plan, this.runEnv(), this.meta.config, output);
@@ -303,7 +304,6 @@ export class StageBuilder {
     }
     const snapshotStarted = performance.now();
     const set = await snap.finish();
-    const snapshotter = this.snapshotter as Snapshotter;
     this.later(undefined, () => snapshotter.settle());
     log.debug(`snapshot (${snapshotter.kind}): ${set.changes.length} changes in ${secondsSince(snapshotStarted)}`);
     await this.addLayer(set, plan.createdBy, this.env.cache?.run);

@@ -4,11 +4,10 @@
 // and opaque directories (trusted.overlay.opaque=y) into the change set, whose layer is read from
 // the upper dir. Only when a later step needs the rootfs (settle) does the upper dir's content go
 // onto it, so a stage's last RUN is never moved or copied.
-import { execFile } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, rm, chown, chmod, lutimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readXattrs, removeXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
+import { readXattrs, removeXattrFromAll, removeXattrs, writeXattrs, isHostXattr, type Xattrs } from '../tar/xattr.ts';
 import { copyTree, moveTree } from '../util/copy-tree.ts';
 import { BuilderError, fromSystemError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
@@ -288,8 +287,9 @@ export class OverlaySnapshotter implements Snapshotter {
         const insidePlaced = (e: UpperEntry) => placed.some((m) => e.rel.startsWith(`${m}/`));
         for (const e of upper) if (e.whiteout && insidePlaced(e)) await rm(join(this.rootfs, e.rel), { force: true });
       }
-      // Opaque directories are all placed whole, never merged.
-      await clearOpaque(upper.filter((e) => e.opaque && !e.whiteout).map((e) => join(this.rootfs, e.rel)));
+      // Opaque directories are all placed whole, never merged. A copy onto an overlay of a kernel
+      // before 6.7 (no xattr escaping) could not set their marker, so an absent one is fine.
+      await removeXattrFromAll(OPAQUE_XATTR, upper.filter((e) => e.opaque && !e.whiteout).map((e) => join(this.rootfs, e.rel)));
       for (const e of merged) await this.copyDirMetadata(join(this.rootfs, e.rel), e);
       const root = await lstat(upperRoot);
       const rootEntry: UpperEntry = { rel: '', st: root, whiteout: false, opaque: false };
@@ -316,21 +316,6 @@ export class OverlaySnapshotter implements Snapshotter {
     const rels = expandWrittenPaths(this.rootfs, paths, new IgnoreList(this.rootfs, this.ignorePaths));
     return { rootfs: this.rootfs, changes: normalizeChanges(rels.map((path) => ({ path, kind: 'modify' as const }))) };
   }
-}
-
-/**
- * Takes overlay's opaque marker off directories placed in the rootfs. A copy onto an overlay of a
- * kernel before 6.7 (no xattr escaping) could not set the marker at all, so an absent one is fine.
- */
-async function clearOpaque(paths: string[]): Promise<void> {
-  if (paths.length === 0) return;
-  await new Promise<void>((resolve, reject) =>
-    execFile('setfattr', ['-h', '-x', OPAQUE_XATTR, '--', ...paths], (err, _stdout, stderr) => {
-      const real = String(stderr).split('\n').filter((l) => l !== '' && !/No such attribute/.test(l));
-      if (err && real.length > 0) reject(new BuilderError('IO', `clearing ${OPAQUE_XATTR} failed: ${real[0]}`, { cause: err }));
-      else resolve();
-    }),
-  );
 }
 
 function sameDirMetadata(lower: Stats, e: UpperEntry): boolean {

@@ -29,8 +29,9 @@ export interface Snapshotter {
   /** Starts a RUN step (settling the last one first); one at a time. */
   begin(): Promise<Snapshot>;
   /**
-   * Changes for paths that COPY/ADD wrote into the rootfs themselves (after settle()) (absolute in the image, or
-   * relative to it); directories stand for everything under them. No scan of the rest.
+   * Changes for paths that COPY/ADD wrote into the rootfs themselves, which the caller settled
+   * before writing (absolute in the image, or relative to it); directories stand for everything
+   * under them. No scan of the rest.
    */
   pathsChanged(paths: readonly string[]): Promise<ChangeSet>;
 }

@@ -44,6 +44,11 @@ function decodeValue(encoded: string): Buffer {
   return Buffer.from(encoded, 'utf8');
 }
 
+/** The lines of an attr tool's stderr that are failures, not the `benign` per-path answers. */
+function failureLines(stderr: string, benign: RegExp): string[] {
+  return stderr.split('\n').filter((l) => l !== '' && !benign.test(l));
+}
+
 function runGetfattr(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('getfattr', args, { maxBuffer: 256 << 20, encoding: 'latin1' }, (err, stdout, stderr) => {
@@ -53,7 +58,7 @@ function runGetfattr(args: string[]): Promise<string> {
         return;
       }
       // "No such attribute" answers a -n query on a path without it; not a failure.
-      const real = stderr.split('\n').filter((l) => l !== '' && !/Operation not supported|No such attribute/.test(l));
+      const real = failureLines(stderr, /Operation not supported|No such attribute/);
       if (err && real.length > 0) {
         reject(new BuilderError('IO', `reading extended attributes failed: ${real[0]}`, { cause: err }));
         return;
@@ -113,6 +118,18 @@ export async function writeXattrs(entries: Iterable<[string, Xattrs]>): Promise<
     });
     child.stdin.end(dump);
   });
+}
+
+/** Removes attribute `name` from every path with one setfattr (symlinks not followed); a path without it is fine. */
+export async function removeXattrFromAll(name: string, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await new Promise<void>((resolve, reject) =>
+    execFile('setfattr', ['-h', '-x', name, '--', ...paths], (err, _stdout, stderr) => {
+      const real = failureLines(String(stderr), /No such attribute/);
+      if (err && real.length > 0) reject(new BuilderError('IO', `removing extended attribute ${name} failed: ${real[0]}`, { cause: err }));
+      else resolve();
+    }),
+  );
 }
 
 /** Removes the named attributes from one path (symlinks not followed): one setfattr per name. */

@@ -17,8 +17,9 @@ export function copyTree(from: string, to: string, what: string, cp = 'cp'): Pro
 }
 
 /**
- * rename(2), or a copy where `to` is on another mount (a stage rootfs mounted over the base store
- * is one even on the same disk); what is left at `from` is the caller's to remove.
+ * rename(2), or a copy where `to` turns out to be on another mount (a mount inside the target
+ * tree); what is left at `from` is the caller's to remove. A caller that knows the whole target
+ * is another mount (a stage rootfs over the base store) copies the tree once instead.
  */
 export async function moveTree(from: string, to: string, what: string): Promise<void> {
   try {
